@@ -1,0 +1,156 @@
+"""The one exception tree of jurist.
+
+::
+
+    JuristError
+    ├── ConfigError              the caller's mistake (bad URI, missing key, bad template); never retried
+    ├── ProviderError            a model provider answered badly or not at all
+    │   ├── AuthError            401/403: the key is missing, wrong or lacks access
+    │   ├── BadRequestError      400/404/422: the request itself is wrong
+    │   │   ├── ContextLengthError   the prompt is longer than the model's context window
+    │   │   └── SchemaUnsupportedError  the endpoint rejected the structured-output schema
+    │   ├── ContentFilteredError the provider refused to answer (safety filter)
+    │   ├── RateLimitError       429 (retryable; carries ``retry_after`` seconds when the server said)
+    │   ├── ServerError          5xx, 529 overloaded, broken connection (retryable)
+    │   └── ProviderTimeout      no answer in time (retryable)
+    ├── JudgeParseError          the judge's text could not be read as a verdict
+    ├── StoreError               the tracking store failed
+    └── GatewayError             the AI gateway failed
+
+Each class says whether it is ``retryable``; the single retry loop in
+:mod:`jurist.models._http` reads only that attribute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class JuristError(Exception):
+    """Root of every error jurist raises on purpose."""
+
+    retryable: bool = False
+    #: A stable, machine-readable code, also used as ``AssessmentError.error_code``.
+    code: str = "JURIST_ERROR"
+
+
+class ConfigError(JuristError, ValueError):
+    """The caller asked for something that cannot work; the message says how to fix it."""
+
+    code = "CONFIG_ERROR"
+
+
+class ProviderError(JuristError):
+    """A model provider failed. Carries what the provider said (never the request's secrets)."""
+
+    code = "PROVIDER_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        status: int | None = None,
+        body: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.status = status
+        self.body = body
+        self.headers = dict(headers) if headers else {}
+
+
+class AuthError(ProviderError):
+    """The provider refused the credentials (HTTP 401/403)."""
+
+    code = "AUTH_ERROR"
+
+
+class BadRequestError(ProviderError):
+    """The provider rejected the request as malformed (HTTP 400/404/422)."""
+
+    code = "BAD_REQUEST"
+
+
+class ContextLengthError(BadRequestError):
+    """The prompt does not fit the model's context window."""
+
+    code = "CONTEXT_LENGTH_EXCEEDED"
+
+
+class SchemaUnsupportedError(BadRequestError):
+    """The endpoint does not accept the structured-output schema (``response_format`` or tool)."""
+
+    code = "SCHEMA_UNSUPPORTED"
+
+
+class ContentFilteredError(ProviderError):
+    """The provider's content filter stopped the answer."""
+
+    code = "CONTENT_FILTERED"
+
+
+class RateLimitError(ProviderError):
+    """HTTP 429. ``retry_after`` is the wait in seconds the provider asked for, if any."""
+
+    retryable = True
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class ServerError(ProviderError):
+    """HTTP 5xx (and Anthropic's 529 overloaded) or a dropped connection."""
+
+    retryable = True
+    code = "SERVER_ERROR"
+
+
+class ProviderTimeout(ProviderError):
+    """The provider did not answer within the timeout."""
+
+    retryable = True
+    code = "TIMEOUT"
+
+
+class JudgeParseError(JuristError):
+    """A judge's output could not be parsed into a value of the declared type."""
+
+    code = "PARSE_ERROR"
+
+    def __init__(self, message: str, *, raw: str | None = None) -> None:
+        super().__init__(message)
+        self.raw = raw
+
+
+class StoreError(JuristError):
+    """The tracking store failed."""
+
+    code = "STORE_ERROR"
+
+
+class GatewayError(JuristError):
+    """The AI gateway failed."""
+
+    code = "GATEWAY_ERROR"
+
+
+__all__ = [
+    "AuthError",
+    "BadRequestError",
+    "ConfigError",
+    "ContentFilteredError",
+    "ContextLengthError",
+    "GatewayError",
+    "JudgeParseError",
+    "JuristError",
+    "ProviderError",
+    "ProviderTimeout",
+    "RateLimitError",
+    "SchemaUnsupportedError",
+    "ServerError",
+    "StoreError",
+]

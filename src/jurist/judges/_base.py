@@ -1,0 +1,246 @@
+"""The Judge: data (name, instructions, output type, model, parameters) plus one async method."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, ClassVar
+
+from jurist._runtime import RUNTIME
+from jurist.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Feedback
+from jurist.errors import ConfigError, JudgeParseError, JuristError, ProviderError
+from jurist.judges._parsing import parse_verdict
+from jurist.judges._values import YesNo, check_type, describe, type_name, verdict_schema
+from jurist.models import ChatRequest, Message, ModelClient, ResponseSchema, default_model
+from jurist.scorers._aggregations import Aggregation, check_aggregations
+from jurist.scorers._scorer import Scorer
+
+log = logging.getLogger("jurist.judges")
+
+FORMAT_INSTRUCTIONS = """\
+Answer with only a JSON object with two fields, in this order:
+- "rationale": your reasoning, step by step, in a few sentences;
+- "result": {result}.
+Write nothing outside the JSON object."""
+
+REPAIR_INSTRUCTIONS = """\
+Your answer could not be read: {reason}.
+Answer again with only the JSON object {{"rationale": "...", "result": ...}} where "result" is {result}."""
+
+
+def load_prompt(name: str) -> str:
+    """The text of ``judges/prompts/<name>.md``."""
+    return resources.files("jurist.judges").joinpath("prompts", f"{name}.md").read_text(encoding="utf-8").strip()
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One judgment to make: the prompt sections (tag → text), and what the feedback attaches to."""
+
+    sections: tuple[tuple[str, str], ...]
+    trace_id: str | None = None
+    span_id: str | None = None
+
+
+class Judge(Scorer):
+    """An LLM judge. Call it with ``inputs``, ``outputs``, ``expectations``, ``trace`` or ``session``.
+
+    Example:
+        >>> from jurist.judges import Correctness
+        >>> fb = Correctness(model="openai:/gpt-4o-mini")(            # doctest: +SKIP
+        ...     inputs={"question": "Capital of France?"}, outputs="Paris",
+        ...     expectations={"expected_response": "Paris"})
+        >>> fb.value                                                   # doctest: +SKIP
+        'yes'
+    """
+
+    #: The args this judge needs, named in the error when one is missing.
+    required: ClassVar[tuple[str, ...]] = ()
+    default_value_type: ClassVar[Any] = YesNo
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        instructions: str,
+        model: str | None = None,
+        feedback_value_type: Any = None,
+        inference_params: Mapping[str, Any] | None = None,
+        base_url: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        description: str | None = None,
+        aggregations: Sequence[Aggregation] | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError("a judge needs a non-empty name")
+        self.name = name
+        self.instructions = instructions
+        self.model = str(model) if model else default_model()
+        self.feedback_value_type = feedback_value_type if feedback_value_type is not None else self.default_value_type
+        check_type(self.feedback_value_type)
+        params = dict(inference_params or {})
+        params.setdefault("temperature", 0)
+        params.setdefault("seed", 0)
+        self.inference_params = params
+        self.base_url = base_url
+        self.extra_headers = dict(extra_headers or {})
+        self.description = description
+        self.aggregations = check_aggregations(aggregations)
+        self._client: ModelClient | None = None
+        self._system: str | None = None
+
+    # -- model ------------------------------------------------------------------------------------
+    @property
+    def client(self) -> ModelClient:
+        if self._client is None:
+            self._client = ModelClient(
+                self.model,
+                base_url=self.base_url,
+                extra_headers=self.extra_headers,
+                timeout=self.inference_params.get("timeout"),
+            )
+        return self._client
+
+    def check_ready(self) -> None:
+        self.client.check_ready()
+
+    @property
+    def source(self) -> AssessmentSource:
+        return AssessmentSource(AssessmentSourceType.LLM_JUDGE, self.model)
+
+    # -- prompt -----------------------------------------------------------------------------------
+    def system_prompt(self) -> str:
+        """Instructions first, then the answer format: the same for every row, so a prefix cache reuses it."""
+        if self._system is None:
+            fmt = FORMAT_INSTRUCTIONS.format(result=describe(self.feedback_value_type))
+            self._system = f"{self.instructions.strip()}\n\n{fmt}"
+        return self._system
+
+    def units(self, **kwargs: Any) -> list[Unit]:
+        """Check the args and lay out what to judge. Subclasses override; raise ConfigError on missing input."""
+        raise NotImplementedError
+
+    def _missing(self, what: str, hint: str = "") -> ConfigError:
+        need = ", ".join(self.required) or what
+        return ConfigError(f"{type(self).__name__} judge '{self.name}' needs {what}{hint} (it takes: {need}).")
+
+    def request(self, unit: Unit) -> ChatRequest:
+        user = "\n\n".join(f"<{tag}>\n{text}\n</{tag}>" for tag, text in unit.sections)
+        params = {k: v for k, v in self.inference_params.items() if k != "timeout"}
+        return ChatRequest(
+            messages=(Message("system", self.system_prompt()), Message("user", user)),
+            response_schema=ResponseSchema(name="verdict", schema=verdict_schema(self.feedback_value_type)),
+            params=params,
+        )
+
+    # -- calling ----------------------------------------------------------------------------------
+    async def acall(
+        self,
+        *,
+        inputs: Any = None,
+        outputs: Any = None,
+        expectations: Any = None,
+        trace: Any = None,
+        session: Any = None,
+    ) -> Any:
+        """Judge and return a Feedback (a list of them for judges that judge each span)."""
+        feedbacks = await self._run(inputs=inputs, outputs=outputs, expectations=expectations, trace=trace,
+                                    session=session)
+        return feedbacks if self.per_span else feedbacks[0]
+
+    #: Judges that return one Feedback per span (retrieval judges) set this.
+    per_span: ClassVar[bool] = False
+
+    def __call__(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None,
+                 trace: Any = None, session: Any = None) -> Any:
+        return RUNTIME.run(self.acall(inputs=inputs, outputs=outputs, expectations=expectations, trace=trace,
+                                      session=session))
+
+    async def ascore(self, **kwargs: Any) -> list[Feedback]:
+        return await self._run(**kwargs)
+
+    async def _run(self, **kwargs: Any) -> list[Feedback]:
+        units = self.units(**{k: kwargs.get(k) for k in ("inputs", "outputs", "expectations", "trace", "session")})
+        return [await self.judge_unit(u) for u in units]
+
+    async def judge_unit(self, unit: Unit) -> Feedback:
+        request = self.request(unit)
+        meta: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0, "cost_usd": 0.0}
+        client = self.client
+        try:
+            resp = await client.chat(request)
+            self._account(meta, resp)
+            try:
+                value, rationale = parse_verdict(resp.text, self.feedback_value_type)
+            except JudgeParseError as first:
+                # One repair request, then give up: the verdict is never guessed.
+                repair = ChatRequest(
+                    messages=(*request.messages, Message("assistant", resp.text or ""), Message(
+                        "user", REPAIR_INSTRUCTIONS.format(reason=str(first), result=describe(self.feedback_value_type))
+                    )),
+                    response_schema=request.response_schema,
+                    params=request.params,
+                )
+                resp2 = await client.chat(repair)
+                self._account(meta, resp2)
+                try:
+                    value, rationale = parse_verdict(resp2.text, self.feedback_value_type)
+                except JudgeParseError as second:
+                    meta["raw_output"] = resp2.text
+                    meta["first_raw_output"] = resp.text
+                    return self._feedback(unit, meta, error=AssessmentError("PARSE_ERROR", str(second)))
+                meta["repaired"] = True
+        except ConfigError:
+            raise
+        except ProviderError as e:
+            return self._feedback(unit, meta, error=AssessmentError.from_exception(e))
+        except JuristError as e:
+            return self._feedback(unit, meta, error=AssessmentError.from_exception(e))
+        return self._feedback(unit, meta, value=value, rationale=rationale)
+
+    @staticmethod
+    def _account(meta: dict[str, Any], resp: Any) -> None:
+        u = resp.usage
+        for k, v in (("input_tokens", u.input_tokens), ("output_tokens", u.output_tokens)):
+            if v is None or meta[k] is None:
+                meta[k] = None
+            else:
+                meta[k] += v
+        meta["latency_ms"] += resp.latency_ms or 0.0
+        if resp.cost_usd is None or meta["cost_usd"] is None:
+            meta["cost_usd"] = None
+        else:
+            meta["cost_usd"] += resp.cost_usd
+        if resp.cached:
+            meta["cached"] = True
+
+    def _feedback(self, unit: Unit, meta: dict[str, Any], *, value: Any = None, rationale: str | None = None,
+                  error: AssessmentError | None = None) -> Feedback:
+        meta["latency_ms"] = round(meta["latency_ms"], 3)
+        return Feedback(
+            name=self.name, value=value, rationale=rationale, source=self.source, error=error,
+            metadata=meta, trace_id=unit.trace_id, span_id=unit.span_id,
+        )
+
+    # -- as data ----------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The judge as data (never code): enough to rebuild it with :func:`judge_from_dict`."""
+        return {
+            "kind": type(self).__name__,
+            "name": self.name,
+            "instructions": self.instructions,
+            "model": self.model,
+            "feedback_value_type": type_name(self.feedback_value_type),
+            "inference_params": dict(self.inference_params),
+            "description": self.description,
+            "base_url": self.base_url,
+            **self._extra_fields(),
+        }
+
+    def _extra_fields(self) -> dict[str, Any]:
+        return {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, model={self.model!r})"

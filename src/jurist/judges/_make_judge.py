@@ -1,0 +1,173 @@
+"""``make_judge``: a judge from instructions with ``{{ inputs }}``-style template variables."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from jurist.entities import Trace
+from jurist.errors import ConfigError
+from jurist.judges._base import Judge, Unit
+from jurist.judges._render import render_conversation, render_trace, render_value
+
+TEMPLATE_VARIABLES = ("inputs", "outputs", "expectations", "trace", "conversation")
+_VAR = re.compile(r"{{\s*([^{}]*?)\s*}}")
+_BLOCK = re.compile(r"{%.*?%}", re.DOTALL)
+
+
+def template_variables(instructions: str) -> list[str]:
+    """The variables used in ``instructions``, in order of first use (``{{ name }}`` only)."""
+    if _BLOCK.search(instructions):
+        raise ConfigError(
+            "judge instructions may not contain template logic ({% ... %}); use only the variables "
+            + ", ".join("{{ %s }}" % v for v in TEMPLATE_VARIABLES)
+        )
+    seen: list[str] = []
+    for name in _VAR.findall(instructions):
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+class InstructionsJudge(Judge):
+    """A judge made by :func:`make_judge`."""
+
+    default_value_type = str
+
+    def __init__(self, *, name: str, instructions: str, **kwargs: Any) -> None:
+        if not isinstance(instructions, str) or not instructions.strip():
+            raise ConfigError("make_judge needs non-empty instructions")
+        used = template_variables(instructions)
+        bad = [v for v in used if v not in TEMPLATE_VARIABLES]
+        allowed = ", ".join("{{ %s }}" % v for v in TEMPLATE_VARIABLES)
+        if bad:
+            raise ConfigError(
+                f"judge {name!r} uses unknown template variable(s) {', '.join(repr(b) for b in bad)}; "
+                f"the allowed variables are {allowed}"
+            )
+        if not used:
+            raise ConfigError(f"judge {name!r} instructions must use at least one of {allowed}")
+        self.template_variables = tuple(used)
+        super().__init__(name=name, instructions=instructions, **kwargs)
+        self.required = tuple(used)  # type: ignore[misc]
+
+    def system_prompt(self) -> str:
+        if self._system is None:
+            # The variables name the tagged sections that follow in the user message, so the system
+            # prompt stays identical for every row (prefix-cache friendly).
+            text = _VAR.sub(lambda m: f"<{m.group(1)}>", self.instructions)
+            saved, self.instructions = self.instructions, text
+            try:
+                super().system_prompt()
+            finally:
+                self.instructions = saved
+        return self._system  # type: ignore[return-value]
+
+    def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
+              session: Any = None) -> list[Unit]:
+        values = {"inputs": inputs, "outputs": outputs, "expectations": expectations}
+        sections: list[tuple[str, str]] = []
+        trace_obj = None
+        for var in self.template_variables:
+            if var == "trace":
+                if trace is None:
+                    raise self._missing("trace=", " (a Trace or its dict form)")
+                trace_obj = Trace.coerce(trace)
+                sections.append(("trace", render_trace(trace_obj)))
+            elif var == "conversation":
+                if session is None:
+                    raise self._missing("session=", " (a list of conversation turns)")
+                sections.append(("conversation", render_conversation(session)))
+            else:
+                value = values[var]
+                if value is None and trace is not None:
+                    t = Trace.coerce(trace)
+                    value = t.inputs if var == "inputs" else t.outputs if var == "outputs" else None
+                if value is None:
+                    raise self._missing(f"{var}=")
+                sections.append((var, render_value(value)))
+        return [Unit(tuple(sections), trace_id=trace_obj.trace_id if trace_obj else None)]
+
+
+def make_judge(
+    name: str,
+    instructions: str,
+    model: str | None = None,
+    description: str | None = None,
+    feedback_value_type: Any = str,
+    inference_params: Mapping[str, Any] | None = None,
+    base_url: str | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    *,
+    aggregations: Any = None,
+) -> InstructionsJudge:
+    """Make a judge from instructions that use ``{{ inputs }}``, ``{{ outputs }}``, ``{{ expectations }}``,
+    ``{{ trace }}`` or ``{{ conversation }}``.
+
+    ``feedback_value_type`` is bool, int, float, str, ``Literal[...]``, ``list[T]`` or ``dict[str, T]``;
+    the model's answer is held to it (structured output where the provider has it, validation always).
+
+    Example:
+        >>> judge = make_judge(
+        ...     name="polite",
+        ...     instructions="Is the reply in {{ outputs }} polite to the user who wrote {{ inputs }}?",
+        ...     feedback_value_type=bool, model="openai:/gpt-4o-mini")
+        >>> judge.template_variables
+        ('outputs', 'inputs')
+    """
+    return InstructionsJudge(
+        name=name, instructions=instructions, model=model, description=description,
+        feedback_value_type=feedback_value_type, inference_params=inference_params, base_url=base_url,
+        extra_headers=extra_headers, aggregations=aggregations,
+    )
+
+
+# -- judges as data ---------------------------------------------------------------------------------
+_SIMPLE = {"bool": bool, "int": int, "float": float, "str": str}
+
+
+def parse_type_name(text: str) -> Any:
+    """The value type named by ``type_name`` (``"Literal['yes', 'no']"``, ``"list[int]"``…), without eval."""
+    import ast
+
+    text = text.strip().replace("typing.", "")
+    if text in _SIMPLE:
+        return _SIMPLE[text]
+    m = re.fullmatch(r"(list|dict|Literal)\[(.*)\]", text, re.DOTALL)
+    if not m:
+        raise ConfigError(f"unknown feedback value type {text!r}")
+    head, inner = m.groups()
+    if head == "list":
+        return list[parse_type_name(inner)]  # type: ignore[misc]
+    if head == "dict":
+        key, _, val = inner.partition(",")
+        if key.strip() != "str":
+            raise ConfigError(f"dict feedback types must be dict[str, T], got {text!r}")
+        return dict[str, parse_type_name(val)]  # type: ignore[misc]
+    options = ast.literal_eval(f"({inner},)")
+    return Literal[options]  # type: ignore[valid-type]
+
+
+def judge_from_dict(data: Mapping[str, Any]) -> Judge:
+    """Rebuild a judge from :meth:`Judge.to_dict` output."""
+    kind = data.get("kind", "InstructionsJudge")
+    common = {
+        "model": data.get("model"),
+        "inference_params": data.get("inference_params"),
+        "base_url": data.get("base_url"),
+    }
+    if kind in ("InstructionsJudge", "make_judge"):
+        return make_judge(
+            name=data["name"], instructions=data["instructions"], description=data.get("description"),
+            feedback_value_type=parse_type_name(data.get("feedback_value_type", "str")), **common,
+        )
+    from jurist.judges import builtin_judges
+
+    cls = builtin_judges().get(kind)
+    if cls is None:
+        raise ConfigError(f"unknown judge kind {kind!r}")
+    extra = {k: data[k] for k in getattr(cls, "extra_fields", ()) if k in data}
+    return cls(name=data["name"], **common, **extra)  # type: ignore[no-any-return]
+
+

@@ -1,0 +1,96 @@
+"""Turning a row's values into prompt text: plain values, traces and conversations."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jurist.entities import Trace
+
+MAX_FIELD_CHARS = 20_000
+
+
+def render_value(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, Trace):
+        text = render_trace(value)
+    else:
+        text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    if len(text) > MAX_FIELD_CHARS:
+        text = text[:MAX_FIELD_CHARS] + f"\n…[{len(text) - MAX_FIELD_CHARS} characters cut]"
+    return text
+
+
+def render_trace(trace: Trace) -> str:
+    """A compact JSON view of the spans: the tree, types, inputs, outputs and status."""
+    spans = [
+        {
+            "span_id": s.span_id,
+            "parent_id": s.parent_id,
+            "name": s.name,
+            "span_type": s.span_type,
+            "inputs": s.inputs,
+            "outputs": s.outputs,
+            **({"status": s.status} if s.status not in ("OK", "UNSET", "STATUS_CODE_OK") else {}),
+        }
+        for s in trace.spans
+    ]
+    return json.dumps({"trace_id": trace.trace_id, "spans": spans}, ensure_ascii=False, indent=1, default=str)
+
+
+def _text_of(value: Any) -> str:
+    """The human text of a request or response value (a string, a messages list, a dict with one text field)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        for k in ("content", "question", "query", "request", "input", "prompt", "text", "response", "answer", "output"):
+            if isinstance(value.get(k), str):
+                return str(value[k])
+        msgs = value.get("messages")
+        if isinstance(msgs, list) and msgs:
+            last = msgs[-1]
+            if isinstance(last, dict) and isinstance(last.get("content"), str):
+                return str(last["content"])
+        choices = value.get("choices")
+        if isinstance(choices, list) and choices:
+            msg = choices[0].get("message") if isinstance(choices[0], dict) else None
+            if isinstance(msg, dict) and isinstance(msg.get("content"), str):
+                return str(msg["content"])
+    return render_value(value)
+
+
+def conversation_turns(session: Any) -> list[tuple[str, str]]:
+    """``[(role, text), ...]`` from a session: turns as {role, content}, {inputs, outputs}, or traces."""
+    from jurist.errors import ConfigError
+
+    if not isinstance(session, (list, tuple)) or not session:
+        raise ConfigError(
+            "session must be a non-empty list of turns: {'role', 'content'} messages, "
+            "{'inputs', 'outputs'} exchanges, or traces"
+        )
+    turns: list[tuple[str, str]] = []
+    for item in session:
+        if isinstance(item, Trace) or (isinstance(item, dict) and ("spans" in item or "data" in item)):
+            t = Trace.coerce(item)
+            turns.append(("user", _text_of(t.inputs)))
+            turns.append(("assistant", _text_of(t.outputs)))
+        elif isinstance(item, dict) and "role" in item:
+            turns.append((str(item["role"]), _text_of(item.get("content"))))
+        elif isinstance(item, dict) and ("inputs" in item or "outputs" in item):
+            if item.get("inputs") is not None:
+                turns.append(("user", _text_of(item["inputs"])))
+            if item.get("outputs") is not None:
+                turns.append(("assistant", _text_of(item["outputs"])))
+        else:
+            raise ConfigError(
+                f"cannot read a conversation turn from {type(item).__name__}: give {{'role', 'content'}}, "
+                "{'inputs', 'outputs'} or a trace"
+            )
+    return turns
+
+
+def render_conversation(session: Any) -> str:
+    return "\n\n".join(f"{role}: {text}" for role, text in conversation_turns(session))

@@ -1,0 +1,22 @@
+"""Model URIs, chat request/response types, and the client that calls providers."""
+
+from jurist.models._client import ModelClient, flush_cache
+from jurist.models._http import RetryPolicy
+from jurist.models._pricing import cost_usd
+from jurist.models._types import ChatRequest, ChatResponse, Message, ResponseSchema, Usage
+from jurist.models._uri import ModelURI, default_model, parse_model_uri
+
+__all__ = [
+    "ChatRequest",
+    "ChatResponse",
+    "Message",
+    "ModelClient",
+    "ModelURI",
+    "ResponseSchema",
+    "RetryPolicy",
+    "Usage",
+    "cost_usd",
+    "default_model",
+    "flush_cache",
+    "parse_model_uri",
+]

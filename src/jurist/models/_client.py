@@ -1,0 +1,188 @@
+"""The model client: the one place a request is cached, limited, sent, retried, timed and costed."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from jurist._runtime import RUNTIME
+from jurist.errors import ConfigError, ProviderError, SchemaUnsupportedError, ServerError
+from jurist.models._cache import ResponseCache, cache_dir, cache_key
+from jurist.models._http import RetryPolicy, Transport, call_with_retries
+from jurist.models._limiter import AdaptiveLimiter
+from jurist.models._pricing import cost_usd
+from jurist.models._types import ChatRequest, ChatResponse
+from jurist.models._uri import parse_model_uri
+from jurist.models.providers import get_provider_class
+from jurist.models.providers._base import Provider
+
+DEFAULT_TIMEOUT_S = 60.0
+#: Per-connection ceiling on requests in flight; 429s lower it adaptively.
+DEFAULT_MAX_IN_FLIGHT = 256
+
+
+class _Shared:
+    """Process-wide state of the runtime loop: HTTP sessions, limiters, the cache, schema fallbacks."""
+
+    def __init__(self) -> None:
+        self.transport = Transport()
+        self.limiters: dict[str, AdaptiveLimiter] = {}
+        self.no_schema: set[str] = set()
+        self._cache: ResponseCache | None = None
+        RUNTIME.on_shutdown(self.aclose)
+
+    @property
+    def cache(self) -> ResponseCache:
+        # Follows JURIST_CACHE_DIR if it changes while the process runs.
+        path = cache_dir() / "responses.sqlite"
+        if self._cache is None or self._cache.path != path:
+            if self._cache is not None:
+                self._cache.close()
+            self._cache = ResponseCache(path)
+        return self._cache
+
+    def limiter(self, key: str) -> AdaptiveLimiter:
+        lim = self.limiters.get(key)
+        if lim is None:
+            cap = int(os.environ.get("JURIST_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT))
+            lim = self.limiters[key] = AdaptiveLimiter(cap)
+        return lim
+
+    def flush(self) -> None:
+        if self._cache is not None:
+            self._cache.flush()
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+
+_SHARED: list[_Shared] = []
+
+
+def shared() -> _Shared:
+    if not _SHARED:
+        _SHARED.append(_Shared())
+    return _SHARED[0]
+
+
+def flush_cache() -> None:
+    """Write buffered cache entries to disk now."""
+    if _SHARED:
+        _SHARED[0].flush()
+
+
+class ModelClient:
+    """Calls one model through its provider.
+
+    Example:
+        >>> client = ModelClient("openai:/gpt-4o-mini")   # doctest: +SKIP
+        >>> await client.chat(ChatRequest(messages=(Message("user", "hi"),)))   # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        base_url: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.uri = str(uri)
+        parsed = parse_model_uri(self.uri)
+        cls = get_provider_class(parsed.provider)
+        self.provider: Provider = cls(parsed.model, base_url=base_url, extra_headers=extra_headers, api_key=api_key)
+        env_timeout = os.environ.get("JURIST_TIMEOUT")
+        self.timeout = float(timeout or env_timeout or DEFAULT_TIMEOUT_S)
+        self.retry = retry or RetryPolicy()
+        self._endpoint_id = f"{self.provider.connection_key}|{self.provider.model}"
+
+    def check_ready(self) -> None:
+        self.provider.check_ready()
+
+    async def chat(self, request: ChatRequest, *, use_cache: bool = True) -> ChatResponse:
+        """Send one request on the runtime loop (from any loop) and return the answer."""
+        return await RUNTIME.arun(self._chat(request, use_cache))
+
+    async def _chat(self, request: ChatRequest, use_cache: bool) -> ChatResponse:
+        sh = shared()
+        key = None
+        if use_cache and request.params.get("temperature", 0) == 0:
+            key = cache_key(self.uri, self.provider.base_url, request.fingerprint())
+            hit = sh.cache.get(key)
+            if hit is not None:
+                resp = ChatResponse.from_cache(hit)
+                resp.latency_ms = 0.0
+                return resp
+        start = time.perf_counter()
+        send = request
+        if request.response_schema is not None and (
+            not self.provider.supports_response_schema or self._endpoint_id in sh.no_schema
+        ):
+            send = request.without_schema()
+        try:
+            resp = await self._send_with_retries(sh, send)
+        except SchemaUnsupportedError:
+            if send.response_schema is None:
+                raise
+            # The endpoint rejects structured output: ask for prompt-only JSON from now on.
+            sh.no_schema.add(self._endpoint_id)
+            resp = await self._send_with_retries(sh, send.without_schema())
+        resp.latency_ms = (time.perf_counter() - start) * 1000.0
+        resp.cost_usd = cost_usd(self.provider.model, resp.usage.input_tokens, resp.usage.output_tokens)
+        if key is not None:
+            sh.cache.put(key, resp.to_cache())
+        return resp
+
+    async def _send_with_retries(self, sh: _Shared, request: ChatRequest) -> ChatResponse:
+        provider = self.provider
+        limiter = sh.limiter(provider.connection_key)
+        if provider.in_process:
+            return await call_with_retries(lambda: provider.complete(request), self.retry)
+        url = provider.url(request)
+        headers = provider.headers()
+        body = json.dumps(provider.to_wire(request), ensure_ascii=False).encode()
+
+        async def attempt() -> ChatResponse:
+            await limiter.acquire()
+            try:
+                http = await sh.transport.post(
+                    provider.connection_key, url, headers=headers, body=body,
+                    timeout=self.timeout, provider=provider.name,
+                )
+            finally:
+                limiter.release()
+            if not 200 <= http.status < 300:
+                raise self._redact(provider.map_error(http.status, http.text, http.headers))
+            limiter.on_success()
+            try:
+                data: Any = http.json()
+            except ValueError as e:
+                raise ServerError(
+                    f"{provider.name} sent a body that is not JSON (HTTP {http.status}): {http.text[:200]!r}",
+                    provider=provider.name, status=http.status,
+                ) from e
+            return provider.from_wire(data)
+
+        return await call_with_retries(
+            attempt, self.retry, on_rate_limit=lambda e: limiter.on_rate_limit(e.retry_after)
+        )
+
+    def _redact(self, err: ProviderError) -> ProviderError:
+        """Keys never travel in errors, even when a provider echoes them back."""
+        try:
+            key = self.provider.api_key
+        except ConfigError:
+            key = None
+        if key and len(key) >= 6:
+            err.args = tuple(str(a).replace(key, "***") for a in err.args)
+            if err.body:
+                err.body = err.body.replace(key, "***")
+        return err

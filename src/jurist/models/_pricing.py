@@ -1,0 +1,81 @@
+"""Prices of common judge models, in USD per million tokens (input, output), list prices.
+
+A model not in the table costs ``None``: jurist never reports a number it does not know.
+Dated or ``-latest`` variants of a listed model take its price (``gpt-4o-mini-2024-07-18``).
+"""
+
+from __future__ import annotations
+
+import re
+
+PRICES: dict[str, tuple[float, float]] = {
+    # OpenAI
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1": (2.00, 8.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1-nano": (0.10, 0.40),
+    "gpt-4-turbo": (10.00, 30.00),
+    "gpt-3.5-turbo": (0.50, 1.50),
+    "gpt-5": (1.25, 10.00),
+    "gpt-5-mini": (0.25, 2.00),
+    "gpt-5-nano": (0.05, 0.40),
+    "o1": (15.00, 60.00),
+    "o1-mini": (1.10, 4.40),
+    "o3": (2.00, 8.00),
+    "o3-mini": (1.10, 4.40),
+    "o4-mini": (1.10, 4.40),
+    # Anthropic
+    "claude-3-haiku": (0.25, 1.25),
+    "claude-3-opus": (15.00, 75.00),
+    "claude-3-5-haiku": (0.80, 4.00),
+    "claude-3-5-sonnet": (3.00, 15.00),
+    "claude-3-7-sonnet": (3.00, 15.00),
+    "claude-sonnet-4": (3.00, 15.00),
+    "claude-sonnet-4-5": (3.00, 15.00),
+    "claude-opus-4": (15.00, 75.00),
+    "claude-opus-4-1": (15.00, 75.00),
+    "claude-opus-4-5": (5.00, 25.00),
+    "claude-haiku-4-5": (1.00, 5.00),
+    # Google
+    "gemini-1.5-flash": (0.075, 0.30),
+    "gemini-1.5-pro": (1.25, 5.00),
+    "gemini-2.0-flash": (0.10, 0.40),
+    "gemini-2.0-flash-lite": (0.075, 0.30),
+    "gemini-2.5-flash": (0.30, 2.50),
+    "gemini-2.5-flash-lite": (0.10, 0.40),
+    "gemini-2.5-pro": (1.25, 10.00),
+}
+
+#: Other spellings of listed models.
+ALIASES: dict[str, str] = {
+    "claude-4-opus": "claude-opus-4",
+    "claude-4-sonnet": "claude-sonnet-4",
+    "claude-4.1-opus": "claude-opus-4-1",
+    "claude-3.5-sonnet": "claude-3-5-sonnet",
+    "claude-3.5-haiku": "claude-3-5-haiku",
+    "claude-3.7-sonnet": "claude-3-7-sonnet",
+}
+
+_SUFFIX = re.compile(r"-(\d{8}|\d{4}-\d{2}-\d{2}|latest|v\d+(:\d+)?)$")
+
+
+def lookup(model: str) -> tuple[float, float] | None:
+    name = model.lower().rsplit("/", 1)[-1]
+    name = re.sub(r"^(us|eu|apac|global)\.(anthropic\.)?", "", name).removeprefix("anthropic.")
+    while True:
+        name = ALIASES.get(name, name)
+        if name in PRICES:
+            return PRICES[name]
+        stripped = _SUFFIX.sub("", name)
+        if stripped == name:
+            return None
+        name = stripped
+
+
+def cost_usd(model: str, input_tokens: int | None, output_tokens: int | None) -> float | None:
+    """Cost of one call, or None when the model's price or the token counts are unknown."""
+    price = lookup(model)
+    if price is None or input_tokens is None or output_tokens is None:
+        return None
+    return (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000

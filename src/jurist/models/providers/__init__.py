@@ -1,0 +1,55 @@
+"""The provider registry: URI scheme → adapter class, imported only when first used.
+
+Third-party packages add providers through the ``jurist.providers`` entry-point group, each entry
+pointing at a :class:`Provider` subclass (``mypkg.providers:MyProvider``); they are looked up only
+when a URI names a scheme jurist does not ship.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+
+from jurist.errors import ConfigError
+from jurist.models.providers._base import Provider
+
+ENTRY_POINT_GROUP = "jurist.providers"
+
+#: Built-in schemes, as "module:Class" so nothing is imported until a URI names them.
+BUILTIN_PROVIDERS: dict[str, str] = {
+    "openai": "jurist.models.providers.openai:OpenAIProvider",
+    "anthropic": "jurist.models.providers.anthropic:AnthropicProvider",
+    "gateway": "jurist.models.providers.gateway:GatewayProvider",
+}
+
+
+def _load(target: str) -> type[Provider]:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+
+
+def provider_names() -> list[str]:
+    """Every scheme that resolves: built-in and installed through entry points."""
+    names = set(BUILTIN_PROVIDERS)
+    names.update(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+    return sorted(names)
+
+
+def get_provider_class(name: str) -> type[Provider]:
+    """The adapter class for a URI scheme; an unknown scheme is a ConfigError listing the known ones."""
+    target = BUILTIN_PROVIDERS.get(name)
+    if target is not None:
+        return _load(target)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == name:
+            cls = ep.load()
+            if not (isinstance(cls, type) and issubclass(cls, Provider)):
+                raise ConfigError(f"entry point {ep.value!r} for provider {name!r} is not a jurist Provider class")
+            return cls
+    raise ConfigError(
+        f"Unknown model provider {name!r}. Known providers: {', '.join(provider_names())}. "
+        f"Model URIs look like 'openai:/gpt-4o-mini'."
+    )
+
+
+__all__ = ["BUILTIN_PROVIDERS", "ENTRY_POINT_GROUP", "Provider", "get_provider_class", "provider_names"]

@@ -1,0 +1,155 @@
+"""OpenAI Chat Completions (``openai:/<model>``), and the wire format every OpenAI-compatible vendor reuses.
+
+Request: ``POST {base}/chat/completions`` with ``Authorization: Bearer``; structured output through
+``response_format: {"type": "json_schema", ...}``. Errors come as ``{"error": {"message", "type",
+"param", "code"}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from jurist.errors import (
+    ContentFilteredError,
+    ContextLengthError,
+    ProviderError,
+    SchemaUnsupportedError,
+)
+from jurist.models._types import ChatRequest, ChatResponse, ResponseSchema, Usage
+from jurist.models.providers._base import Provider, default_error, error_message
+
+# Reasoning models take max_completion_tokens and only the default temperature.
+_REASONING = re.compile(r"^(o\d|gpt-5)")
+
+
+def strict_compatible(schema: Any) -> bool:
+    """OpenAI's strict mode needs every object closed (additionalProperties false) and fully required."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "object":
+            if schema.get("additionalProperties", True) is not False:
+                return False
+            if set(schema.get("required", [])) != set(schema.get("properties", {})):
+                return False
+        return all(strict_compatible(v) for v in schema.values())
+    if isinstance(schema, list):
+        return all(strict_compatible(v) for v in schema)
+    return True
+
+
+def response_format(schema: ResponseSchema) -> dict[str, Any]:
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": schema.name,
+            "schema": schema.schema,
+            "strict": strict_compatible(schema.schema),
+        },
+    }
+
+
+def to_wire(request: ChatRequest, model: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """A Chat Completions request body. Pure: no I/O, no env."""
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [m.to_dict() for m in request.messages],
+    }
+    reasoning = bool(_REASONING.match(model))
+    for k, v in params.items():
+        if k == "max_tokens" and reasoning:
+            body["max_completion_tokens"] = v
+        elif k == "temperature" and reasoning:
+            continue
+        else:
+            body[k] = v
+    if request.response_schema is not None:
+        body["response_format"] = response_format(request.response_schema)
+    return body
+
+
+def from_wire(body: Any, provider: str = "openai") -> ChatResponse:
+    """Read a Chat Completions response body."""
+    try:
+        choice = body["choices"][0]
+        message = choice.get("message") or {}
+    except (KeyError, IndexError, TypeError) as e:
+        raise ProviderError(f"{provider} answered without choices: {str(body)[:300]}", provider=provider) from e
+    finish = choice.get("finish_reason")
+    if message.get("refusal"):
+        raise ContentFilteredError(f"{provider} refused: {message['refusal']}", provider=provider)
+    if finish == "content_filter":
+        raise ContentFilteredError(f"{provider} stopped the answer with its content filter", provider=provider)
+    text = message.get("content")
+    if text is None:
+        calls = message.get("tool_calls") or []
+        text = calls[0]["function"]["arguments"] if calls else ""
+    if isinstance(text, list):  # some compatible servers answer with content parts
+        text = "".join(p.get("text", "") for p in text if isinstance(p, dict))
+    usage = body.get("usage") or {}
+    return ChatResponse(
+        text=text,
+        usage=Usage(usage.get("prompt_tokens"), usage.get("completion_tokens")),
+        finish_reason=finish,
+        model=body.get("model"),
+    )
+
+
+def map_error(
+    provider: str, status: int, body: str, headers: Mapping[str, str], key_env: tuple[str, ...]
+) -> ProviderError:
+    err: dict[str, Any] = {}
+    try:
+        data = json.loads(body)
+        if isinstance(data, dict) and isinstance(data.get("error"), dict):
+            err = data["error"]
+    except ValueError:
+        pass
+    code = str(err.get("code") or "")
+    msg = error_message(body)
+    kw: dict[str, Any] = {"provider": provider, "status": status, "body": body[:2000], "headers": headers}
+    if status == 400 or status == 422:
+        low = msg.lower()
+        if code == "context_length_exceeded" or "maximum context length" in low or "context length" in low:
+            return ContextLengthError(f"{provider}: the prompt is too long for the model: {msg}", **kw)
+        if code == "content_filter" or "content management policy" in low:
+            return ContentFilteredError(f"{provider} content filter: {msg}", **kw)
+        param = str(err.get("param") or "")
+        if "response_format" in param or "response_format" in low or "json_schema" in low or "schema" in param:
+            return SchemaUnsupportedError(f"{provider} does not accept the output schema: {msg}", **kw)
+    if status == 429 and code == "insufficient_quota":
+        return ProviderError(
+            f"{provider} quota exhausted (HTTP 429 insufficient_quota): {msg}. Check the account's billing.",
+            **kw,
+        )
+    return default_error(provider, status, body, headers, key_env=key_env)
+
+
+class OpenAIProvider(Provider):
+    """``openai:/<model>``: api.openai.com, or any server at ``OPENAI_BASE_URL`` / ``base_url``."""
+
+    name = "openai"
+    api_key_envs: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
+    base_url_envs: ClassVar[tuple[str, ...]] = ("OPENAI_BASE_URL",)
+    default_base_url = "https://api.openai.com/v1"
+
+    def url(self, request: ChatRequest) -> str:
+        return f"{self.base_url}/chat/completions"
+
+    def headers(self) -> dict[str, str]:
+        h = {"Content-Type": "application/json"}
+        key = self.api_key
+        if key:
+            h["Authorization"] = f"Bearer {key}"
+        h.update(self.extra_headers)
+        return h
+
+    def to_wire(self, request: ChatRequest) -> dict[str, Any]:
+        return to_wire(request, self.model, self.params(request))
+
+    def from_wire(self, body: Any) -> ChatResponse:
+        return from_wire(body, self.name)
+
+    def map_error(self, status: int, body: str, headers: Mapping[str, str]) -> ProviderError:
+        return map_error(self.name, status, body, headers, self.api_key_envs)

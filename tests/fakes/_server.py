@@ -1,0 +1,173 @@
+"""A loopback HTTP server on its own thread and event loop, scriptable and recording, for fake providers.
+
+Each fake provider subclasses :class:`FakeServer`, adds its real routes, checks auth the way the
+provider does, and answers in the provider's own JSON shapes. Tests script replies with
+:meth:`FakeServer.enqueue` (429 with Retry-After, 401, 500, slow, malformed, truncated …) and read
+what arrived in :attr:`FakeServer.requests`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def json(self) -> Any:
+        return self.body
+
+
+@dataclass
+class Reply:
+    """A scripted reply. ``content`` is the model's text for a normal answer; otherwise a raw HTTP reply."""
+
+    status: int = 200
+    content: str | None = None
+    json_body: Any = None
+    raw: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    usage: tuple[int, int] | None = None
+    finish_reason: str | None = None
+
+    @classmethod
+    def text(cls, content: str, **kw: Any) -> Reply:
+        return cls(content=content, **kw)
+
+    @classmethod
+    def slow(cls, delay: float, content: str | None = None) -> Reply:
+        return cls(content=content, delay=delay)
+
+    @classmethod
+    def malformed(cls) -> Reply:
+        return cls(status=200, raw=b'{"id": "x", "choices": [{"message": ', headers={"Content-Type": "application/json"})
+
+
+class FakeServer:
+    """Base of the fake providers: start/stop, recording, scripting, and a default verdict."""
+
+    def __init__(self, api_key: str = "test-key") -> None:
+        self.api_key = api_key
+        self.requests: list[Recorded] = []
+        self.script: deque[Reply] = deque()
+        #: Computes the model's text from the request body when nothing is scripted.
+        self.responder: Callable[[dict[str, Any]], str] | None = None
+        self.usage = (42, 17)
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    def start(self) -> FakeServer:
+        ready = threading.Event()
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                app = web.Application(client_max_size=64 * 1024 * 1024)
+                self.routes(app)
+                runner = web.AppRunner(app, access_log=None)
+                loop.run_until_complete(runner.setup())
+                site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+                loop.run_until_complete(site.start())
+                self._runner = runner
+                self.port = runner.addresses[0][1]
+            except BaseException as e:  # pragma: no cover - surfaced below
+                errors.append(e)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(runner.cleanup())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name=f"{type(self).__name__}", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        if errors:
+            raise errors[0]
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(5)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.script.clear()
+            self.responder = None
+            self.usage = (42, 17)
+
+    # -- scripting --------------------------------------------------------------------------------
+    def enqueue(self, *replies: Reply) -> None:
+        with self._lock:
+            self.script.extend(replies)
+
+    def next_reply(self) -> Reply | None:
+        with self._lock:
+            return self.script.popleft() if self.script else None
+
+    @property
+    def calls(self) -> int:
+        return len(self.requests)
+
+    async def record(self, request: web.Request) -> Recorded:
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode(errors="replace")
+        rec = Recorded(request.method, request.path, dict(request.query), dict(request.headers), body)
+        with self._lock:
+            self.requests.append(rec)
+        return rec
+
+    def verdict_text(self, body: dict[str, Any], schema: dict[str, Any] | None) -> str:
+        if self.responder is not None:
+            return self.responder(body)
+        result = example_value((schema or {}).get("properties", {}).get("result", {"enum": ["yes"]}))
+        return json.dumps({"rationale": "The fake judge looked at it.", "result": result})
+
+
+def example_value(schema: dict[str, Any]) -> Any:
+    """A value that fits ``schema`` (the first enum option, true, 1, …)."""
+    if "enum" in schema:
+        return schema["enum"][0]
+    t = schema.get("type")
+    return {"boolean": True, "integer": 1, "number": 0.5, "string": "ok", "array": [], "object": {}}.get(t, "yes")
+
+
+def raw_reply(reply: Reply) -> web.Response:
+    if reply.raw is not None:
+        return web.Response(status=reply.status, body=reply.raw, headers=reply.headers)
+    return web.json_response(reply.json_body, status=reply.status, headers=reply.headers)
