@@ -118,7 +118,8 @@ class Judge(Scorer):
             self._system = f"{self.instructions.strip()}\n\n{fmt}"
         return self._system
 
-    def units(self, **kwargs: Any) -> list[Unit]:
+    def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
+              session: Any = None) -> list[Unit]:
         """Check the args and lay out what to judge. Subclasses override; raise ConfigError on missing input."""
         raise NotImplementedError
 

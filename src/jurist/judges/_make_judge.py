@@ -168,6 +168,6 @@ def judge_from_dict(data: Mapping[str, Any]) -> Judge:
     if cls is None:
         raise ConfigError(f"unknown judge kind {kind!r}")
     extra = {k: data[k] for k in getattr(cls, "extra_fields", ()) if k in data}
-    return cls(name=data["name"], **common, **extra)  # type: ignore[no-any-return]
+    return cls(name=data["name"], **common, **extra)  # type: ignore[arg-type, no-any-return]
 
 
