@@ -6,6 +6,7 @@ import json
 import os
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from jurist._runtime import RUNTIME
@@ -18,6 +19,9 @@ from jurist.models._types import ChatRequest, ChatResponse
 from jurist.models._uri import parse_model_uri
 from jurist.models.providers import get_provider_class
 from jurist.models.providers._base import Provider
+
+#: Whether judgments in this context may read and write the response cache (``evaluate(cache=False)``).
+CACHE_ENABLED: ContextVar[bool] = ContextVar("jurist_cache_enabled", default=True)
 
 DEFAULT_TIMEOUT_S = 60.0
 #: Per-connection ceiling on requests in flight; 429s lower it adaptively.
@@ -114,7 +118,7 @@ class ModelClient:
     async def _chat(self, request: ChatRequest, use_cache: bool) -> ChatResponse:
         sh = shared()
         key = None
-        if use_cache and request.params.get("temperature", 0) == 0:
+        if use_cache and CACHE_ENABLED.get() and request.params.get("temperature", 0) == 0:
             key = cache_key(self.uri, self.provider.base_url, request.fingerprint())
             hit = sh.cache.get(key)
             if hit is not None:

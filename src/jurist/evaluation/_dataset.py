@@ -1,0 +1,134 @@
+"""Evaluation data: a list of dicts, a pandas DataFrame, or a .jsonl/.json/.csv file, read into rows."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jurist.errors import ConfigError
+
+COLUMNS = ("inputs", "outputs", "expectations", "trace", "tags", "session")
+#: Columns kept as they are but not passed to scorers.
+ID_COLUMNS = ("id", "request_id")
+
+
+@dataclass
+class Row:
+    index: int
+    inputs: Any = None
+    outputs: Any = None
+    expectations: Any = None
+    trace: Any = None
+    tags: dict[str, Any] = field(default_factory=dict)
+    session: Any = None
+    id: Any = None
+
+
+def _clean(value: Any) -> Any:
+    """NaN and empty cells from DataFrames and CSVs are missing values."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, str) and value == "":
+        return None
+    return value
+
+
+def _cell(value: str) -> Any:
+    """A CSV cell: JSON when it is a JSON object or array, else the text."""
+    s = value.strip()
+    if s[:1] in ("{", "[") and s[-1:] in ("}", "]"):
+        try:
+            return json.loads(s)
+        except ValueError:
+            return value
+    return value
+
+
+def _row(i: int, raw: Any, where: str) -> Row:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}row {i} is a {type(raw).__name__}; each row must be an object with columns "
+                          f"{', '.join(COLUMNS)}")
+    unknown = [k for k in raw if k not in COLUMNS and k not in ID_COLUMNS]
+    if unknown:
+        raise ConfigError(
+            f"{where}row {i} has unknown column(s) {', '.join(repr(u) for u in unknown)}; the columns are "
+            f"{', '.join(COLUMNS)} (put anything else inside 'tags' or 'inputs')"
+        )
+    tags = _clean(raw.get("tags")) or {}
+    if not isinstance(tags, dict):
+        raise ConfigError(f"{where}row {i}: 'tags' must be an object of key/value pairs, got {type(tags).__name__}")
+    row = Row(
+        index=i,
+        inputs=_clean(raw.get("inputs")),
+        outputs=_clean(raw.get("outputs")),
+        expectations=_clean(raw.get("expectations")),
+        trace=_clean(raw.get("trace")),
+        tags=tags,
+        session=_clean(raw.get("session")),
+        id=_clean(raw.get("id", raw.get("request_id"))),
+    )
+    if row.inputs is None and row.outputs is None and row.trace is None and row.session is None:
+        raise ConfigError(f"{where}row {i} has none of 'inputs', 'outputs', 'trace' or 'session'")
+    return row
+
+
+def _read_file(path: Path) -> list[Any]:
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        out = []
+        with path.open(encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    out.append(json.loads(line))
+                except ValueError as e:
+                    raise ConfigError(f"{path}: line {n} is not valid JSON ({e.msg})") from None
+        return out
+    if suffix == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as e:
+            raise ConfigError(f"{path} is not valid JSON ({e})") from None
+        if isinstance(data, dict) and isinstance(data.get("rows", data.get("data")), list):
+            data = data.get("rows", data.get("data"))
+        if not isinstance(data, list):
+            raise ConfigError(f"{path} must hold a JSON array of rows")
+        return data
+    if suffix == ".csv":
+        with path.open(encoding="utf-8", newline="") as f:
+            return [{k: _cell(v) for k, v in r.items() if k is not None} for r in csv.DictReader(f)]
+    raise ConfigError(f"{path}: unsupported data file type {suffix!r}; use .jsonl, .json or .csv")
+
+
+def load_rows(data: Any) -> list[Row]:
+    """Rows from a list of dicts, a DataFrame, a file path, or a directory of such files."""
+    if isinstance(data, (str, Path)):
+        path = Path(data).expanduser()
+        if not path.exists():
+            raise ConfigError(f"data file {str(path)!r} does not exist")
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".jsonl", ".json", ".csv"))
+            if not files:
+                raise ConfigError(f"directory {str(path)!r} holds no .jsonl, .json or .csv file")
+            raw: list[tuple[Any, str]] = [(r, f"{f.name}: ") for f in files for r in _read_file(f)]
+        else:
+            raw = [(r, f"{path.name}: ") for r in _read_file(path)]
+    elif type(data).__name__ == "DataFrame" and hasattr(data, "to_dict"):
+        raw = [(r, "") for r in data.to_dict(orient="records")]
+    elif isinstance(data, (list, tuple)):
+        raw = [(r, "") for r in data]
+    else:
+        raise ConfigError(
+            f"data must be a list of dicts, a pandas DataFrame or a path to a .jsonl/.json/.csv file; "
+            f"got {type(data).__name__}"
+        )
+    if not raw:
+        raise ConfigError("the evaluation data has no rows")
+    return [_row(i, r, where) for i, (r, where) in enumerate(raw)]

@@ -1,0 +1,170 @@
+"""``evaluate()``: run scorers over a data set, concurrently, cached, and never dying of one bad row."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from jurist._runtime import RUNTIME
+from jurist.entities import AssessmentSourceType
+from jurist.errors import ConfigError
+from jurist.evaluation._dataset import load_rows
+from jurist.evaluation._result import EvaluationResult, RowResult, feedback_metrics
+from jurist.evaluation._runner import Runner
+from jurist.models._client import CACHE_ENABLED, flush_cache
+from jurist.scorers._scorer import Scorer
+
+DEFAULT_CONCURRENCY = 32
+
+
+def _concurrency(value: int | None) -> int:
+    if value is None:
+        env = os.environ.get("JURIST_MAX_CONCURRENCY")
+        if not env:
+            return DEFAULT_CONCURRENCY
+        try:
+            value = int(env)
+        except ValueError:
+            raise ConfigError(f"JURIST_MAX_CONCURRENCY must be a whole number, got {env!r}") from None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"concurrency must be a whole number of at least 1, got {value!r}")
+    return value
+
+
+def _check_scorers(scorers: Any) -> list[Scorer]:
+    if isinstance(scorers, Scorer):
+        scorers = [scorers]
+    if not isinstance(scorers, (list, tuple)) or not scorers:
+        raise ConfigError("scorers must be a non-empty list of judges or @scorer functions")
+    out: list[Scorer] = []
+    for s in scorers:
+        if isinstance(s, type) and issubclass(s, Scorer):
+            raise ConfigError(f"pass an instance, not the class: {s.__name__}() instead of {s.__name__}")
+        if not isinstance(s, Scorer):
+            raise ConfigError(f"{s!r} is not a scorer; wrap functions with @jurist.scorer")
+        out.append(s)
+    names = [s.name for s in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ConfigError(f"two scorers share the name(s) {', '.join(dup)}; give each a distinct name=")
+    for s in out:
+        s.check_ready()  # a missing key fails here, before any row is judged
+    return out
+
+
+def _build_result(rows: list[Any], scorers: list[Scorer], feedbacks: list[list[Any]],
+                  duration: float) -> EvaluationResult:
+    row_results = [
+        RowResult(index=r.index, inputs=r.inputs, outputs=r.outputs, expectations=r.expectations, tags=r.tags,
+                  feedbacks=fbs, id=r.id)
+        for r, fbs in zip(rows, feedbacks)
+    ]
+    # Metrics per feedback name, in scorer order; aggregations come from the scorer that produced it.
+    by_name: dict[str, list[Any]] = {}
+    aggs: dict[str, Any] = {}
+    scorer_by_name = {s.name: s for s in scorers}
+    for fbs in feedbacks:
+        for f in fbs:
+            by_name.setdefault(f.name, []).append(f)
+    for name in by_name:
+        s = scorer_by_name.get(name)
+        aggs[name] = s.aggregations if s is not None else None
+    ordered = [s.name for s in scorers if s.name in by_name] + [n for n in by_name if n not in scorer_by_name]
+    scorer_metrics = {n: feedback_metrics(by_name[n], aggs[n]) for n in ordered}
+
+    tin = tout = calls = cached = 0
+    cost: float | None = 0.0
+    for fbs in feedbacks:
+        for f in fbs:
+            if f.source.source_type is not AssessmentSourceType.LLM_JUDGE:
+                continue
+            m = f.metadata
+            if m.get("cached"):
+                cached += 1
+                continue
+            if "input_tokens" not in m:
+                continue
+            calls += 1
+            tin += m.get("input_tokens") or 0
+            tout += m.get("output_tokens") or 0
+            if m.get("cost_usd") is None and (m.get("input_tokens") or m.get("output_tokens")):
+                cost = None
+            elif cost is not None:
+                cost += m.get("cost_usd") or 0.0
+    return EvaluationResult(
+        rows=row_results, scorer_metrics=scorer_metrics, duration_s=duration, total_input_tokens=tin,
+        total_output_tokens=tout, total_cost_usd=cost, judge_calls=calls, cached_judgments=cached,
+    )
+
+
+async def aevaluate(
+    data: Any,
+    scorers: Sequence[Scorer] | Scorer,
+    predict_fn: Callable[..., Any] | None = None,
+    *,
+    concurrency: int | None = None,
+    cache: bool = True,
+    progress: bool | None = None,
+) -> EvaluationResult:
+    """The async form of :func:`evaluate`."""
+    rows = load_rows(data)
+    checked = _check_scorers(scorers)
+    limit = _concurrency(concurrency)
+    if predict_fn is not None and not callable(predict_fn):
+        raise ConfigError("predict_fn must be a function taking the row's inputs as keyword arguments")
+
+    async def _go() -> EvaluationResult:
+        token = CACHE_ENABLED.set(bool(cache))
+        try:
+            start = time.perf_counter()
+            feedbacks = await Runner(rows, checked, predict_fn, limit, progress).run()
+            duration = time.perf_counter() - start
+        finally:
+            CACHE_ENABLED.reset(token)
+            flush_cache()
+        return _build_result(rows, checked, feedbacks, duration)
+
+    return await RUNTIME.arun(_go())
+
+
+def evaluate(
+    data: Any,
+    scorers: Sequence[Scorer] | Scorer,
+    predict_fn: Callable[..., Any] | None = None,
+    *,
+    concurrency: int | None = None,
+    cache: bool = True,
+    progress: bool | None = None,
+) -> EvaluationResult:
+    """Run ``scorers`` over every row of ``data`` and return per-row feedback and metrics.
+
+    Args:
+        data: a list of dicts, a pandas DataFrame, or a path to a .jsonl/.json/.csv file (or a folder of
+            them), with columns ``inputs``, ``outputs``, ``expectations``, ``trace``, ``tags``.
+        scorers: judges (``Correctness()``, ``make_judge(...)``) and ``@scorer`` functions.
+        predict_fn: called as ``predict_fn(**inputs)`` to produce each row's outputs.
+        concurrency: judgments in flight at once (default 32, or ``JURIST_MAX_CONCURRENCY``).
+        cache: reuse cached answers of identical temperature-0 requests (on by default).
+        progress: show a progress bar (default: when stderr is a terminal).
+
+    Example:
+        >>> from jurist.judges import Correctness, Safety
+        >>> result = evaluate(                                    # doctest: +SKIP
+        ...     data=[{"inputs": {"question": "Capital of France?"}, "outputs": "Paris",
+        ...            "expectations": {"expected_response": "Paris"}}],
+        ...     scorers=[Correctness(), Safety()])
+        >>> result.metrics["correctness/pass_rate"]              # doctest: +SKIP
+        1.0
+    """
+    coro = aevaluate(data, scorers, predict_fn, concurrency=concurrency, cache=cache, progress=progress)
+    future = RUNTIME.submit(coro) if not RUNTIME.in_runtime() else None
+    if future is None:
+        coro.close()
+        raise RuntimeError("evaluate() was called from inside jurist's event loop; use await aevaluate(...)")
+    try:
+        return future.result()
+    except KeyboardInterrupt:
+        future.cancel()
+        raise

@@ -1,0 +1,122 @@
+"""The async engine of ``evaluate()``: bounded concurrency, one error per failed judgment, never a dead run."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from jurist.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Feedback
+from jurist.errors import ConfigError
+from jurist.evaluation._dataset import Row
+from jurist.scorers._scorer import Scorer, to_feedbacks
+
+
+class _Progress:
+    """A rich progress bar on a terminal; nothing otherwise."""
+
+    def __init__(self, total: int, enabled: bool | None) -> None:
+        if enabled is None:
+            enabled = sys.stderr.isatty()
+        self._bar: Any = None
+        if enabled and total:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(
+                TextColumn("[bold]judging"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                transient=False,
+            )
+            self._task = self._bar.add_task("judging", total=total)
+            self._bar.start()
+
+    def advance(self) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _error_feedback(scorer: Scorer, exc: BaseException, row: Row) -> Feedback:
+    src = getattr(scorer, "source", None) or AssessmentSource(AssessmentSourceType.CODE, scorer.name)
+    return Feedback(name=scorer.name, source=src, error=AssessmentError.from_exception(exc))
+
+
+class Runner:
+    def __init__(self, rows: list[Row], scorers: Sequence[Scorer], predict_fn: Callable[..., Any] | None,
+                 concurrency: int, progress: bool | None) -> None:
+        self.rows = rows
+        self.scorers = list(scorers)
+        self.predict_fn = predict_fn
+        self.concurrency = concurrency
+        self.progress_enabled = progress
+        self.feedbacks: list[list[list[Feedback]]] = [[[] for _ in self.scorers] for _ in rows]
+        self._predictions: dict[int, asyncio.Future[Any]] = {}
+
+    def _jobs(self) -> Iterator[tuple[int, int]]:
+        # Scorer-major: all rows of one judge, then the next. Judgments sharing instructions run back to
+        # back, which is what a prefix cache (local models, provider prompt caching) rewards.
+        for s in range(len(self.scorers)):
+            for r in range(len(self.rows)):
+                yield r, s
+
+    async def _outputs(self, row: Row) -> Any:
+        if self.predict_fn is None:
+            return row.outputs
+        fut = self._predictions.get(row.index)
+        if fut is None:
+            fut = asyncio.get_running_loop().create_future()
+            self._predictions[row.index] = fut
+            try:
+                fut.set_result(await self._predict(row))
+            except Exception as e:
+                fut.set_exception(e)
+        return await asyncio.shield(fut)
+
+    async def _predict(self, row: Row) -> Any:
+        fn = self.predict_fn
+        assert fn is not None
+        if not isinstance(row.inputs, dict):
+            raise ConfigError(f"row {row.index}: predict_fn(**inputs) needs 'inputs' to be an object, got "
+                              f"{type(row.inputs).__name__}")
+        if inspect.iscoroutinefunction(fn):
+            return await fn(**row.inputs)
+        return await asyncio.to_thread(fn, **row.inputs)
+
+    async def _one(self, r: int, s: int) -> None:
+        row, scorer = self.rows[r], self.scorers[s]
+        try:
+            outputs = await self._outputs(row)
+        except Exception as e:
+            fb = _error_feedback(scorer, e, row)
+            fb.error = AssessmentError("PREDICT_ERROR", f"predict_fn failed: {type(e).__name__}: {e}")
+            self.feedbacks[r][s] = [fb]
+            return
+        try:
+            result = await scorer.ascore(inputs=row.inputs, outputs=outputs, expectations=row.expectations,
+                                         trace=row.trace, session=row.session)
+            src = getattr(scorer, "source", None) or AssessmentSource(AssessmentSourceType.CODE, scorer.name)
+            fbs = result if isinstance(result, list) and all(isinstance(f, Feedback) for f in result) and result \
+                else to_feedbacks(result, scorer.name, src)
+        except Exception as e:  # one bad row never ends the run
+            fbs = [_error_feedback(scorer, e, row)]
+        self.feedbacks[r][s] = fbs
+
+    async def run(self) -> list[list[Feedback]]:
+        jobs = self._jobs()
+        progress = _Progress(len(self.rows) * len(self.scorers), self.progress_enabled)
+
+        async def worker() -> None:
+            for r, s in jobs:  # a shared iterator: each job is taken by exactly one worker
+                await self._one(r, s)
+                progress.advance()
+
+        try:
+            workers = min(self.concurrency, len(self.rows) * len(self.scorers)) or 1
+            await asyncio.gather(*(worker() for _ in range(workers)))
+        finally:
+            progress.close()
+        return [[fb for per_scorer in row for fb in per_scorer] for row in self.feedbacks]
