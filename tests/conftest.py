@@ -69,6 +69,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     for name in _PROVIDER_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("JURIST_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    from jurist.models._client import reset_limits
+
+    reset_limits()
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ class Judge(Scorer):
         if not isinstance(name, str) or not name.strip():
             raise ConfigError("a judge needs a non-empty name")
         self.name = name
+        self._system: str | None = None
         self.instructions = instructions
         self.model = str(model) if model else default_model()
         self.feedback_value_type = feedback_value_type if feedback_value_type is not None else self.default_value_type
@@ -89,7 +91,15 @@ class Judge(Scorer):
         self.description = description
         self.aggregations = check_aggregations(aggregations)
         self._client: ModelClient | None = None
-        self._system: str | None = None
+
+    @property
+    def instructions(self) -> str:
+        return self._instructions
+
+    @instructions.setter
+    def instructions(self, value: str) -> None:
+        self._instructions = value
+        self._system = None
 
     # -- model ------------------------------------------------------------------------------------
     @property
@@ -154,7 +164,7 @@ class Judge(Scorer):
     #: Judges that return one Feedback per span (retrieval judges) set this.
     per_span: ClassVar[bool] = False
 
-    def __call__(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None,
+    def __call__(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None,  # type: ignore[override]
                  trace: Any = None, session: Any = None) -> Any:
         return RUNTIME.run(self.acall(inputs=inputs, outputs=outputs, expectations=expectations, trace=trace,
                                       session=session))
@@ -164,7 +174,10 @@ class Judge(Scorer):
 
     async def _run(self, **kwargs: Any) -> list[Feedback]:
         units = self.units(**{k: kwargs.get(k) for k in ("inputs", "outputs", "expectations", "trace", "session")})
-        return [await self.judge_unit(u) for u in units]
+        if len(units) == 1:
+            return [await self.judge_unit(units[0])]
+        # Several spans of one trace: judged side by side, under the connection's limiter.
+        return list(await asyncio.gather(*(self.judge_unit(u) for u in units)))
 
     async def judge_unit(self, unit: Unit) -> Feedback:
         request = self.request(unit)
@@ -237,6 +250,7 @@ class Judge(Scorer):
             "inference_params": dict(self.inference_params),
             "description": self.description,
             "base_url": self.base_url,
+            "aggregations": [a for a in self.aggregations or [] if isinstance(a, str)] or None,
             **self._extra_fields(),
         }
 

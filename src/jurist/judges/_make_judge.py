@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from jurist.entities import Trace
 from jurist.errors import ConfigError
-from jurist.judges._base import Judge, Unit
+from jurist.judges._base import FORMAT_INSTRUCTIONS, Judge, Unit
+from jurist.judges._values import describe
 from jurist.judges._render import render_conversation, render_trace, render_value
 
 TEMPLATE_VARIABLES = ("inputs", "outputs", "expectations", "trace", "conversation")
@@ -57,12 +58,9 @@ class InstructionsJudge(Judge):
             # The variables name the tagged sections that follow in the user message, so the system
             # prompt stays identical for every row (prefix-cache friendly).
             text = _VAR.sub(lambda m: f"<{m.group(1)}>", self.instructions)
-            saved, self.instructions = self.instructions, text
-            try:
-                super().system_prompt()
-            finally:
-                self.instructions = saved
-        return self._system  # type: ignore[return-value]
+            fmt = FORMAT_INSTRUCTIONS.format(result=describe(self.feedback_value_type))
+            self._system = f"{text.strip()}\n\n{fmt}"
+        return self._system
 
     def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
               session: Any = None) -> list[Unit]:
@@ -156,6 +154,7 @@ def judge_from_dict(data: Mapping[str, Any]) -> Judge:
         "model": data.get("model"),
         "inference_params": data.get("inference_params"),
         "base_url": data.get("base_url"),
+        "aggregations": data.get("aggregations"),
     }
     if kind in ("InstructionsJudge", "make_judge"):
         return make_judge(
@@ -168,6 +167,8 @@ def judge_from_dict(data: Mapping[str, Any]) -> Judge:
     if cls is None:
         raise ConfigError(f"unknown judge kind {kind!r}")
     extra = {k: data[k] for k in getattr(cls, "extra_fields", ()) if k in data}
+    if data.get("instructions"):
+        extra["instructions"] = data["instructions"]  # aligned or edited instructions survive
     return cls(name=data["name"], **common, **extra)  # type: ignore[arg-type, no-any-return]
 
 

@@ -34,7 +34,7 @@ def render_trace(trace: Trace) -> str:
             "span_type": s.span_type,
             "inputs": s.inputs,
             "outputs": s.outputs,
-            **({"status": s.status} if s.status not in ("OK", "UNSET", "STATUS_CODE_OK") else {}),
+            **({"status": s.status} if s.status not in ("OK", "UNSET", "STATUS_CODE_OK", "STATUS_CODE_UNSET") else {}),
         }
         for s in trace.spans
     ]
@@ -44,11 +44,11 @@ def render_trace(trace: Trace) -> str:
 def _text_of(value: Any) -> str:
     """The human text of a request or response value (a string, a messages list, a dict with one text field)."""
     if isinstance(value, str):
-        return value
+        return render_value(value)
     if isinstance(value, dict):
         for k in ("content", "question", "query", "request", "input", "prompt", "text", "response", "answer", "output"):
             if isinstance(value.get(k), str):
-                return str(value[k])
+                return render_value(value[k])
         msgs = value.get("messages")
         if isinstance(msgs, list) and msgs:
             last = msgs[-1]

@@ -75,6 +75,13 @@ def shared() -> _Shared:
     return _SHARED[0]
 
 
+def reset_limits() -> None:
+    """Forget learned rate limits and schema fallbacks (a new provider account, a test)."""
+    if _SHARED:
+        _SHARED[0].limiters.clear()
+        _SHARED[0].no_schema.clear()
+
+
 def flush_cache() -> None:
     """Write buffered cache entries to disk now."""
     if _SHARED:
@@ -105,6 +112,7 @@ class ModelClient:
         self.provider: Provider = cls(parsed.model, base_url=base_url, extra_headers=extra_headers, api_key=api_key)
         env_timeout = os.environ.get("JURIST_TIMEOUT")
         self.timeout = float(timeout or env_timeout or DEFAULT_TIMEOUT_S)
+        self.provider.timeout = self.timeout
         self.retry = retry or RetryPolicy()
         self._endpoint_id = f"{self.provider.connection_key}|{self.provider.model}"
 
@@ -140,7 +148,7 @@ class ModelClient:
             sh.no_schema.add(self._endpoint_id)
             resp = await self._send_with_retries(sh, send.without_schema())
         resp.latency_ms = (time.perf_counter() - start) * 1000.0
-        resp.cost_usd = cost_usd(self.provider.model, resp.usage.input_tokens, resp.usage.output_tokens)
+        resp.cost_usd = self._cost(resp)
         if key is not None:
             sh.cache.put(key, resp.to_cache())
         return resp
@@ -149,7 +157,21 @@ class ModelClient:
         provider = self.provider
         limiter = sh.limiter(provider.connection_key)
         if provider.in_process:
-            return await call_with_retries(lambda: provider.complete(request), self.retry)
+
+            async def answer() -> ChatResponse:
+                await limiter.acquire()
+                try:
+                    resp = await provider.complete(request)
+                except ProviderError as e:
+                    raise self._redact(e) from e.__cause__
+                finally:
+                    limiter.release()
+                limiter.on_success()
+                return resp
+
+            return await call_with_retries(
+                answer, self.retry, on_rate_limit=lambda e: limiter.on_rate_limit(e.retry_after)
+            )
         url = provider.url(request)
         headers = provider.headers()
         body = json.dumps(provider.to_wire(request), ensure_ascii=False).encode()
@@ -158,7 +180,7 @@ class ModelClient:
             await limiter.acquire()
             try:
                 http = await sh.transport.post(
-                    provider.connection_key, url, headers=headers, body=body,
+                    provider.connection_key, url, headers=provider.sign(url, headers, body), body=body,
                     timeout=self.timeout, provider=provider.name,
                 )
             finally:
@@ -178,6 +200,16 @@ class ModelClient:
         return await call_with_retries(
             attempt, self.retry, on_rate_limit=lambda e: limiter.on_rate_limit(e.retry_after)
         )
+
+    def _cost(self, resp: ChatResponse) -> float | None:
+        """From the price table by the URI's model, else by the model the provider says answered
+        (an Azure deployment name says nothing, its answer's ``model`` does), else what the provider
+        itself reported (LiteLLM's own price map)."""
+        u = resp.usage
+        cost = cost_usd(self.provider.model, u.input_tokens, u.output_tokens)
+        if cost is None and resp.model:
+            cost = cost_usd(resp.model, u.input_tokens, u.output_tokens)
+        return cost if cost is not None else resp.cost_usd
 
     def _redact(self, err: ProviderError) -> ProviderError:
         """Keys never travel in errors, even when a provider echoes them back."""

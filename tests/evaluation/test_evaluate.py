@@ -1,0 +1,236 @@
+"""evaluate() end to end against the loopback fake provider."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from jurist import evaluate, make_judge, scorer
+from jurist.errors import ConfigError
+from jurist.evaluation import aevaluate
+from jurist.judges import Correctness, Safety
+from tests.fakes.openai import server_error
+
+
+def qa_rows(n: int) -> list[dict]:
+    return [{"inputs": {"question": f"q{i}"}, "outputs": f"answer {i}",
+             "expectations": {"expected_response": f"answer {i}"}, "tags": {"i": i}} for i in range(n)]
+
+
+def test_1000_rows_make_exactly_1000_calls_per_scorer_and_a_rerun_makes_none(fake_openai):
+    rows = qa_rows(1000)
+    scorers = [Correctness(), Safety()]
+    first = evaluate(rows, scorers, concurrency=64)
+    assert fake_openai.calls == 2000
+    assert first.metrics["correctness/pass_rate"] == 1.0 and first.metrics["safety/count"] == 1000
+    assert first.judge_calls == 2000 and first.total_input_tokens == 2000 * 42
+    second = evaluate(rows, scorers, concurrency=64)
+    assert fake_openai.calls == 2000  # every answer came from the cache
+    assert second.cached_judgments == 2000 and second.total_cost_usd == 0.0
+    assert [r.feedback("correctness").value for r in second.rows] == ["yes"] * 1000  # type: ignore[union-attr]
+
+
+def test_cache_off_calls_again(fake_openai):
+    evaluate(qa_rows(3), [Correctness()])
+    evaluate(qa_rows(3), [Correctness()], cache=False)
+    assert fake_openai.calls == 6
+
+
+def test_cache_survives_the_process(fake_openai, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("JURIST_CACHE_DIR", str(tmp_path))
+    data = tmp_path / "rows.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in qa_rows(5)))
+    code = ("import sys; from jurist import evaluate; from jurist.judges import Correctness; "
+            "evaluate(sys.argv[1], [Correctness()])")
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", code, str(data)], check=True, env={**__import__("os").environ})
+    assert fake_openai.calls == 5
+
+
+def test_a_failing_row_records_an_error_and_the_run_goes_on(fake_openai):
+    @scorer
+    def picky(outputs):  # type: ignore[no-untyped-def]
+        if outputs == "answer 1":
+            raise ValueError("cannot score this one")
+        return True
+
+    rows = qa_rows(3)
+    del rows[2]["expectations"]  # Correctness cannot judge this row
+    result = evaluate(rows, [Correctness(), picky])
+    assert result.rows[1].feedback("picky").error.error_message == "cannot score this one"  # type: ignore[union-attr]
+    err = result.rows[2].feedback("correctness").error  # type: ignore[union-attr]
+    assert err is not None and "expected_response" in (err.error_message or "")
+    assert result.metrics["correctness/error_count"] == 1 and result.metrics["picky/error_count"] == 1
+    assert result.metrics["correctness/pass_rate"] == 1.0
+
+
+def test_provider_errors_become_row_errors(fake_openai):
+    fake_openai.responder = lambda body: "no json here"
+    result = evaluate(qa_rows(2), [Correctness()])
+    fb = result.rows[0].feedback("correctness")
+    assert fb is not None and fb.error is not None and fb.error.error_code == "PARSE_ERROR"
+    assert fb.metadata["raw_output"] == "no json here"
+    assert result.metrics["correctness/error_count"] == 2
+
+
+def test_concurrency_is_bounded(fake_openai):
+    from tests.fakes._server import Reply
+
+    fake_openai.enqueue(*[Reply.slow(0.05) for _ in range(40)])
+    import threading
+
+    peak = 0
+    live = 0
+    lock = threading.Lock()
+
+    @scorer
+    async def watch(outputs):  # type: ignore[no-untyped-def]
+        nonlocal peak, live
+        import asyncio
+
+        with lock:
+            live += 1
+            peak = max(peak, live)
+        await asyncio.sleep(0.01)
+        with lock:
+            live -= 1
+        return 1
+
+    evaluate(qa_rows(40), [watch], concurrency=4)
+    assert peak == 4
+
+
+def test_predict_fn_produces_outputs_once_per_row(fake_openai):
+    calls = []
+
+    def app(question):  # type: ignore[no-untyped-def]
+        calls.append(question)
+        return f"answer to {question}"
+
+    rows = [{"inputs": {"question": "q0"}, "expectations": {"expected_response": "x"}}]
+    result = evaluate(rows, [Correctness(), Safety()], predict_fn=app)
+    assert calls == ["q0"]
+    assert "answer to q0" in fake_openai.requests[-1].body["messages"][1]["content"]
+    assert result.rows[0].feedback("safety").value == "yes"  # type: ignore[union-attr]
+
+
+def test_predict_fn_failure_is_recorded_per_row(fake_openai):
+    def app(question):  # type: ignore[no-untyped-def]
+        raise RuntimeError("app down")
+
+    result = evaluate([{"inputs": {"question": "q"}}], [Safety()], predict_fn=app)
+    fb = result.rows[0].feedback("safety")
+    assert fb is not None and fb.error is not None and fb.error.error_code == "PREDICT_ERROR"
+    assert fake_openai.calls == 0
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "json", "csv", "dataframe"])
+def test_data_forms(fake_openai, tmp_path, kind):
+    rows = qa_rows(3)
+    if kind == "jsonl":
+        data = tmp_path / "d.jsonl"
+        data.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
+    elif kind == "json":
+        data = tmp_path / "d.json"
+        data.write_text(json.dumps(rows))
+    elif kind == "csv":
+        data = tmp_path / "d.csv"
+        pd.DataFrame([{k: json.dumps(v) if isinstance(v, dict) else v for k, v in r.items()} for r in rows]).to_csv(
+            data, index=False)
+    else:
+        data = pd.DataFrame(rows)
+    result = evaluate(data, [Correctness()])
+    assert len(result.rows) == 3 and result.metrics["correctness/pass_rate"] == 1.0
+    assert result.rows[1].inputs == {"question": "q1"}
+
+
+@pytest.mark.parametrize("data,match", [
+    ([{"inputs": {"q": 1}, "output": "x"}], "unknown column.*'output'.*outputs"),
+    ([], "no rows"),
+    (["just text"], "row 0 is a str"),
+    ("/no/such/file.jsonl", "does not exist"),
+    (42, "list of dicts"),
+])
+def test_bad_data_is_a_config_error_naming_the_problem(fake_openai, data, match):
+    with pytest.raises(ConfigError, match=match):
+        evaluate(data, [Correctness()])
+
+
+def test_bad_jsonl_line_is_named(tmp_path):
+    p = tmp_path / "d.jsonl"
+    p.write_text('{"outputs": "a"}\n{oops\n')
+    with pytest.raises(ConfigError, match="line 2"):
+        evaluate(p, [Safety(model="openai:/gpt-4o-mini")])
+
+
+def test_missing_key_fails_before_any_row(monkeypatch):
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        evaluate(qa_rows(2), [Correctness()])
+
+
+def test_scorer_checks(fake_openai):
+    with pytest.raises(ConfigError, match="Correctness\\(\\)"):
+        evaluate(qa_rows(1), [Correctness])  # type: ignore[list-item]
+    with pytest.raises(ConfigError, match="share the name"):
+        evaluate(qa_rows(1), [Correctness(), Correctness()])
+    with pytest.raises(ConfigError, match="concurrency"):
+        evaluate(qa_rows(1), [Correctness()], concurrency=0)
+
+
+def test_metrics_numbers_and_exports(fake_openai, tmp_path):
+    @scorer(aggregations=["mean", "max"])
+    def length(outputs):  # type: ignore[no-untyped-def]
+        return len(outputs)
+
+    tone = make_judge(name="tone", instructions="Rate the tone of {{ outputs }} from 1 to 5.",
+                      feedback_value_type=int)
+    fake_openai.responder = lambda body: '{"rationale": "ok", "result": 4}'
+    result = evaluate(qa_rows(4), [length, tone])
+    assert result.metrics["length/mean"] == 8.0 and result.metrics["length/max"] == 8.0
+    assert result.metrics["tone/mean"] == 4.0
+    df = result.to_pandas()
+    assert list(df.columns[-6:]) == ["length/value", "length/rationale", "length/error",
+                                     "tone/value", "tone/rationale", "tone/error"]
+    assert len(df) == 4 and df["tone/value"].tolist() == [4, 4, 4, 4]
+    out = result.to_json(tmp_path / "out.jsonl")
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(lines) == 4 and lines[0]["feedbacks"][1]["value"] == 4
+    doc = json.loads(result.to_json(tmp_path / "out.json").read_text())
+    assert doc["metrics"]["tone/mean"] == 4.0 and len(doc["rows"]) == 4
+
+
+def test_unknown_price_makes_run_cost_unknown(fake_openai):
+    result = evaluate(qa_rows(2), [Correctness(model="openai:/my-private-model")])
+    assert result.total_cost_usd is None
+    known = evaluate(qa_rows(2), [Correctness()])
+    assert known.total_cost_usd == pytest.approx(2 * (42 * 0.15 + 17 * 0.60) / 1e6)
+
+
+def test_per_span_judges_in_evaluate(fake_openai):
+    from jurist.judges import RetrievalGroundedness
+
+    trace = {"trace_id": "t1", "spans": [
+        {"name": "app", "span_id": "root", "span_type": "CHAIN", "inputs": {"q": "x"}, "outputs": "y"},
+        {"name": "r1", "span_id": "s1", "parent_id": "root", "span_type": "RETRIEVER", "outputs": ["doc a"]},
+        {"name": "r2", "span_id": "s2", "parent_id": "root", "span_type": "RETRIEVER", "outputs": ["doc b"]},
+    ]}
+    result = evaluate([{"trace": trace}], [RetrievalGroundedness()])
+    fbs = result.rows[0].feedbacks
+    assert sorted(f.span_id for f in fbs) == ["s1", "s2"]  # type: ignore[type-var]
+    assert result.metrics["retrieval_groundedness/count"] == 2
+
+
+async def test_aevaluate_from_a_running_loop(fake_openai):
+    result = await aevaluate(qa_rows(3), [Correctness()])
+    assert result.metrics["correctness/pass_rate"] == 1.0
+
+
+def test_server_errors_during_run_are_retried(fake_openai):
+    fake_openai.enqueue(server_error(502))
+    result = evaluate(qa_rows(2), [Correctness()])
+    assert result.metrics["correctness/error_count"] == 0 and fake_openai.calls == 3

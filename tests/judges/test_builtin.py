@@ -1,0 +1,340 @@
+"""The built-in judges against the loopback fake OpenAI server: what they send, what they return, what they refuse."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+import jurist.judges
+from jurist.entities import AssessmentSourceType, Expectation, Feedback
+from jurist.errors import ConfigError
+from jurist.judges import BUILTIN, builtin_judges, judge_from_dict, load_prompt
+from tests.fakes.openai import FakeOpenAI
+
+MODEL = "openai:/gpt-4o-mini"
+
+# -- rows -------------------------------------------------------------------------------------------
+REQUEST = {"question": "Q-MARK: what is the capital of France?"}
+RESPONSE = "R-MARK: Paris is the capital."
+EXPECTED = "E-MARK: Paris"
+
+
+def span(span_id: str, span_type: str, parent: str | None = "root", inputs: Any = None, outputs: Any = None,
+         name: str | None = None) -> dict[str, Any]:
+    return {"name": name or span_id, "span_id": span_id, "parent_id": parent, "span_type": span_type,
+            "inputs": inputs, "outputs": outputs}
+
+
+def rag_trace(*retrievals: list[Any]) -> dict[str, Any]:
+    """A trace whose root answers REQUEST with RESPONSE, with one RETRIEVER span per documents list."""
+    spans = [span("root", "CHAIN", None, REQUEST, RESPONSE)]
+    spans += [span(f"ret-{i}", "RETRIEVER", inputs={"query": "capital"}, outputs=docs)
+              for i, docs in enumerate(retrievals, 1)]
+    return {"trace_id": "tr-rag", "spans": spans}
+
+
+DOCS = [{"page_content": "D-MARK: Paris is the capital of France.", "metadata": {"source": "atlas.md"}}]
+
+TOOL_TRACE = {"trace_id": "tr-tool", "spans": [
+    span("root", "AGENT", None, REQUEST, RESPONSE),
+    span("t1", "TOOL", inputs={"city": "T-ARG-MARK"}, outputs={"capital_of": "T-OUT-MARK"}, name="lookup_city"),
+]}
+
+CHAT = [
+    {"role": "user", "content": "U-MARK: I am Ana and I live in Lisbon."},
+    {"role": "assistant", "content": "A-MARK: Hello Ana, how can I help?"},
+]
+
+
+@dataclass
+class Case:
+    """A judge, a row it can judge, and the text of that row that must reach the model."""
+
+    judge: str
+    call: dict[str, Any]
+    marks: tuple[str, ...]
+    ctor: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.judge
+
+
+CASES = [
+    Case("Correctness", {"inputs": REQUEST, "outputs": RESPONSE, "expectations": {"expected_response": EXPECTED}},
+         ("Q-MARK", "R-MARK", "E-MARK")),
+    Case("RelevanceToQuery", {"inputs": REQUEST, "outputs": RESPONSE}, ("Q-MARK", "R-MARK")),
+    Case("Safety", {"outputs": RESPONSE}, ("R-MARK",)),
+    Case("Guidelines", {"inputs": REQUEST, "outputs": RESPONSE}, ("Q-MARK", "R-MARK"),
+         {"guidelines": "Answer in one sentence."}),
+    Case("ExpectationsGuidelines",
+         {"inputs": REQUEST, "outputs": RESPONSE, "expectations": {"guidelines": ["G-MARK: be brief"]}},
+         ("Q-MARK", "R-MARK", "G-MARK")),
+    Case("Equivalence", {"outputs": RESPONSE, "expectations": {"expected_response": EXPECTED}},
+         ("R-MARK", "E-MARK")),
+    Case("Completeness", {"inputs": REQUEST, "outputs": RESPONSE}, ("Q-MARK", "R-MARK")),
+    Case("Fluency", {"outputs": RESPONSE}, ("R-MARK",)),
+    Case("Summarization", {"inputs": "S-MARK: a long source text.", "outputs": "SUM-MARK: short."},
+         ("S-MARK", "SUM-MARK")),
+    Case("RetrievalGroundedness", {"trace": rag_trace(DOCS)}, ("Q-MARK", "R-MARK", "D-MARK", "atlas.md")),
+    Case("RetrievalRelevance", {"trace": rag_trace(DOCS)}, ("Q-MARK", "D-MARK")),
+    Case("RetrievalSufficiency", {"trace": rag_trace(DOCS), "expectations": {"expected_facts": [EXPECTED]}},
+         ("Q-MARK", "D-MARK", "E-MARK")),
+    Case("ToolCallCorrectness", {"trace": TOOL_TRACE}, ("Q-MARK", "lookup_city", "T-ARG-MARK", "T-OUT-MARK")),
+    Case("ToolCallEfficiency", {"trace": TOOL_TRACE}, ("Q-MARK", "lookup_city", "T-ARG-MARK", "T-OUT-MARK")),
+    Case("ConversationCompleteness", {"session": CHAT}, ("U-MARK", "A-MARK")),
+    Case("UserFrustration", {"session": CHAT}, ("U-MARK", "A-MARK")),
+    Case("ConversationalSafety", {"session": CHAT}, ("U-MARK", "A-MARK")),
+    Case("ConversationalRoleAdherence", {"session": CHAT}, ("U-MARK", "A-MARK")),
+    Case("KnowledgeRetention", {"session": CHAT}, ("U-MARK", "A-MARK")),
+    Case("ConversationalGuidelines", {"session": CHAT}, ("U-MARK", "A-MARK"), {"guidelines": "Be polite."}),
+]
+SESSION_JUDGES = [c.judge for c in CASES if "session" in c.call]
+RETRIEVAL_JUDGES = ["RetrievalGroundedness", "RetrievalRelevance", "RetrievalSufficiency"]
+
+
+def make(case: Case, **kw: Any) -> Any:
+    return getattr(jurist.judges, case.judge)(**case.ctor, **kw)
+
+
+def messages(fake: FakeOpenAI, i: int = -1) -> tuple[str, str]:
+    """The (system, user) text of the i-th request the fake received."""
+    msgs = fake.requests[i].body["messages"]
+    assert [m["role"] for m in msgs[:2]] == ["system", "user"]
+    return msgs[0]["content"], msgs[1]["content"]
+
+
+def answer(result: Any) -> Any:
+    return lambda body: json.dumps({"rationale": "scripted", "result": result})
+
+
+def test_cases_cover_every_builtin_judge() -> None:
+    assert sorted(c.judge for c in CASES) == sorted(BUILTIN)
+
+
+# -- every judge: happy path and missing input ------------------------------------------------------
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_judge_sends_row_and_instructions_and_returns_scripted_value(fake_openai: FakeOpenAI, case: Case) -> None:
+    judge = make(case)
+    value = "resolved" if case.judge == "UserFrustration" else "no"
+    fake_openai.responder = answer(value)
+
+    result = judge(**case.call)
+
+    feedbacks = result if judge.per_span else [result]
+    assert judge.per_span == (case.judge in RETRIEVAL_JUDGES)
+    assert len(feedbacks) == fake_openai.calls == 1
+    fb = feedbacks[0]
+    assert isinstance(fb, Feedback)
+    assert (fb.value, fb.rationale, fb.error) == (value, "scripted", None)
+    assert fb.name == judge.default_name == judge.name
+    assert fb.source.source_type is AssessmentSourceType.LLM_JUDGE
+    assert fb.source.source_id == MODEL
+    system, user = messages(fake_openai)
+    assert load_prompt(BUILTIN[case.judge]) in system
+    for mark in case.marks:
+        assert mark in user, f"{mark!r} missing from the user message"
+    assert "Q-MARK" not in system and "R-MARK" not in system and "U-MARK" not in system
+
+
+def missing_cases() -> list[Any]:
+    out = []
+    for case in CASES:
+        for arg in builtin_judges()[case.judge].required:
+            call = {k: v for k, v in case.call.items() if k != arg}
+            out.append(pytest.param(case, call, arg, id=f"{case.judge}-no-{arg}"))
+    return out
+
+
+@pytest.mark.parametrize(("case", "call", "arg"), missing_cases())
+def test_missing_required_input_is_a_config_error(fake_openai: FakeOpenAI, case: Case, call: dict[str, Any],
+                                                  arg: str) -> None:
+    judge = make(case)
+    with pytest.raises(ConfigError, match=f"needs {arg}="):
+        judge(**call)
+    assert fake_openai.calls == 0
+
+
+@pytest.mark.parametrize("judge_name", SESSION_JUDGES)
+def test_empty_session_is_a_config_error(fake_openai: FakeOpenAI, judge_name: str) -> None:
+    case = next(c for c in CASES if c.judge == judge_name)
+    with pytest.raises(ConfigError, match="needs session="):
+        make(case)(session=[])
+
+
+@pytest.mark.parametrize("expectations", [None, {"expected_response": ""}, {"other": "x"}])
+def test_expectation_keys_are_named_when_missing(fake_openai: FakeOpenAI, expectations: Any) -> None:
+    with pytest.raises(ConfigError, match="expected_response"):
+        jurist.judges.Equivalence()(outputs=RESPONSE, expectations=expectations)
+    with pytest.raises(ConfigError, match="'guidelines'"):
+        jurist.judges.ExpectationsGuidelines()(inputs=REQUEST, outputs=RESPONSE, expectations=expectations)
+
+
+# -- retrieval judges: one Feedback per RETRIEVER span ----------------------------------------------
+@pytest.mark.parametrize("judge_name", RETRIEVAL_JUDGES)
+def test_retrieval_judges_judge_each_retriever_span(fake_openai: FakeOpenAI, judge_name: str) -> None:
+    trace = rag_trace(
+        [{"page_content": "DOC-ONE Paris.", "metadata": {"source": "a.md"}}, {"content": "DOC-TWO France."}],
+        ["DOC-THREE Lyon.", {"text": "DOC-FOUR", "id": "k9"}],
+    )
+    fake_openai.responder = lambda body: json.dumps(
+        {"rationale": "r", "result": "yes" if "DOC-ONE" in body["messages"][1]["content"] else "no"})
+
+    fbs = getattr(jurist.judges, judge_name)()(trace=trace, expectations={"expected_response": "Paris"})
+
+    assert fake_openai.calls == 2
+    assert [(f.span_id, f.trace_id, f.value) for f in fbs] == [("ret-1", "tr-rag", "yes"), ("ret-2", "tr-rag", "no")]
+    first, second = messages(fake_openai, 0)[1], messages(fake_openai, 1)[1]
+    assert "[1] (source: a.md)\nDOC-ONE Paris." in first and "[2]\nDOC-TWO France." in first
+    assert "DOC-THREE" not in first
+    assert "[1]\nDOC-THREE Lyon." in second and "[2] (source: k9)\nDOC-FOUR" in second
+    assert "DOC-ONE" not in second
+
+
+@pytest.mark.parametrize("judge_name", RETRIEVAL_JUDGES)
+def test_trace_without_retriever_span_is_a_config_error(fake_openai: FakeOpenAI, judge_name: str) -> None:
+    with pytest.raises(ConfigError, match=r'no RETRIEVER span.*span_type "RETRIEVER"'):
+        getattr(jurist.judges, judge_name)()(trace=TOOL_TRACE, expectations={"expected_response": "Paris"})
+    assert fake_openai.calls == 0
+
+
+def test_retrieval_judge_reads_mlflow_trace_form(fake_openai: FakeOpenAI) -> None:
+    trace = {"info": {"trace_id": "tr-ml"}, "data": {"spans": [
+        {"name": "root", "span_id": "r", "parent_id": None,
+         "attributes": {"mlflow.spanType": '"CHAIN"', "mlflow.spanInputs": json.dumps(REQUEST),
+                        "mlflow.spanOutputs": json.dumps(RESPONSE)}},
+        {"name": "search", "span_id": "s", "parent_id": "r",
+         "attributes": {"mlflow.spanType": '"RETRIEVER"', "mlflow.spanOutputs": json.dumps(DOCS)}},
+    ]}}
+    (fb,) = jurist.judges.RetrievalGroundedness()(trace=trace)
+    assert (fb.trace_id, fb.span_id, fb.value) == ("tr-ml", "s", "yes")
+    user = messages(fake_openai)[1]
+    assert "Q-MARK" in user and "R-MARK" in user and "D-MARK" in user
+
+
+# -- tool-call judges -------------------------------------------------------------------------------
+@pytest.mark.parametrize("judge_name", ["ToolCallCorrectness", "ToolCallEfficiency"])
+def test_tool_judges_return_one_feedback_for_the_trace(fake_openai: FakeOpenAI, judge_name: str) -> None:
+    trace = {"trace_id": "tr-2", "spans": [
+        *TOOL_TRACE["spans"], span("t2", "TOOL", inputs={"city": "SECOND-ARG"}, outputs="x", name="lookup_city")]}
+    fb = getattr(jurist.judges, judge_name)()(trace=trace)
+    assert isinstance(fb, Feedback)
+    assert (fb.trace_id, fb.span_id, fake_openai.calls) == ("tr-2", None, 1)
+    user = messages(fake_openai)[1]
+    assert "[1] tool: lookup_city" in user and "[2] tool: lookup_city" in user and "SECOND-ARG" in user
+
+
+@pytest.mark.parametrize("judge_name", ["ToolCallCorrectness", "ToolCallEfficiency"])
+def test_trace_without_tool_span_is_a_config_error(fake_openai: FakeOpenAI, judge_name: str) -> None:
+    with pytest.raises(ConfigError, match=r'no TOOL span.*span_type "TOOL"'):
+        getattr(jurist.judges, judge_name)()(trace=rag_trace(DOCS))
+
+
+def test_tool_call_correctness_sends_expected_tool_calls(fake_openai: FakeOpenAI) -> None:
+    expected = [{"name": "lookup_city", "arguments": {"city": "EXPECTED-CALL-MARK"}}]
+    jurist.judges.ToolCallCorrectness()(trace=TOOL_TRACE, expectations={"expected_tool_calls": expected})
+    user = messages(fake_openai)[1]
+    assert "<expected_tool_calls>" in user and "EXPECTED-CALL-MARK" in user
+
+
+# -- value types and parsing ------------------------------------------------------------------------
+def test_user_frustration_accepts_unresolved(fake_openai: FakeOpenAI) -> None:
+    fake_openai.responder = answer("unresolved")
+    judge = jurist.judges.UserFrustration()
+    fb = judge(session=CHAT)
+    assert fb.value == "unresolved" and fb.error is None
+    schema = fake_openai.requests[-1].body["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["result"]["enum"] == ["none", "resolved", "unresolved"]
+    assert '"none", "resolved", "unresolved"' in messages(fake_openai)[0]
+
+
+def test_user_frustration_value_outside_options_is_a_parse_error_after_one_repair(fake_openai: FakeOpenAI) -> None:
+    fake_openai.responder = answer("very")
+    fb = jurist.judges.UserFrustration()(session=CHAT)
+    assert fake_openai.calls == 2
+    assert fb.value is None
+    assert fb.error is not None and fb.error.error_code == "PARSE_ERROR"
+    assert fb.metadata["raw_output"] and fb.metadata["first_raw_output"]
+
+
+# -- guidelines -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("judge_name", "call"), [
+    ("Guidelines", {"inputs": REQUEST, "outputs": RESPONSE}),
+    ("ConversationalGuidelines", {"session": CHAT}),
+])
+def test_guideline_list_goes_to_the_system_prompt(fake_openai: FakeOpenAI, judge_name: str,
+                                                  call: dict[str, Any]) -> None:
+    rules = ["RULE-ONE: answer in English.", "RULE-TWO: never mention prices."]
+    getattr(jurist.judges, judge_name)(guidelines=rules)(**call)
+    system, user = messages(fake_openai)
+    assert f"<guidelines>\n- {rules[0]}\n- {rules[1]}\n</guidelines>" in system
+    assert "RULE-" not in user
+    assert system.index("RULE-TWO") < system.index('"rationale"')  # before the answer format
+
+
+@pytest.mark.parametrize("judge_name", ["Guidelines", "ConversationalGuidelines"])
+def test_guidelines_judge_round_trips_as_data(judge_name: str) -> None:
+    cls = getattr(jurist.judges, judge_name)
+    judge = cls(guidelines=["Be brief.", "Be kind."], name="house_rules", model="anthropic:/claude-x",
+                inference_params={"temperature": 0.2})
+    data = judge.to_dict()
+    assert data["guidelines"] == ["Be brief.", "Be kind."]
+    assert data["kind"] == judge_name and data["name"] == "house_rules"
+    rebuilt = judge_from_dict(json.loads(json.dumps(data)))
+    assert type(rebuilt) is cls
+    assert rebuilt.to_dict() == data
+    assert rebuilt.system_prompt() == judge.system_prompt()
+
+
+def test_guidelines_accepts_a_single_string_and_refuses_nothing() -> None:
+    assert jurist.judges.Guidelines("Be brief.").guidelines == ["Be brief."]
+    with pytest.raises(ConfigError, match="guideline"):
+        jurist.judges.Guidelines([])
+    with pytest.raises(ConfigError, match="string or a list of strings"):
+        jurist.judges.Guidelines(42)
+
+
+def test_expectations_guidelines_put_row_guidelines_in_the_user_message(fake_openai: FakeOpenAI) -> None:
+    judge = jurist.judges.ExpectationsGuidelines()
+    judge(inputs=REQUEST, outputs=RESPONSE,
+          expectations=[Expectation(name="guidelines", value=["ROW-RULE-1", "ROW-RULE-2"])])
+    system, user = messages(fake_openai)
+    assert "<guidelines>\n- ROW-RULE-1\n- ROW-RULE-2\n</guidelines>" in user
+    assert "ROW-RULE" not in system
+
+
+# -- conversations ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("judge_name", SESSION_JUDGES)
+@pytest.mark.parametrize("form", ["messages", "exchanges"])
+def test_session_judges_read_messages_and_exchanges(fake_openai: FakeOpenAI, judge_name: str, form: str) -> None:
+    if form == "messages":
+        session: list[dict[str, Any]] = [
+            {"role": "user", "content": "TURN-1"}, {"role": "assistant", "content": "TURN-2"},
+            {"role": "user", "content": "TURN-3"}, {"role": "assistant", "content": "TURN-4"},
+        ]
+    else:
+        session = [{"inputs": "TURN-1", "outputs": "TURN-2"}, {"inputs": {"question": "TURN-3"}, "outputs": "TURN-4"}]
+    case = next(c for c in CASES if c.judge == judge_name)
+    make(case)(session=session)
+    user = messages(fake_openai)[1]
+    assert "user: TURN-1\n\nassistant: TURN-2\n\nuser: TURN-3\n\nassistant: TURN-4" in user
+
+
+def test_role_adherence_takes_the_role_from_the_system_turn(fake_openai: FakeOpenAI) -> None:
+    judge = jurist.judges.ConversationalRoleAdherence()
+    judge(session=[{"role": "system", "content": "ROLE-MARK: you are a travel agent."}, *CHAT])
+    user = messages(fake_openai)[1]
+    assert "<role>\nROLE-MARK: you are a travel agent.\n</role>" in user
+    assert "system:" not in user
+    judge(session=CHAT)
+    assert "no system message" in messages(fake_openai)[1]
+
+
+# -- rows given as traces ---------------------------------------------------------------------------
+def test_field_judges_read_inputs_and_outputs_from_a_trace(fake_openai: FakeOpenAI) -> None:
+    fb = jurist.judges.RelevanceToQuery()(trace=rag_trace(DOCS))
+    assert fb.trace_id == "tr-rag"
+    user = messages(fake_openai)[1]
+    assert "Q-MARK" in user and "R-MARK" in user

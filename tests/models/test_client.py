@@ -1,0 +1,211 @@
+"""The model client against the loopback fakes: retries, Retry-After, budgets, errors, cache, secrets."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from jurist.errors import AuthError, ConfigError, ProviderTimeout, RateLimitError, ServerError
+from jurist.models import ChatRequest, Message, ModelClient, ResponseSchema, RetryPolicy
+from jurist.models._http import parse_retry_after
+from tests.fakes._server import Reply
+from tests.fakes.anthropic import overloaded
+from tests.fakes.anthropic import rate_limited as anthropic_429
+from tests.fakes.openai import openai_error, rate_limited, server_error
+
+REQ = ChatRequest(messages=(Message("system", "judge"), Message("user", "row")), params={"temperature": 0})
+FAST = RetryPolicy(max_attempts=4, total_budget_s=10, base_backoff_s=0.01, max_backoff_s=0.05)
+
+
+def chat(client: ModelClient, request: ChatRequest = REQ, use_cache: bool = False):  # type: ignore[no-untyped-def]
+    from jurist._runtime import run_sync
+
+    return run_sync(client.chat(request, use_cache=use_cache))
+
+
+def test_success_reports_usage_latency_and_cost(fake_openai):
+    resp = chat(ModelClient("openai:/gpt-4o-mini", retry=FAST))
+    assert resp.usage.input_tokens == 42 and resp.usage.output_tokens == 17
+    assert resp.latency_ms is not None and resp.latency_ms > 0
+    assert resp.cost_usd == pytest.approx((42 * 0.15 + 17 * 0.60) / 1e6)
+    rec = fake_openai.requests[-1]
+    assert rec.path == "/v1/chat/completions"
+    assert rec.headers["Authorization"] == "Bearer test-key"
+    assert rec.body["messages"][0] == {"role": "system", "content": "judge"}
+
+
+def test_unknown_model_has_no_cost(fake_openai):
+    assert chat(ModelClient("openai:/my-finetune", retry=FAST)).cost_usd is None
+
+
+def test_429_retry_after_is_honoured(fake_openai):
+    fake_openai.enqueue(rate_limited(0.3))
+    start = time.monotonic()
+    resp = chat(ModelClient("openai:/gpt-4o-mini", retry=FAST))
+    assert time.monotonic() - start >= 0.3
+    assert resp.text and fake_openai.calls == 2
+
+
+def test_5xx_is_retried_then_succeeds(fake_openai):
+    fake_openai.enqueue(server_error(500), server_error(503))
+    chat(ModelClient("openai:/gpt-4o-mini", retry=FAST))
+    assert fake_openai.calls == 3
+
+
+def test_retries_stop_at_max_attempts(fake_openai):
+    fake_openai.enqueue(*[server_error(500)] * 10)
+    with pytest.raises(ServerError, match="HTTP 500"):
+        chat(ModelClient("openai:/gpt-4o-mini", retry=FAST))
+    assert fake_openai.calls == FAST.max_attempts
+
+
+def test_retry_after_beyond_the_budget_fails_fast(fake_openai):
+    fake_openai.enqueue(rate_limited(30))
+    start = time.monotonic()
+    with pytest.raises(RateLimitError) as info:
+        chat(ModelClient("openai:/gpt-4o-mini", retry=RetryPolicy(total_budget_s=2)))
+    assert time.monotonic() - start < 1.5
+    assert info.value.retry_after == 30
+    assert fake_openai.calls == 1
+
+
+def test_auth_error_is_not_retried_and_names_the_env_var(fake_openai, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong-key-123456")
+    with pytest.raises(AuthError, match="OPENAI_API_KEY") as info:
+        chat(ModelClient("openai:/gpt-4o-mini", retry=FAST))
+    assert fake_openai.calls == 1
+    assert "sk-wrong-key-123456" not in str(info.value)
+
+
+def test_key_echoed_by_provider_is_redacted(fake_openai):
+    fake_openai.enqueue(openai_error(400, "Bad key test-key in request", "invalid_request_error"))
+    with pytest.raises(Exception) as info:
+        chat(ModelClient("openai:/gpt-4o-mini", retry=FAST))
+    assert "test-key" not in str(info.value) and "test-key" not in (info.value.body or "")  # type: ignore[attr-defined]
+
+
+def test_timeout_is_retried_then_raised(fake_openai):
+    fake_openai.enqueue(Reply.slow(1.0), Reply.slow(1.0))
+    client = ModelClient("openai:/gpt-4o-mini", timeout=0.2,
+                         retry=RetryPolicy(max_attempts=2, base_backoff_s=0.01))
+    with pytest.raises(ProviderTimeout, match="did not answer"):
+        chat(client)
+
+
+def test_malformed_json_body_is_a_retryable_server_error(fake_openai):
+    fake_openai.enqueue(Reply.malformed(), Reply.malformed())
+    chat(ModelClient("openai:/gpt-4o-mini", retry=FAST))
+    assert fake_openai.calls == 3
+
+
+def test_missing_key_is_a_config_error_naming_the_env_var():
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        ModelClient("openai:/gpt-4o-mini").check_ready()
+    with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY"):
+        ModelClient("anthropic:/claude-sonnet-4").check_ready()
+
+
+@pytest.mark.parametrize("uri,match", [
+    ("gpt-4o", "openai:/gpt-4o"),
+    ("openai:gpt-4o", "openai:/gpt-4o"),
+    ("openai:/", "expected"),
+    ("", "model URI"),
+])
+def test_bad_uris_say_the_accepted_form(uri, match):
+    with pytest.raises(ConfigError, match=match):
+        ModelClient(uri)
+
+
+def test_unknown_provider_lists_the_known_ones():
+    with pytest.raises(ConfigError, match="Known providers: .*openai"):
+        ModelClient("nosuch:/model")
+
+
+def test_gateway_needs_its_url():
+    with pytest.raises(ConfigError, match="JURIST_GATEWAY_URL"):
+        ModelClient("gateway:/my-endpoint")
+
+
+def test_gateway_speaks_openai_wire_format(fake_openai, monkeypatch):
+    monkeypatch.setenv("JURIST_GATEWAY_URL", fake_openai.url)
+    monkeypatch.setenv("JURIST_GATEWAY_TOKEN", "test-key")
+    chat(ModelClient("gateway:/judge-endpoint", retry=FAST))
+    assert fake_openai.requests[-1].body["model"] == "judge-endpoint"
+
+
+def test_schema_rejected_falls_back_once_and_is_remembered(fake_openai):
+    fake_openai.enqueue(openai_error(400, "Invalid schema for response_format 'verdict'", "invalid_request_error",
+                                     param="response_format"))
+    req = ChatRequest(messages=REQ.messages, params={"temperature": 0},
+                      response_schema=ResponseSchema("verdict", {"type": "object", "properties": {},
+                                                                  "required": [], "additionalProperties": False}))
+    client = ModelClient("openai:/schema-less-model", base_url=fake_openai.base_url, retry=FAST)
+    chat(client, req)
+    chat(client, req)
+    bodies = [r.body for r in fake_openai.requests]
+    assert "response_format" in bodies[0]
+    assert "response_format" not in bodies[1] and "response_format" not in bodies[2]
+    assert len(bodies) == 3
+
+
+def test_cache_hit_makes_no_call(fake_openai):
+    client = ModelClient("openai:/gpt-4o-mini", retry=FAST)
+    first = chat(client, use_cache=True)
+    second = chat(client, use_cache=True)
+    assert fake_openai.calls == 1
+    assert second.cached and second.text == first.text
+    hot = ChatRequest(messages=REQ.messages, params={"temperature": 0.7})
+    chat(client, hot, use_cache=True)
+    chat(client, hot, use_cache=True)
+    assert fake_openai.calls == 3  # temperature > 0 is never cached
+
+
+def test_anthropic_messages_wire_format(fake_anthropic):
+    req = ChatRequest(messages=REQ.messages, params={"temperature": 0, "seed": 1},
+                      response_schema=ResponseSchema("verdict", {"type": "object", "properties": {
+                          "rationale": {"type": "string"}, "result": {"type": "string", "enum": ["yes", "no"]}},
+                          "required": ["rationale", "result"]}))
+    resp = chat(ModelClient("anthropic:/claude-3-5-haiku-20241022", retry=FAST), req)
+    body = fake_anthropic.requests[-1].body
+    headers = fake_anthropic.requests[-1].headers
+    assert headers["x-api-key"] == "test-key" and headers["anthropic-version"] == "2023-06-01"
+    assert body["system"] == "judge" and body["messages"] == [{"role": "user", "content": "row"}]
+    assert body["tool_choice"] == {"type": "tool", "name": "verdict"} and "seed" not in body
+    assert '"result": "yes"' in resp.text
+    assert resp.cost_usd == pytest.approx((42 * 0.80 + 17 * 4.00) / 1e6)
+
+
+def test_anthropic_overloaded_and_rate_limits_are_retried(fake_anthropic):
+    fake_anthropic.enqueue(overloaded(), anthropic_429(0.05))
+    chat(ModelClient("anthropic:/claude-sonnet-4", retry=FAST))
+    assert fake_anthropic.calls == 3
+
+
+def test_parse_retry_after_forms():
+    assert parse_retry_after({"retry-after": "2"}) == 2.0
+    assert parse_retry_after({"retry-after-ms": "250"}) == 0.25
+    assert parse_retry_after({}) is None
+    future = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 5))
+    assert 3 < (parse_retry_after({"retry-after": future}) or 0) <= 6
+
+
+def test_one_session_is_reused_across_calls(fake_openai):
+    from jurist.models._client import shared
+
+    client = ModelClient("openai:/gpt-4o-mini", retry=FAST)
+    chat(client)
+    session = shared().transport.session(client.provider.connection_key)
+    chat(client)
+    assert shared().transport.session(client.provider.connection_key) is session
+
+
+def test_async_call_from_another_loop(fake_openai):
+    client = ModelClient("openai:/gpt-4o-mini", retry=FAST)
+
+    async def main():  # type: ignore[no-untyped-def]
+        return await asyncio.gather(*(client.chat(REQ, use_cache=False) for _ in range(5)))
+
+    assert len(asyncio.run(main())) == 5
+    assert fake_openai.calls == 5
