@@ -6,7 +6,6 @@ import pytest
 from jurist import Feedback, make_judge
 from jurist.errors import ConfigError
 from jurist.judges import judge_from_dict
-from tests.fakes._server import Reply
 from tests.fakes.openai import server_error
 
 

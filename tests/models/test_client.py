@@ -90,7 +90,7 @@ def test_timeout_is_retried_then_raised(fake_openai):
     fake_openai.enqueue(Reply.slow(1.0), Reply.slow(1.0))
     client = ModelClient("openai:/gpt-4o-mini", timeout=0.2,
                          retry=RetryPolicy(max_attempts=2, base_backoff_s=0.01))
-    with pytest.raises(ProviderTimeout, match="did not answer"):
+    with pytest.raises(ProviderTimeout, match=r"did not answer"):
         chat(client)
 
 
@@ -119,7 +119,7 @@ def test_bad_uris_say_the_accepted_form(uri, match):
 
 
 def test_unknown_provider_lists_the_known_ones():
-    with pytest.raises(ConfigError, match="Known providers: .*openai"):
+    with pytest.raises(ConfigError, match=r"Known providers: .*openai"):
         ModelClient("nosuch:/model")
 
 

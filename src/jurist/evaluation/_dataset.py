@@ -88,7 +88,7 @@ def _read_file(path: Path) -> list[Any]:
                     continue
                 try:
                     out.append(json.loads(line))
-                except ValueError as e:
+                except json.JSONDecodeError as e:
                     raise ConfigError(f"{path}: line {n} is not valid JSON ({e.msg})") from None
         return out
     if suffix == ".json":

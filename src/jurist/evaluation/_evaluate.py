@@ -59,7 +59,7 @@ def _build_result(rows: list[Any], scorers: list[Scorer], feedbacks: list[list[A
     row_results = [
         RowResult(index=r.index, inputs=r.inputs, outputs=r.outputs, expectations=r.expectations, tags=r.tags,
                   feedbacks=fbs, id=r.id)
-        for r, fbs in zip(rows, feedbacks)
+        for r, fbs in zip(rows, feedbacks, strict=True)
     ]
     # Metrics per feedback name, in scorer order; aggregations come from the scorer that produced it.
     by_name: dict[str, list[Any]] = {}

@@ -61,7 +61,7 @@ def _pass_value(v: Any) -> bool | None:
 
 def feedback_metrics(feedbacks: list[Feedback], aggregations: list[Aggregation] | None) -> dict[str, Any]:
     """Metrics of one feedback name: count, error_count, then pass_rate (yes/no, bool) or aggregations."""
-    values = [f.value for f in feedbacks if f.error is None and f.value is not None]
+    values: list[Any] = [f.value for f in feedbacks if f.error is None and f.value is not None]
     out: dict[str, Any] = {"count": len(feedbacks), "error_count": sum(1 for f in feedbacks if f.error is not None)}
     if not values:
         return out

@@ -9,8 +9,8 @@ from typing import Any, Literal
 from jurist.entities import Trace
 from jurist.errors import ConfigError
 from jurist.judges._base import FORMAT_INSTRUCTIONS, Judge, Unit
-from jurist.judges._values import describe
 from jurist.judges._render import render_conversation, render_trace, render_value
+from jurist.judges._values import describe
 
 TEMPLATE_VARIABLES = ("inputs", "outputs", "expectations", "trace", "conversation")
 _VAR = re.compile(r"{{\s*([^{}]*?)\s*}}")
