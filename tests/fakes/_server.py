@@ -68,6 +68,11 @@ class FakeServer:
         #: Computes the model's text from the request body when nothing is scripted.
         self.responder: Callable[[dict[str, Any]], str] | None = None
         self.usage = (42, 17)
+        #: Seconds every unscripted answer waits, to stand in for a real provider's latency.
+        self.latency = 0.0
+        #: Keep each request (benchmarks turn this off and count only).
+        self.keep_requests = True
+        self.count = 0
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -78,7 +83,7 @@ class FakeServer:
     def routes(self, app: web.Application) -> None:
         raise NotImplementedError
 
-    def start(self) -> FakeServer:
+    def start(self, port: int = 0, reuse_port: bool = False) -> FakeServer:
         ready = threading.Event()
         errors: list[BaseException] = []
 
@@ -91,7 +96,7 @@ class FakeServer:
                 self.routes(app)
                 runner = web.AppRunner(app, access_log=None)
                 loop.run_until_complete(runner.setup())
-                site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+                site = web.TCPSite(runner, "127.0.0.1", port, backlog=1024, reuse_port=reuse_port or None)
                 loop.run_until_complete(site.start())
                 self._runner = runner
                 self.port = runner.addresses[0][1]
@@ -124,9 +129,11 @@ class FakeServer:
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.count = 0
             self.script.clear()
             self.responder = None
             self.usage = (42, 17)
+            self.latency = 0.0
 
     # -- scripting --------------------------------------------------------------------------------
     def enqueue(self, *replies: Reply) -> None:
@@ -135,11 +142,13 @@ class FakeServer:
 
     def next_reply(self) -> Reply | None:
         with self._lock:
-            return self.script.popleft() if self.script else None
+            if self.script:
+                return self.script.popleft()
+        return Reply(delay=self.latency) if self.latency else None
 
     @property
     def calls(self) -> int:
-        return len(self.requests)
+        return self.count
 
     async def record(self, request: web.Request) -> Recorded:
         raw = await request.read()
@@ -149,7 +158,9 @@ class FakeServer:
             body = raw.decode(errors="replace")
         rec = Recorded(request.method, request.path, dict(request.query), dict(request.headers), body)
         with self._lock:
-            self.requests.append(rec)
+            self.count += 1
+            if self.keep_requests:
+                self.requests.append(rec)
         return rec
 
     def verdict_text(self, body: dict[str, Any], schema: dict[str, Any] | None) -> str:

@@ -1,0 +1,177 @@
+"""How much does jurist itself cost per judgment, and how close does it get to the I/O limit?
+
+Runs 1,000 rows through ``Correctness`` against a loopback fake OpenAI server that runs in a separate
+process (so its CPU is not counted), at 0 ms and 200 ms of simulated provider latency, and prints, side
+by side: CPU ms per judgment, judgments/s, the I/O limit (concurrency / latency) and the share of it
+reached; plus ``import jurist`` time and peak RSS of a 1,000-row run.
+
+    python benchmarks/overhead.py            # all of it
+    python benchmarks/overhead.py --rows 300 # quicker
+
+Targets: ≤ 1.5 ms CPU per judgment; ≥ 94 % of the I/O limit at 200 ms with 64 in flight;
+``import jurist`` ≤ 0.15 s; ≤ 100 MB peak RSS for 1,000 rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _serve(latency: float, conn, port: int = 0) -> None:  # type: ignore[no-untyped-def]
+    from tests.fakes.openai import FakeOpenAI
+
+    server = FakeOpenAI().start(port=port, reuse_port=True)
+    server.latency = latency
+    server.keep_requests = False
+    conn.send(server.base_url)
+    conn.recv()  # wait until told to stop
+    conn.send(server.calls)
+    server.stop()
+
+
+class FakeProcess:
+    """The fake provider in ``workers`` processes sharing one port (SO_REUSEPORT), so that the fake's own
+    CPU does not hold back the client being measured."""
+
+    def __init__(self, latency: float, workers: int = 2) -> None:
+        ctx = mp.get_context("spawn")
+        self.pipes, self.procs = [], []
+        port = 0
+        for _ in range(workers):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_serve, args=(latency, child, port), daemon=True)
+            proc.start()
+            url: str = parent.recv()
+            port = int(url.rsplit(":", 1)[1].split("/")[0])
+            self.base_url = url
+            self.pipes.append(parent)
+            self.procs.append(proc)
+
+    def stop(self) -> int:
+        calls = 0
+        for parent, proc in zip(self.pipes, self.procs, strict=True):
+            parent.send("stop")
+            calls += parent.recv()
+            proc.join(5)
+        return calls
+
+
+def _rows(n: int) -> list[dict]:
+    return [{"inputs": {"question": f"What is {i} + {i}?"}, "outputs": f"It is {2 * i}.",
+             "expectations": {"expected_response": str(2 * i)}} for i in range(n)]
+
+
+def raw_client_rate(base_url: str, rows: int, concurrency: int) -> float:
+    """Judgments/s of a bare aiohttp loop posting the same request: the limit of this setup."""
+    import asyncio
+
+    import aiohttp
+
+    from jurist.judges import Correctness
+    from jurist.models.providers.openai import to_wire
+
+    judge = Correctness(model="openai:/gpt-4o-mini")
+    row = _rows(1)[0]
+    (unit,) = judge.units(inputs=row["inputs"], outputs=row["outputs"], expectations=row["expectations"])
+    body = json.dumps(to_wire(judge.request(unit), "gpt-4o-mini", {"temperature": 0})).encode()
+    headers = {"Authorization": "Bearer test-key", "Content-Type": "application/json"}
+
+    async def go() -> float:
+        todo = iter(range(rows))
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as s:
+            async def worker() -> None:
+                for _ in todo:
+                    async with s.post(f"{base_url}/chat/completions", data=body, headers=headers) as r:
+                        json.loads(await r.read())
+            t = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            return rows / (time.perf_counter() - t)
+
+    return asyncio.run(go())
+
+
+def run_case(rows: int, latency: float, concurrency: int) -> dict:
+    fake = FakeProcess(latency)
+    os.environ.update(OPENAI_API_KEY="test-key", OPENAI_BASE_URL=fake.base_url,
+                      JURIST_CACHE_DIR=tempfile.mkdtemp(prefix="jurist-bench-"))
+    from jurist import evaluate
+    from jurist.judges import Correctness
+
+    data = _rows(rows)
+    evaluate(data[:50], [Correctness()], concurrency=concurrency, cache=False, progress=False)  # warm up
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    result = evaluate(data, [Correctness()], concurrency=concurrency, cache=False, progress=False)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    raw = raw_client_rate(fake.base_url, rows, concurrency)
+    calls = fake.stop()
+    assert result.metrics["correctness/error_count"] == 0, result.metrics
+    limit = concurrency / latency if latency else None
+    return {
+        "latency_ms": latency * 1000, "concurrency": concurrency, "rows": rows, "calls": calls,
+        "cpu_ms_per_judgment": cpu * 1000 / rows, "judgments_per_s": rows / wall,
+        "io_limit_per_s": limit, "share_of_limit": (rows / wall) / limit if limit else None,
+        "bare_client_per_s": raw, "share_of_bare_client": (rows / wall) / raw,
+    }
+
+
+def import_time(repeat: int = 7) -> float:
+    def best(code: str) -> float:
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    return best("import jurist") - best("pass")
+
+
+def peak_rss_mb(rows: int) -> float:
+    code = (
+        "import json, resource, sys; sys.path.insert(0, sys.argv[2]);"
+        "from benchmarks.overhead import run_case; run_case(int(sys.argv[1]), 0.0, 64);"
+        "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(rows), str(ROOT)], check=True, capture_output=True,
+                         text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=1000)
+    ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = ap.parse_args()
+    cases = [run_case(args.rows, 0.0, 64), run_case(args.rows, 0.2, 64)]
+    extra = {"import_jurist_s": import_time(), "peak_rss_mb": peak_rss_mb(args.rows)}
+    if args.json:
+        print(json.dumps({"cases": cases, **extra}, indent=2))
+        return
+    print(f"{'latency':>8} {'in flight':>9} {'CPU ms/judgment':>16} {'judgments/s':>12} {'I/O limit/s':>12} "
+          f"{'share':>7} {'bare aiohttp/s':>15} {'share':>7}")
+    for c in cases:
+        lim = f"{c['io_limit_per_s']:.0f}" if c["io_limit_per_s"] else "-"
+        share = f"{c['share_of_limit'] * 100:.1f}%" if c["share_of_limit"] else "-"
+        print(f"{c['latency_ms']:>6.0f}ms {c['concurrency']:>9} {c['cpu_ms_per_judgment']:>16.3f} "
+              f"{c['judgments_per_s']:>12.1f} {lim:>12} {share:>7} {c['bare_client_per_s']:>15.1f} "
+              f"{c['share_of_bare_client'] * 100:>6.1f}%")
+    print("I/O limit = in flight / latency; bare aiohttp = the same requests posted by a minimal client to the"
+          " same fake, the ceiling of this machine and fake server")
+    print(f"import jurist: {extra['import_jurist_s'] * 1000:.0f} ms   peak RSS ({args.rows} rows): "
+          f"{extra['peak_rss_mb']:.0f} MB")
+    print("targets: CPU ≤ 1.5 ms/judgment; ≥ 94 % of the I/O limit at 200 ms; import ≤ 150 ms; RSS ≤ 100 MB")
+
+
+if __name__ == "__main__":
+    main()
