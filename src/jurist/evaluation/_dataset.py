@@ -114,7 +114,7 @@ def load_rows(data: Any) -> list[Row]:
         if not path.exists():
             raise ConfigError(f"data file {str(path)!r} does not exist")
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".jsonl", ".json", ".csv"))
+            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".jsonl", ".json", ".csv"))
             if not files:
                 raise ConfigError(f"directory {str(path)!r} holds no .jsonl, .json or .csv file")
             raw: list[tuple[Any, str]] = [(r, f"{f.name}: ") for f in files for r in _read_file(f)]
