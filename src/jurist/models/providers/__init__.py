@@ -20,7 +20,27 @@ BUILTIN_PROVIDERS: dict[str, str] = {
     "openai": "jurist.models.providers.openai:OpenAIProvider",
     "anthropic": "jurist.models.providers.anthropic:AnthropicProvider",
     "gateway": "jurist.models.providers.gateway:GatewayProvider",
+    "local": "jurist.models.providers.local:LocalProvider",
+    "azure": "jurist.models.providers.azure:AzureOpenAIProvider",
+    "gemini": "jurist.models.providers.gemini:GeminiProvider",
+    "google": "jurist.models.providers.gemini:GeminiProvider",
+    "bedrock": "jurist.models.providers.bedrock:BedrockProvider",
+    "cohere": "jurist.models.providers.cohere:CohereProvider",
+    "together": "jurist.models.providers.together:TogetherProvider",
+    "mistral": "jurist.models.providers.mistral:MistralProvider",
+    "ollama": "jurist.models.providers.selfhosted:OllamaProvider",
+    "vllm": "jurist.models.providers.selfhosted:VLLMProvider",
+    "litellm": "jurist.models.providers.litellm:LiteLLMProvider",
 }
+
+#: Schemes served through LiteLLM (the ``litellm`` extra). Any other provider the installed LiteLLM
+#: knows resolves too; these are listed so that they resolve, and say how to install LiteLLM, without it.
+LITELLM_SCHEMES: frozenset[str] = frozenset({
+    "xai", "groq", "deepseek", "fireworks", "fireworks_ai", "openrouter", "perplexity", "cerebras",
+    "deepinfra", "sambanova", "nvidia_nim", "huggingface", "replicate", "ai21", "cloudflare", "databricks",
+    "watsonx", "vertex_ai", "sagemaker", "friendliai", "novita", "nebius", "hyperbolic", "moonshot",
+    "dashscope", "github", "lm_studio", "llamafile", "xinference",
+})
 
 
 def _load(target: str) -> type[Provider]:
@@ -30,7 +50,7 @@ def _load(target: str) -> type[Provider]:
 
 def provider_names() -> list[str]:
     """Every scheme that resolves: built-in and installed through entry points."""
-    names = set(BUILTIN_PROVIDERS)
+    names = set(BUILTIN_PROVIDERS) | LITELLM_SCHEMES
     names.update(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
     return sorted(names)
 
@@ -46,10 +66,15 @@ def get_provider_class(name: str) -> type[Provider]:
             if not (isinstance(cls, type) and issubclass(cls, Provider)):
                 raise ConfigError(f"entry point {ep.value!r} for provider {name!r} is not a jurist Provider class")
             return cls
+    from jurist.models.providers.litellm import litellm_installed_providers, litellm_scheme
+
+    if name in LITELLM_SCHEMES or name in litellm_installed_providers():
+        return litellm_scheme(name)
     raise ConfigError(
-        f"Unknown model provider {name!r}. Known providers: {', '.join(provider_names())}. "
+        f"Unknown model provider {name!r}. Known providers: {', '.join(provider_names())} "
+        f"(other LiteLLM providers too, with pip install 'jurist[litellm]'). "
         f"Model URIs look like 'openai:/gpt-4o-mini'."
     )
 
 
-__all__ = ["BUILTIN_PROVIDERS", "ENTRY_POINT_GROUP", "Provider", "get_provider_class", "provider_names"]
+__all__ = ["BUILTIN_PROVIDERS", "ENTRY_POINT_GROUP", "LITELLM_SCHEMES", "Provider", "get_provider_class", "provider_names"]

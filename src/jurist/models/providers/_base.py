@@ -59,6 +59,8 @@ class Provider:
             raise ConfigError(f"No endpoint for provider '{self.name}': set {envs}, or pass base_url=...")
         self.extra_headers = dict(extra_headers or {})
         self._api_key = api_key
+        #: The client's per-call timeout in seconds; in-process providers pass it on to their library.
+        self.timeout: float | None = None
 
     @staticmethod
     def _env(names: tuple[str, ...]) -> str | None:
@@ -71,13 +73,17 @@ class Provider:
     @property
     def api_key(self) -> str | None:
         key = self._api_key or self._env(self.api_key_envs)
-        if not key and self.requires_key:
+        if not key and self.key_required():
             env = " or ".join(self.api_key_envs)
             raise ConfigError(
                 f"No API key for '{self.name}:/{self.model}': set the environment variable {env} "
                 f"(or pick another judge model with model='<provider>:/<model>' or JURIST_DEFAULT_MODEL)."
             )
         return key
+
+    def key_required(self) -> bool:
+        """Whether a missing key is a ConfigError now (rather than the server's 401 later)."""
+        return self.requires_key
 
     def check_ready(self) -> None:
         """Raise ConfigError now if the provider cannot be called (missing key, bad endpoint)."""
@@ -104,6 +110,14 @@ class Provider:
     def headers(self) -> dict[str, str]:
         raise NotImplementedError
 
+    def sign(self, url: str, headers: dict[str, str], body: bytes) -> dict[str, str]:
+        """The headers to send with this exact body, just before each attempt.
+
+        Most providers send ``headers`` as they are; request-signing ones (AWS SigV4) add a fresh
+        signature here, so that a retried attempt is signed again.
+        """
+        return headers
+
     def to_wire(self, request: ChatRequest) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -125,6 +139,13 @@ class Provider:
             else:
                 log.debug("provider %s does not take inference parameter %r; dropped", self.name, k)
         return out
+
+
+def missing_extra(extra: str, package: str, what: str) -> ConfigError:
+    """The error for an optional dependency that is not installed, saying how to install it."""
+    return ConfigError(
+        f"{what} needs the optional package '{package}', which is not installed: pip install 'jurist[{extra}]'"
+    )
 
 
 def error_message(body: str) -> str:

@@ -134,6 +134,10 @@ class OpenAIProvider(Provider):
     base_url_envs: ClassVar[tuple[str, ...]] = ("OPENAI_BASE_URL",)
     default_base_url = "https://api.openai.com/v1"
 
+    def key_required(self) -> bool:
+        # ``openai:/`` with a base_url elsewhere is a self-hosted OpenAI-compatible server: no key needed.
+        return self.requires_key and (self.name != "openai" or self.base_url == self.default_base_url)
+
     def url(self, request: ChatRequest) -> str:
         return f"{self.base_url}/chat/completions"
 
