@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from jurist.entities import Expectation, Trace
-from jurist.judges._base import Judge, load_prompt
+from jurist.judges._base import Judge, Unit, load_prompt
+from jurist.judges._render import render_value
 
 
 class BuiltinJudge(Judge):
@@ -16,6 +17,11 @@ class BuiltinJudge(Judge):
     default_name: ClassVar[str] = ""
     #: Constructor fields beyond the common ones (e.g. ``guidelines``), kept by ``to_dict``.
     extra_fields: ClassVar[tuple[str, ...]] = ()
+    #: What the judge is shown, in order: ``(tag, "inputs" | "outputs", hint)``; a missing one is a
+    #: ConfigError naming it (``hint`` adds what it stands for). Either may come from ``trace=``.
+    fields: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    #: ``(tag, keys)``: the expectation the judge needs (the first of ``keys`` present), shown last.
+    expects: ClassVar[tuple[str, tuple[str, ...]] | None] = None
 
     def __init__(
         self,
@@ -40,6 +46,26 @@ class BuiltinJudge(Judge):
 
     def _extra_fields(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in self.extra_fields}
+
+    def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
+              session: Any = None) -> list[Unit]:
+        inputs, outputs, t = from_trace(trace, inputs, outputs)
+        values = {"inputs": inputs, "outputs": outputs}
+        sections: list[tuple[str, str]] = []
+        for tag, source, hint in self.fields:
+            if values[source] is None:
+                raise self._missing(f"{source}=", hint)
+            sections.append((tag, render_value(values[source])))
+        if self.expects is not None:
+            tag, keys = self.expects
+            expected = expectation_value(expectations, *keys)
+            if expected is None:
+                raise self._missing("expectations=", " with " + " or ".join(repr(k) for k in keys))
+            sections.append((tag, self.render_expected(expected)))
+        return [Unit(tuple(sections), trace_id=t.trace_id if t else None)]
+
+    def render_expected(self, value: Any) -> str:
+        return render_value(value)
 
 
 def expectation_value(expectations: Any, *keys: str) -> Any:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from jurist.judges._base import Unit
-from jurist.judges._render import render_value
-from jurist.judges.builtin._common import BuiltinJudge, expectation_value, from_trace
+from jurist.judges.builtin._common import BuiltinJudge
 
 
 class Correctness(BuiltinJudge):
@@ -26,18 +22,5 @@ class Correctness(BuiltinJudge):
     default_name = "correctness"
     required = ("inputs", "outputs", "expectations")
 
-    def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
-              session: Any = None) -> list[Unit]:
-        inputs, outputs, t = from_trace(trace, inputs, outputs)
-        if inputs is None:
-            raise self._missing("inputs=")
-        if outputs is None:
-            raise self._missing("outputs=")
-        expected = expectation_value(expectations, "expected_response", "expected_facts")
-        if expected is None:
-            raise self._missing("expectations=", " with 'expected_response' or 'expected_facts'")
-        return [Unit(
-            (("request", render_value(inputs)), ("response", render_value(outputs)),
-             ("expected", render_value(expected))),
-            trace_id=t.trace_id if t else None,
-        )]
+    fields = (("request", "inputs", ""), ("response", "outputs", ""))
+    expects = ("expected", ("expected_response", "expected_facts"))

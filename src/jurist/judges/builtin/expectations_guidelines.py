@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from jurist.judges._base import Unit
-from jurist.judges._render import render_value
 from jurist.judges.builtin._common import (
     BuiltinJudge,
-    expectation_value,
-    from_trace,
     guideline_list,
     render_guidelines,
 )
@@ -32,18 +28,8 @@ class ExpectationsGuidelines(BuiltinJudge):
     default_name = "expectations_guidelines"
     required = ("inputs", "outputs", "expectations")
 
-    def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
-              session: Any = None) -> list[Unit]:
-        inputs, outputs, t = from_trace(trace, inputs, outputs)
-        if inputs is None:
-            raise self._missing("inputs=")
-        if outputs is None:
-            raise self._missing("outputs=")
-        guidelines = expectation_value(expectations, "guidelines")
-        if guidelines is None:
-            raise self._missing("expectations=", " with 'guidelines'")
-        return [Unit(
-            (("request", render_value(inputs)), ("response", render_value(outputs)),
-             ("guidelines", render_guidelines(guideline_list(guidelines)))),
-            trace_id=t.trace_id if t else None,
-        )]
+    fields = (("request", "inputs", ""), ("response", "outputs", ""))
+    expects = ("guidelines", ("guidelines",))
+
+    def render_expected(self, value: Any) -> str:
+        return render_guidelines(guideline_list(value))

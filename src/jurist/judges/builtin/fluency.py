@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from jurist.judges._base import Unit
-from jurist.judges._render import render_value
-from jurist.judges.builtin._common import BuiltinJudge, from_trace
+from jurist.judges.builtin._common import BuiltinJudge
 
 
 class Fluency(BuiltinJudge):
@@ -24,9 +20,4 @@ class Fluency(BuiltinJudge):
     default_name = "fluency"
     required = ("outputs",)
 
-    def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
-              session: Any = None) -> list[Unit]:
-        _, outputs, t = from_trace(trace, None, outputs)
-        if outputs is None:
-            raise self._missing("outputs=")
-        return [Unit((("response", render_value(outputs)),), trace_id=t.trace_id if t else None)]
+    fields = (("response", "outputs", ""),)

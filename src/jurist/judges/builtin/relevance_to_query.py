@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from jurist.judges._base import Unit
-from jurist.judges._render import render_value
-from jurist.judges.builtin._common import BuiltinJudge, from_trace
+from jurist.judges.builtin._common import BuiltinJudge
 
 
 class RelevanceToQuery(BuiltinJudge):
@@ -25,12 +21,4 @@ class RelevanceToQuery(BuiltinJudge):
     default_name = "relevance_to_query"
     required = ("inputs", "outputs")
 
-    def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
-              session: Any = None) -> list[Unit]:
-        inputs, outputs, t = from_trace(trace, inputs, outputs)
-        if inputs is None:
-            raise self._missing("inputs=")
-        if outputs is None:
-            raise self._missing("outputs=")
-        return [Unit((("request", render_value(inputs)), ("response", render_value(outputs))),
-                     trace_id=t.trace_id if t else None)]
+    fields = (("request", "inputs", ""), ("response", "outputs", ""))

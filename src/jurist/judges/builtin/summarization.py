@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from jurist.judges._base import Unit
-from jurist.judges._render import render_value
-from jurist.judges.builtin._common import BuiltinJudge, from_trace
+from jurist.judges.builtin._common import BuiltinJudge
 
 
 class Summarization(BuiltinJudge):
@@ -25,12 +21,4 @@ class Summarization(BuiltinJudge):
     default_name = "summarization"
     required = ("inputs", "outputs")
 
-    def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
-              session: Any = None) -> list[Unit]:
-        inputs, outputs, t = from_trace(trace, inputs, outputs)
-        if inputs is None:
-            raise self._missing("inputs=", " (the source text)")
-        if outputs is None:
-            raise self._missing("outputs=", " (the summary)")
-        return [Unit((("source", render_value(inputs)), ("summary", render_value(outputs))),
-                     trace_id=t.trace_id if t else None)]
+    fields = (("source", "inputs", " (the source text)"), ("summary", "outputs", " (the summary)"))
