@@ -234,3 +234,14 @@ def test_server_errors_during_run_are_retried(fake_openai):
     fake_openai.enqueue(server_error(502))
     result = evaluate(qa_rows(2), [Correctness()])
     assert result.metrics["correctness/error_count"] == 0 and fake_openai.calls == 3
+
+
+def test_sync_evaluate_inside_a_running_loop_like_jupyter(fake_openai):
+    import asyncio
+
+    async def notebook_cell():  # type: ignore[no-untyped-def]
+        return evaluate(qa_rows(2), [Correctness()]), Correctness()(
+            inputs="q", outputs="a", expectations={"expected_response": "a"})
+
+    result, fb = asyncio.run(notebook_cell())
+    assert result.metrics["correctness/pass_rate"] == 1.0 and fb.value == "yes"
