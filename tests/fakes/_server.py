@@ -4,6 +4,10 @@ Each fake provider subclasses :class:`FakeServer`, adds its real routes, checks 
 provider does, and answers in the provider's own JSON shapes. Tests script replies with
 :meth:`FakeServer.enqueue` (429 with Retry-After, 401, 500, slow, malformed, truncated …) and read
 what arrived in :attr:`FakeServer.requests`.
+
+A ``responder`` computes the model's answer from the request body: a string is the model's text; a
+list of ``{"name": ..., "arguments": {...}}`` dicts (``"id"`` optional) is a turn of tool calls, which
+the fakes that speak tool calling send in their provider's own shape.
 """
 
 from __future__ import annotations
@@ -65,8 +69,9 @@ class FakeServer:
         self.api_key = api_key
         self.requests: list[Recorded] = []
         self.script: deque[Reply] = deque()
-        #: Computes the model's text from the request body when nothing is scripted.
-        self.responder: Callable[[dict[str, Any]], str] | None = None
+        #: Computes the model's answer from the request body when nothing is scripted: its text, or a
+        #: list of tool calls (``{"name", "arguments", "id"?}``) for the fakes that speak tool calling.
+        self.responder: Callable[[dict[str, Any]], Any] | None = None
         self.usage = (42, 17)
         #: Seconds every unscripted answer waits, to stand in for a real provider's latency.
         self.latency = 0.0
@@ -163,7 +168,8 @@ class FakeServer:
                 self.requests.append(rec)
         return rec
 
-    def verdict_text(self, body: dict[str, Any], schema: dict[str, Any] | None) -> str:
+    def verdict_text(self, body: dict[str, Any], schema: dict[str, Any] | None) -> Any:
+        """The responder's answer (text, or a list of tool calls), else a verdict that fits ``schema``."""
         if self.responder is not None:
             return self.responder(body)
         result = example_value((schema or {}).get("properties", {}).get("result", {"enum": ["yes"]}))
@@ -176,6 +182,11 @@ def example_value(schema: dict[str, Any]) -> Any:
         return schema["enum"][0]
     t = schema.get("type")
     return {"boolean": True, "integer": 1, "number": 0.5, "string": "ok", "array": [], "object": {}}.get(t, "yes")
+
+
+def tool_call_ids(calls: list[dict[str, Any]], prefix: str, seq: int) -> list[dict[str, Any]]:
+    """The scripted tool calls, each with an id (the scripted one, else a fresh one)."""
+    return [{**c, "id": c.get("id") or f"{prefix}{seq:04d}{i:02d}"} for i, c in enumerate(calls)]
 
 
 def raw_reply(reply: Reply) -> web.Response:

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes._server import FakeServer, Reply, raw_reply
+from tests.fakes._server import FakeServer, Reply, raw_reply, tool_call_ids
 
 
 def anthropic_error(status: int, etype: str, message: str, headers: dict[str, str] | None = None) -> Reply:
@@ -26,7 +26,32 @@ def overloaded() -> Reply:
     return anthropic_error(529, "overloaded_error", "Overloaded")
 
 
+def tool_sequence_error(messages: list[Any]) -> str | None:
+    """What Anthropic says when tool_result blocks do not answer the tool_use blocks just before them."""
+    pending: set[str] = set()
+    for i, m in enumerate(messages):
+        blocks = m.get("content") if isinstance(m.get("content"), list) else []
+        results = {b.get("tool_use_id") for b in blocks if b.get("type") == "tool_result"}
+        if m.get("role") == "user":
+            if pending - results:
+                return (f"messages.{i}: `tool_use` ids were found without `tool_result` blocks immediately after: "
+                        f"{', '.join(sorted(pending - results))}. Each `tool_use` block must have a corresponding "
+                        "`tool_result` block in the next message.")
+            if results - pending:
+                return (f"messages.{i}.content: unexpected `tool_use_id` found in `tool_result` blocks: "
+                        f"{', '.join(sorted(x or '' for x in results - pending))}. Each `tool_result` block must "
+                        "have a corresponding `tool_use` block in the previous message.")
+            pending = set()
+        elif m.get("role") == "assistant":
+            if pending:
+                return f"messages.{i}: roles must alternate between \"user\" and \"assistant\""
+            pending = {b.get("id") for b in blocks if b.get("type") == "tool_use"}
+    return None
+
+
 class FakeAnthropic(FakeServer):
+    tool_turns = 0
+
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/messages", self.messages)
 
@@ -47,6 +72,9 @@ class FakeAnthropic(FakeServer):
             return raw_reply(anthropic_error(
                 400, "invalid_request_error",
                 "messages: Unexpected role \"system\". Use the top-level `system` parameter instead."))
+        problem = tool_sequence_error(body.get("messages", []))
+        if problem:
+            return raw_reply(anthropic_error(400, "invalid_request_error", problem))
         reply = self.next_reply() or Reply()
         if reply.delay:
             await asyncio.sleep(reply.delay)
@@ -66,9 +94,16 @@ class FakeAnthropic(FakeServer):
                 content = [{"type": "text", "text": text}]
                 stop = "end_turn"
         else:
-            text = reply.content if reply.content is not None else self.verdict_text(body, None)
-            content = [{"type": "text", "text": text}]
-            stop = "end_turn"
+            answer = reply.content if reply.content is not None else self.verdict_text(body, None)
+            if isinstance(answer, list):
+                self.tool_turns += 1
+                calls = tool_call_ids(answer, "toolu_fake", self.tool_turns)
+                content = [{"type": "tool_use", "id": c["id"], "name": c["name"], "input": c["arguments"]}
+                           for c in calls]
+                stop = "tool_use"
+            else:
+                content = [{"type": "text", "text": answer}]
+                stop = "end_turn"
         return web.json_response({
             "id": "msg_fake",
             "type": "message",

@@ -19,7 +19,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.fakes._server import FakeServer, Reply, raw_reply
+from tests.fakes._server import FakeServer, Reply, raw_reply, tool_call_ids
 
 _AUTH = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=(?P<akid>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request, "
@@ -51,6 +51,8 @@ def access_denied() -> Reply:
 
 
 class FakeBedrock(FakeServer):
+    tool_turns = 0
+
     def __init__(self, access_key: str = "AKIAFAKEFAKEFAKE0001", secret_key: str = "fake/secret+key/0123456789abcdef",
                  session_token: str | None = None, region: str = "us-east-1") -> None:
         super().__init__(api_key=access_key)
@@ -161,7 +163,13 @@ class FakeBedrock(FakeServer):
             stop = "tool_use"
         else:
             text = reply.content if reply.content is not None else self.verdict_text(body, None)
-            content, stop = [{"text": text}], "end_turn"
+            if isinstance(text, list):  # a turn of tool calls
+                self.tool_turns += 1
+                content = [{"toolUse": {"toolUseId": c["id"], "name": c["name"], "input": c["arguments"]}}
+                           for c in tool_call_ids(text, "tooluse_fake", self.tool_turns)]
+                stop = "tool_use"
+            else:
+                content, stop = [{"text": text}], "end_turn"
         return web.json_response({
             "output": {"message": {"role": "assistant", "content": content}},
             "stopReason": reply.finish_reason or stop,

@@ -154,9 +154,12 @@ class FakeGemini(FakeServer):
             return raw_reply(reply)
         text = reply.content if reply.content is not None else self.verdict_text(body, _as_json_schema(schema))
         usage = reply.usage or self.usage
+        # A list is a turn of tool calls: functionCall parts, without ids, as Gemini 2.x sends them.
+        parts = ([{"functionCall": {"name": c["name"], "args": c["arguments"]}} for c in text]
+                 if isinstance(text, list) else [{"text": text}])
         return web.json_response({
             "candidates": [{
-                "content": {"parts": [{"text": text}], "role": "model"},
+                "content": {"parts": parts, "role": "model"},
                 "finishReason": reply.finish_reason or "STOP",
                 "index": 0,
                 "safetyRatings": [{"category": "HARM_CATEGORY_HATE_SPEECH", "probability": "NEGLIGIBLE"}],

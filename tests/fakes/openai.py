@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
 from aiohttp import web
 
-from tests.fakes._server import FakeServer, Reply, raw_reply
+from tests.fakes._server import FakeServer, Reply, raw_reply, tool_call_ids
 
 
 def openai_error(status: int, message: str, etype: str, code: str | None = None,
@@ -43,8 +44,40 @@ def completion(content: str | None, model: str, usage: tuple[int, int], finish: 
     }
 
 
+def tool_calls_completion(calls: list[dict[str, Any]], model: str, usage: tuple[int, int]) -> dict[str, Any]:
+    """A completion whose message is a turn of tool calls, arguments as JSON text (as OpenAI sends them)."""
+    body = completion(None, model, usage, "tool_calls")
+    body["choices"][0]["message"]["tool_calls"] = [
+        {"id": c["id"], "type": "function",
+         "function": {"name": c["name"], "arguments": c["arguments"] if isinstance(c["arguments"], str)
+                      else json.dumps(c["arguments"])}}
+        for c in calls
+    ]
+    return body
+
+
+def tool_sequence_error(messages: list[Any]) -> str | None:
+    """What OpenAI says when tool messages do not answer the tool calls just before them, else None."""
+    pending: list[str] = []
+    for i, m in enumerate(messages):
+        role = m.get("role") if isinstance(m, dict) else None
+        if role == "tool":
+            if m.get("tool_call_id") not in pending:
+                return (f"Invalid parameter: messages with role 'tool' must be a response to a preceeding "
+                        f"message with 'tool_calls'. (messages[{i}])")
+            pending.remove(m["tool_call_id"])
+            continue
+        if pending:
+            return ("An assistant message with 'tool_calls' must be followed by tool messages responding to each "
+                    f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(pending)}")
+        if role == "assistant":
+            pending = [c.get("id") for c in m.get("tool_calls") or []]
+    return None
+
+
 class FakeOpenAI(FakeServer):
     path = "/v1/chat/completions"
+    tool_turns = 0
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post(self.path, self.chat)
@@ -71,13 +104,21 @@ class FakeOpenAI(FakeServer):
         body = rec.body if isinstance(rec.body, dict) else {}
         if not body.get("model") or not isinstance(body.get("messages"), list):
             return raw_reply(openai_error(400, "'messages' and 'model' are required", "invalid_request_error"))
+        problem = tool_sequence_error(body["messages"])
+        if problem:
+            return raw_reply(openai_error(400, problem, "invalid_request_error", param="messages"))
         reply = self.next_reply() or Reply()
         if reply.delay:
             await asyncio.sleep(reply.delay)
         if reply.content is None and reply.json_body is None and reply.raw is None and reply.status == 200:
             rf = body.get("response_format") or {}
             schema = (rf.get("json_schema") or {}).get("schema") if rf.get("type") == "json_schema" else None
-            reply.content = self.verdict_text(body, schema)
+            answer = self.verdict_text(body, schema)
+            if isinstance(answer, list):
+                self.tool_turns += 1
+                calls = tool_call_ids(answer, "call_fake", self.tool_turns)
+                return web.json_response(tool_calls_completion(calls, body["model"], reply.usage or self.usage))
+            reply.content = answer
         if reply.content is not None:
             return web.json_response(
                 completion(reply.content, body["model"], reply.usage or self.usage, reply.finish_reason or "stop"),

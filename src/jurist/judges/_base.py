@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, ClassVar
 
 from jurist._runtime import RUNTIME
-from jurist.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Feedback
+from jurist.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Feedback, Trace
 from jurist.errors import ConfigError, JudgeParseError, JuristError, ProviderError
 from jurist.judges._parsing import parse_verdict
 from jurist.judges._values import YesNo, check_type, describe, type_name, verdict_schema
@@ -38,11 +38,15 @@ def load_prompt(name: str) -> str:
 
 @dataclass(frozen=True)
 class Unit:
-    """One judgment to make: the prompt sections (tag → text), and what the feedback attaches to."""
+    """One judgment to make: the prompt sections (tag → text), and what the feedback attaches to.
+
+    ``trace`` is set when the judge explores that trace with tools instead of reading it inline.
+    """
 
     sections: tuple[tuple[str, str], ...]
     trace_id: str | None = None
     span_id: str | None = None
+    trace: Trace | None = field(default=None, compare=False, repr=False)
 
 
 class Judge(Scorer):

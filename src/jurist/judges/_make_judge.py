@@ -6,10 +6,18 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from jurist.entities import Trace
+from jurist.entities import Feedback, Trace
 from jurist.errors import ConfigError
 from jurist.judges._base import FORMAT_INSTRUCTIONS, Judge, Unit
 from jurist.judges._render import render_conversation, render_trace, render_value
+from jurist.judges._trace_agent import (
+    DEFAULT_MAX_STEPS,
+    agent_system_prompt,
+    check_tools_supported,
+    explores,
+    judge_by_exploring,
+    trace_overview,
+)
 from jurist.judges._values import describe
 
 TEMPLATE_VARIABLES = ("inputs", "outputs", "expectations", "trace", "conversation")
@@ -36,7 +44,8 @@ class InstructionsJudge(Judge):
 
     default_value_type = str
 
-    def __init__(self, *, name: str, instructions: str, **kwargs: Any) -> None:
+    def __init__(self, *, name: str, instructions: str, trace_tools: bool | None = None,
+                 max_steps: int = DEFAULT_MAX_STEPS, **kwargs: Any) -> None:
         if not isinstance(instructions, str) or not instructions.strip():
             raise ConfigError("make_judge needs non-empty instructions")
         used = template_variables(instructions)
@@ -49,17 +58,27 @@ class InstructionsJudge(Judge):
             )
         if not used:
             raise ConfigError(f"judge {name!r} instructions must use at least one of {allowed}")
+        if trace_tools and "trace" not in used:
+            raise ConfigError(f"judge {name!r} has trace_tools=True but its instructions do not use {{{{ trace }}}}")
+        if not isinstance(max_steps, int) or max_steps < 1:
+            raise ConfigError(f"judge {name!r}: max_steps must be a positive integer, got {max_steps!r}")
         self.template_variables = tuple(used)
+        #: True: always explore traces with tools; False: always inline them; None: explore long ones.
+        self.trace_tools = trace_tools
+        #: Model calls one exploring judgment may make.
+        self.max_steps = max_steps
         super().__init__(name=name, instructions=instructions, **kwargs)
         self.required = tuple(used)  # type: ignore[misc]
 
+    def _tagged_instructions(self) -> str:
+        # The variables name the tagged sections that follow in the user message, so the system
+        # prompt stays identical for every row (prefix-cache friendly).
+        return _VAR.sub(lambda m: f"<{m.group(1)}>", self.instructions)
+
     def system_prompt(self) -> str:
         if self._system is None:
-            # The variables name the tagged sections that follow in the user message, so the system
-            # prompt stays identical for every row (prefix-cache friendly).
-            text = _VAR.sub(lambda m: f"<{m.group(1)}>", self.instructions)
             fmt = FORMAT_INSTRUCTIONS.format(result=describe(self.feedback_value_type))
-            self._system = f"{text.strip()}\n\n{fmt}"
+            self._system = f"{self._tagged_instructions().strip()}\n\n{fmt}"
         return self._system
 
     def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
@@ -67,12 +86,19 @@ class InstructionsJudge(Judge):
         values = {"inputs": inputs, "outputs": outputs, "expectations": expectations}
         sections: list[tuple[str, str]] = []
         trace_obj = None
+        explore = False
         for var in self.template_variables:
             if var == "trace":
                 if trace is None:
                     raise self._missing("trace=", " (a Trace or its dict form)")
                 trace_obj = Trace.coerce(trace)
-                sections.append(("trace", render_trace(trace_obj)))
+                rendered = render_trace(trace_obj)
+                explore = explores(self.trace_tools, len(rendered))
+                if explore:
+                    check_tools_supported(self, len(rendered))
+                    sections.append(("trace", trace_overview(trace_obj, len(rendered))))
+                else:
+                    sections.append(("trace", rendered))
             elif var == "conversation":
                 if session is None:
                     raise self._missing("session=", " (a list of conversation turns)")
@@ -85,7 +111,23 @@ class InstructionsJudge(Judge):
                 if value is None:
                     raise self._missing(f"{var}=")
                 sections.append((var, render_value(value)))
-        return [Unit(tuple(sections), trace_id=trace_obj.trace_id if trace_obj else None)]
+        return [Unit(tuple(sections), trace_id=trace_obj.trace_id if trace_obj else None,
+                     trace=trace_obj if explore else None)]
+
+    async def judge_unit(self, unit: Unit) -> Feedback:
+        if unit.trace is None:
+            return await super().judge_unit(unit)
+        system = agent_system_prompt(self._tagged_instructions(), self.feedback_value_type, self.max_steps)
+        return await judge_by_exploring(self, unit, unit.trace, system=system, max_steps=self.max_steps)
+
+    def _extra_fields(self) -> dict[str, Any]:
+        # Only when set, so the data form of judges that never explore a trace stays as it was.
+        out: dict[str, Any] = {}
+        if self.trace_tools is not None:
+            out["trace_tools"] = self.trace_tools
+        if self.max_steps != DEFAULT_MAX_STEPS:
+            out["max_steps"] = self.max_steps
+        return out
 
 
 def make_judge(
@@ -99,12 +141,19 @@ def make_judge(
     extra_headers: Mapping[str, str] | None = None,
     *,
     aggregations: Any = None,
+    trace_tools: bool | None = None,
+    max_steps: int = DEFAULT_MAX_STEPS,
 ) -> InstructionsJudge:
     """Make a judge from instructions that use ``{{ inputs }}``, ``{{ outputs }}``, ``{{ expectations }}``,
     ``{{ trace }}`` or ``{{ conversation }}``.
 
     ``feedback_value_type`` is bool, int, float, str, ``Literal[...]``, ``list[T]`` or ``dict[str, T]``;
     the model's answer is held to it (structured output where the provider has it, validation always).
+
+    With ``{{ trace }}``, a trace whose JSON is short (8,000 characters) is shown whole; a longer one is
+    outlined and the judge model explores it with tools (list, read and search spans) for at most
+    ``max_steps`` model calls before submitting its verdict. ``trace_tools=True`` explores every trace,
+    ``False`` inlines every trace. Exploring needs a provider with native tool calling.
 
     Example:
         >>> judge = make_judge(
@@ -117,7 +166,7 @@ def make_judge(
     return InstructionsJudge(
         name=name, instructions=instructions, model=model, description=description,
         feedback_value_type=feedback_value_type, inference_params=inference_params, base_url=base_url,
-        extra_headers=extra_headers, aggregations=aggregations,
+        extra_headers=extra_headers, aggregations=aggregations, trace_tools=trace_tools, max_steps=max_steps,
     )
 
 
@@ -160,6 +209,7 @@ def judge_from_dict(data: Mapping[str, Any]) -> Judge:
         return make_judge(
             name=data["name"], instructions=data["instructions"], description=data.get("description"),
             feedback_value_type=parse_type_name(data.get("feedback_value_type", "str")), **common,
+            trace_tools=data.get("trace_tools"), max_steps=data.get("max_steps", DEFAULT_MAX_STEPS),
         )
     from jurist.judges import builtin_judges
 

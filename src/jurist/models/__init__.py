@@ -3,7 +3,7 @@
 from jurist.models._client import ModelClient, flush_cache
 from jurist.models._http import RetryPolicy
 from jurist.models._pricing import cost_usd
-from jurist.models._types import ChatRequest, ChatResponse, Message, ResponseSchema, Usage
+from jurist.models._types import ChatRequest, ChatResponse, Message, ResponseSchema, Tool, ToolCall, Usage
 from jurist.models._uri import ModelURI, default_model, parse_model_uri
 
 __all__ = [
@@ -14,6 +14,8 @@ __all__ = [
     "ModelURI",
     "ResponseSchema",
     "RetryPolicy",
+    "Tool",
+    "ToolCall",
     "Usage",
     "cost_usd",
     "default_model",

@@ -17,7 +17,7 @@ from jurist.models._limiter import AdaptiveLimiter
 from jurist.models._pricing import cost_usd
 from jurist.models._types import ChatRequest, ChatResponse
 from jurist.models._uri import parse_model_uri
-from jurist.models.providers import get_provider_class
+from jurist.models.providers import get_provider_class, tools_unsupported
 from jurist.models.providers._base import Provider
 
 #: Whether judgments in this context may read and write the response cache (``evaluate(cache=False)``).
@@ -124,6 +124,8 @@ class ModelClient:
         return await RUNTIME.arun(self._chat(request, use_cache))
 
     async def _chat(self, request: ChatRequest, use_cache: bool) -> ChatResponse:
+        if request.uses_tools and not self.provider.supports_tools:
+            raise tools_unsupported(self.provider.name, self.provider.model)
         sh = shared()
         key = None
         if use_cache and CACHE_ENABLED.get() and request.params.get("temperature", 0) == 0:

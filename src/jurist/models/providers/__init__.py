@@ -77,4 +77,26 @@ def get_provider_class(name: str) -> type[Provider]:
     )
 
 
-__all__ = ["BUILTIN_PROVIDERS", "ENTRY_POINT_GROUP", "LITELLM_SCHEMES", "Provider", "get_provider_class", "provider_names"]
+def tool_calling_providers() -> list[str]:
+    """The built-in schemes whose wire format carries native tool calling (for error messages)."""
+    names = []
+    for scheme, target in BUILTIN_PROVIDERS.items():
+        try:
+            if _load(target).supports_tools:
+                names.append(scheme)
+        except Exception:  # a provider whose optional dependency is missing still counts as unknown
+            continue
+    return names
+
+
+def tools_unsupported(provider: str, model: str, what: str = "This request") -> ConfigError:
+    """The error for tool calling asked of a provider whose wire module does not carry it."""
+    return ConfigError(
+        f"{what} needs native tool calling, which '{provider}:/{model}' does not support in jurist yet. "
+        f"Providers with tool calling: {', '.join(tool_calling_providers())} (and the schemes served "
+        f"through LiteLLM)."
+    )
+
+
+__all__ = ["BUILTIN_PROVIDERS", "ENTRY_POINT_GROUP", "LITELLM_SCHEMES", "Provider", "get_provider_class", "provider_names",
+           "tool_calling_providers", "tools_unsupported"]

@@ -43,6 +43,8 @@ class Provider:
     #: Inference parameters the wire format carries; others are dropped with a debug log.
     supported_params: ClassVar[frozenset[str]] = frozenset(KNOWN_PARAMS)
     supports_response_schema: ClassVar[bool] = True
+    #: Whether the wire module carries ``ChatRequest.tools`` and tool calls/results (native tool calling).
+    supports_tools: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -2,8 +2,10 @@
 
 Request: ``POST {base}/v1/messages`` with ``x-api-key`` and ``anthropic-version``; ``max_tokens`` is
 required; the system prompt is a top-level field. Structured output is a forced tool: one tool whose
-``input_schema`` is the verdict schema, and ``tool_choice: {"type": "tool", "name": ...}``. Errors
-come as ``{"type": "error", "error": {"type", "message"}}``; 529 means overloaded.
+``input_schema`` is the verdict schema, and ``tool_choice: {"type": "tool", "name": ...}``. Offered
+tools go in the same ``tools`` list; the model's calls come back as ``tool_use`` content blocks and their
+results go back as ``tool_result`` blocks inside the next user turn. Errors come as ``{"type": "error",
+"error": {"type", "message"}}``; 529 means overloaded.
 """
 
 from __future__ import annotations
@@ -20,11 +22,46 @@ from jurist.errors import (
     SchemaUnsupportedError,
     ServerError,
 )
-from jurist.models._types import ChatRequest, ChatResponse, Usage
+from jurist.models._types import ChatRequest, ChatResponse, Message, ToolCall, Usage
 from jurist.models.providers._base import Provider, default_error, error_message
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 1024
+
+
+def wire_messages(messages: list[Message]) -> list[dict[str, Any]]:
+    """Chat turns in the Messages API's shape.
+
+    Tool calls become ``tool_use`` blocks of the assistant turn; tool results become ``tool_result``
+    blocks, and the results of one assistant turn (with any user text after them) share one user turn,
+    as the API requires.
+    """
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if m.role == "tool":
+            block: dict[str, Any] = {"type": "tool_result", "tool_use_id": m.tool_call_id or "", "content": m.content}
+            if out and out[-1]["role"] == "user" and isinstance(out[-1]["content"], list):
+                out[-1]["content"].append(block)
+            else:
+                out.append({"role": "user", "content": [block]})
+        elif m.role == "assistant" and m.tool_calls:
+            blocks: list[dict[str, Any]] = [{"type": "text", "text": m.content}] if m.content else []
+            blocks.extend({"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments}
+                          for c in m.tool_calls)
+            out.append({"role": "assistant", "content": blocks})
+        elif m.role == "user" and out and out[-1]["role"] == "user" and isinstance(out[-1]["content"], list):
+            out[-1]["content"].append({"type": "text", "text": m.content})
+        else:
+            out.append({"role": m.role, "content": m.content})
+    return out
+
+
+def wire_tool_choice(choice: str) -> dict[str, Any]:
+    if choice == "required":
+        return {"type": "any"}
+    if choice in ("auto", "none"):
+        return {"type": choice}
+    return {"type": "tool", "name": choice}
 
 
 def to_wire(request: ChatRequest, model: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -32,7 +69,7 @@ def to_wire(request: ChatRequest, model: str, params: Mapping[str, Any]) -> dict
     body: dict[str, Any] = {
         "model": model,
         "max_tokens": params.get("max_tokens", DEFAULT_MAX_TOKENS),
-        "messages": [m.to_dict() for m in request.chat_messages],
+        "messages": wire_messages(request.chat_messages),
     }
     system = request.system
     if system:
@@ -43,16 +80,21 @@ def to_wire(request: ChatRequest, model: str, params: Mapping[str, Any]) -> dict
     if "stop" in params:
         stop = params["stop"]
         body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+    tools = [{"name": t.name, "description": t.description, "input_schema": t.parameters} for t in request.tools]
     if request.response_schema is not None:
         name = request.response_schema.name
-        body["tools"] = [
+        tools.append(
             {
                 "name": name,
                 "description": "Record the verdict. Call this exactly once with the rationale and the result.",
                 "input_schema": request.response_schema.schema,
             }
-        ]
+        )
         body["tool_choice"] = {"type": "tool", "name": name}
+    if tools:
+        body["tools"] = tools
+    if request.tool_choice is not None and request.tools:
+        body["tool_choice"] = wire_tool_choice(request.tool_choice)
     return body
 
 
@@ -64,10 +106,17 @@ def from_wire(body: Any, provider: str = "anthropic") -> ChatResponse:
     if stop == "refusal":
         raise ContentFilteredError(f"{provider} refused to answer (stop_reason=refusal)", provider=provider)
     text = None
-    for block in body.get("content") or []:
+    tool_calls: list[ToolCall] = []
+    for i, block in enumerate(body.get("content") or []):
         if block.get("type") == "tool_use":
-            text = json.dumps(block.get("input"), ensure_ascii=False)
-            break
+            if text is None:  # structured output is a forced tool: its input is the answer's text
+                text = json.dumps(block.get("input"), ensure_ascii=False)
+            args = block.get("input")
+            tool_calls.append(ToolCall(
+                id=str(block.get("id") or f"toolu_{i}"), name=str(block.get("name") or ""),
+                arguments=args if isinstance(args, dict) else {},
+                raw_arguments=None if isinstance(args, dict) else json.dumps(args),
+            ))
     if text is None:
         text = "".join(b.get("text", "") for b in body.get("content") or [] if b.get("type") == "text")
     usage = body.get("usage") or {}
@@ -79,6 +128,7 @@ def from_wire(body: Any, provider: str = "anthropic") -> ChatResponse:
         usage=Usage(inp, usage.get("output_tokens")),
         finish_reason=stop,
         model=body.get("model"),
+        tool_calls=tool_calls,
     )
 
 
@@ -114,6 +164,7 @@ class AnthropicProvider(Provider):
     base_url_envs: ClassVar[tuple[str, ...]] = ("ANTHROPIC_BASE_URL",)
     default_base_url = "https://api.anthropic.com"
     supported_params = frozenset({"temperature", "max_tokens", "top_p", "stop"})
+    supports_tools = True
 
     def url(self, request: ChatRequest) -> str:
         base = self.base_url

@@ -41,7 +41,7 @@ from jurist.errors import (
     ServerError,
 )
 from jurist.models._http import parse_retry_after
-from jurist.models._types import ChatRequest, ChatResponse, Usage
+from jurist.models._types import ChatRequest, ChatResponse, Message, ToolCall, Usage
 from jurist.models.providers._base import Provider, default_error, error_message, missing_extra
 
 SIGNING_SERVICE = "bedrock"
@@ -55,11 +55,40 @@ FILTERED = frozenset({"guardrail_intervened", "content_filtered"})
 
 
 # -- the wire format --------------------------------------------------------------------------------
+def wire_messages(messages: list[Message]) -> list[dict[str, Any]]:
+    """Chat turns as Converse messages: tool calls are ``toolUse`` blocks of the assistant turn, tool
+    results ``toolResult`` blocks sharing the next user turn."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if m.role == "tool":
+            block = {"toolResult": {"toolUseId": m.tool_call_id or "", "content": [{"text": m.content}]}}
+            if out and out[-1]["role"] == "user" and any("toolResult" in b for b in out[-1]["content"]):
+                out[-1]["content"].append(block)
+            else:
+                out.append({"role": "user", "content": [block]})
+        elif m.role == "assistant" and m.tool_calls:
+            blocks: list[dict[str, Any]] = [{"text": m.content}] if m.content else []
+            blocks.extend({"toolUse": {"toolUseId": c.id, "name": c.name, "input": c.arguments}} for c in m.tool_calls)
+            out.append({"role": "assistant", "content": blocks})
+        elif m.role == "user" and out and out[-1]["role"] == "user" and any(
+                "toolResult" in b for b in out[-1]["content"]):
+            out[-1]["content"].append({"text": m.content})
+        else:
+            out.append({"role": m.role, "content": [{"text": m.content}]})
+    return out
+
+
+def _tool_choice(choice: str | None) -> dict[str, Any] | None:
+    if choice is None or choice in ("auto", "none"):  # Converse has no "none": the model may still call
+        return {"auto": {}} if choice == "auto" else None
+    if choice == "required":
+        return {"any": {}}
+    return {"tool": {"name": choice}}
+
+
 def to_wire(request: ChatRequest, params: Mapping[str, Any]) -> dict[str, Any]:
     """A Converse request body. Pure: no I/O, no env."""
-    body: dict[str, Any] = {
-        "messages": [{"role": m.role, "content": [{"text": m.content}]} for m in request.chat_messages],
-    }
+    body: dict[str, Any] = {"messages": wire_messages(request.chat_messages)}
     if request.system:
         body["system"] = [{"text": request.system}]
     config: dict[str, Any] = {"maxTokens": params.get("max_tokens", DEFAULT_MAX_TOKENS)}
@@ -71,18 +100,21 @@ def to_wire(request: ChatRequest, params: Mapping[str, Any]) -> dict[str, Any]:
         stop = params["stop"]
         config["stopSequences"] = [stop] if isinstance(stop, str) else list(stop)
     body["inferenceConfig"] = config
+    tools = [{"toolSpec": {"name": t.name, "description": t.description, "inputSchema": {"json": t.parameters}}}
+             for t in request.tools]
+    choice = _tool_choice(request.tool_choice) if request.tools else None
     if request.response_schema is not None:
         name = request.response_schema.name
-        body["toolConfig"] = {
-            "tools": [{
-                "toolSpec": {
-                    "name": name,
-                    "description": "Record the verdict. Call this exactly once with the rationale and the result.",
-                    "inputSchema": {"json": request.response_schema.schema},
-                }
-            }],
-            "toolChoice": {"tool": {"name": name}},
-        }
+        tools.append({
+            "toolSpec": {
+                "name": name,
+                "description": "Record the verdict. Call this exactly once with the rationale and the result.",
+                "inputSchema": {"json": request.response_schema.schema},
+            }
+        })
+        choice = choice or {"tool": {"name": name}}
+    if tools:
+        body["toolConfig"] = {"tools": tools, **({"toolChoice": choice} if choice else {})}
     return body
 
 
@@ -97,17 +129,26 @@ def from_wire(body: Any, provider: str = "bedrock") -> ChatResponse:
     if stop in FILTERED:
         raise ContentFilteredError(f"{provider} stopped the answer (stopReason={stop})", provider=provider)
     text = None
-    for block in content or []:
+    tool_calls: list[ToolCall] = []
+    for i, block in enumerate(content or []):
         if isinstance(block, dict) and "toolUse" in block:
-            text = json.dumps(block["toolUse"].get("input"), ensure_ascii=False)
-            break
+            use = block["toolUse"] or {}
+            if text is None:  # structured output is a forced tool: its input is the answer's text
+                text = json.dumps(use.get("input"), ensure_ascii=False)
+            args = use.get("input")
+            tool_calls.append(ToolCall(
+                id=str(use.get("toolUseId") or f"tooluse_{i}"), name=str(use.get("name") or ""),
+                arguments=args if isinstance(args, dict) else {},
+                raw_arguments=None if isinstance(args, dict) else json.dumps(args),
+            ))
     if text is None:
         text = "".join(b["text"] for b in content or [] if isinstance(b, dict) and "text" in b)
     usage = body.get("usage") or {}
     inp = usage.get("inputTokens")
     if inp is not None:
         inp += (usage.get("cacheReadInputTokens") or 0) + (usage.get("cacheWriteInputTokens") or 0)
-    return ChatResponse(text=text, usage=Usage(inp, usage.get("outputTokens")), finish_reason=stop)
+    return ChatResponse(text=text, usage=Usage(inp, usage.get("outputTokens")), finish_reason=stop,
+                        tool_calls=tool_calls)
 
 
 # -- signing ----------------------------------------------------------------------------------------
@@ -238,6 +279,7 @@ class BedrockProvider(Provider):
     requires_key = False  # credentials may come from a profile or a role, not only the environment
     base_url_envs: ClassVar[tuple[str, ...]] = ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ENDPOINT_URL")
     supported_params = frozenset({"temperature", "max_tokens", "top_p", "stop"})
+    supports_tools = True
 
     def __init__(self, model: str, *, base_url: str | None = None, **kwargs: Any) -> None:
         self._session: Any = None

@@ -12,6 +12,11 @@ Answer: ``candidates[0].content.parts[].text`` (``thought: true`` parts skipped)
 ``candidatesTokenCount``, ``thoughtsTokenCount``); a blocked prompt has no candidates and a
 ``promptFeedback.blockReason``. Errors are ``{"error": {"code", "message", "status", "details"}}``;
 a 429 says how long to wait in a ``google.rpc.RetryInfo`` detail (``"retryDelay": "37s"``).
+
+Tools are ``tools: [{"functionDeclarations": [...]}]`` with ``toolConfig.functionCallingConfig``; the
+model's calls come back as ``functionCall`` parts and their results go back as ``functionResponse``
+parts of the next user turn (an object; tool output that is not a JSON object is wrapped as
+``{"content": ...}``). Calls without an ``id`` are given one here, which is not sent back.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from jurist.errors import (
     SchemaUnsupportedError,
 )
 from jurist.models._http import parse_retry_after
-from jurist.models._types import ChatRequest, ChatResponse, Usage
+from jurist.models._types import ChatRequest, ChatResponse, Message, Tool, ToolCall, Usage
 from jurist.models.providers._base import Provider, default_error, error_message
 
 #: Finish reasons that mean a safety system stopped the answer.
@@ -85,14 +90,77 @@ def response_schema(schema: dict[str, Any]) -> dict[str, Any] | None:
         return None
 
 
+#: Ids given here to calls that came without one; they are not sent back.
+LOCAL_ID_PREFIX = "gemini-call-"
+
+
+def _response_object(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    return data if isinstance(data, dict) else {"content": text}
+
+
+def wire_contents(messages: list[Message]) -> list[dict[str, Any]]:
+    """Chat turns as ``contents``: tool calls are ``functionCall`` parts of the model's turn, tool
+    results ``functionResponse`` parts sharing the next user turn."""
+    out: list[dict[str, Any]] = []
+
+    def last_user_has_responses() -> bool:
+        return bool(out) and out[-1]["role"] == "user" and any("functionResponse" in p for p in out[-1]["parts"])
+
+    for m in messages:
+        if m.role == "tool":
+            resp: dict[str, Any] = {"name": m.name or "", "response": _response_object(m.content)}
+            if m.tool_call_id and not m.tool_call_id.startswith(LOCAL_ID_PREFIX):
+                resp["id"] = m.tool_call_id
+            if last_user_has_responses():
+                out[-1]["parts"].append({"functionResponse": resp})
+            else:
+                out.append({"role": "user", "parts": [{"functionResponse": resp}]})
+        elif m.role == "assistant" and m.tool_calls:
+            parts: list[dict[str, Any]] = [{"text": m.content}] if m.content else []
+            for c in m.tool_calls:
+                call: dict[str, Any] = {"name": c.name, "args": c.arguments}
+                if not c.id.startswith(LOCAL_ID_PREFIX):
+                    call["id"] = c.id
+                parts.append({"functionCall": call})
+            out.append({"role": "model", "parts": parts})
+        elif m.role == "user" and last_user_has_responses():
+            out[-1]["parts"].append({"text": m.content})
+        else:
+            out.append({"role": "model" if m.role == "assistant" else "user", "parts": [{"text": m.content}]})
+    return out
+
+
+def wire_tool(tool: Tool) -> dict[str, Any]:
+    """A function declaration: the OpenAPI-style ``parameters`` when the schema fits it, else the JSON
+    schema as it is in ``parametersJsonSchema``."""
+    decl: dict[str, Any] = {"name": tool.name, "description": tool.description}
+    converted = response_schema(tool.parameters)
+    if converted is not None:
+        decl["parameters"] = converted
+    else:
+        decl["parametersJsonSchema"] = tool.parameters
+    return decl
+
+
+def wire_tool_config(choice: str) -> dict[str, Any]:
+    if choice in ("auto", "none"):
+        return {"functionCallingConfig": {"mode": choice.upper()}}
+    if choice == "required":
+        return {"functionCallingConfig": {"mode": "ANY"}}
+    return {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": [choice]}}
+
+
 def to_wire(request: ChatRequest, params: Mapping[str, Any]) -> dict[str, Any]:
     """A generateContent request body. Pure: no I/O, no env."""
-    body: dict[str, Any] = {
-        "contents": [
-            {"role": "model" if m.role == "assistant" else "user", "parts": [{"text": m.content}]}
-            for m in request.chat_messages
-        ],
-    }
+    body: dict[str, Any] = {"contents": wire_contents(request.chat_messages)}
+    if request.tools:
+        body["tools"] = [{"functionDeclarations": [wire_tool(t) for t in request.tools]}]
+        if request.tool_choice is not None:
+            body["toolConfig"] = wire_tool_config(request.tool_choice)
     if request.system:
         body["systemInstruction"] = {"parts": [{"text": request.system}]}
     config: dict[str, Any] = {}
@@ -131,6 +199,16 @@ def from_wire(body: Any, provider: str = "gemini") -> ChatResponse:
         raise ContentFilteredError(f"{provider} stopped the answer (finishReason={finish})", provider=provider)
     parts = (cand.get("content") or {}).get("parts") or []
     text = "".join(p.get("text", "") for p in parts if isinstance(p, dict) and not p.get("thought"))
+    tool_calls: list[ToolCall] = []
+    for i, p in enumerate(parts):
+        call = p.get("functionCall") if isinstance(p, dict) else None
+        if isinstance(call, dict):
+            args = call.get("args")
+            tool_calls.append(ToolCall(
+                id=str(call.get("id") or f"{LOCAL_ID_PREFIX}{i}"), name=str(call.get("name") or ""),
+                arguments=args if isinstance(args, dict) else {},
+                raw_arguments=None if isinstance(args, dict) or args is None else json.dumps(args),
+            ))
     usage = body.get("usageMetadata") or {}
     out = usage.get("candidatesTokenCount")
     if out is not None or usage.get("thoughtsTokenCount") is not None:
@@ -141,6 +219,7 @@ def from_wire(body: Any, provider: str = "gemini") -> ChatResponse:
         usage=Usage(usage.get("promptTokenCount"), out),
         finish_reason=finish,
         model=body.get("modelVersion"),
+        tool_calls=tool_calls,
     )
 
 
@@ -201,6 +280,7 @@ class GeminiProvider(Provider):
     api_key_envs: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
     base_url_envs: ClassVar[tuple[str, ...]] = ("GEMINI_BASE_URL",)
     default_base_url = "https://generativelanguage.googleapis.com/v1beta"
+    supports_tools = True
 
     def url(self, request: ChatRequest) -> str:
         model = self.model if "/" in self.model else f"models/{self.model}"

@@ -66,9 +66,13 @@ def litellm_installed_providers() -> frozenset[str]:
 
 def to_litellm(request: ChatRequest, model: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """The ``litellm.acompletion`` arguments: OpenAI's format, which LiteLLM translates. Pure."""
-    kwargs: dict[str, Any] = {"model": model, "messages": [m.to_dict() for m in request.messages], **params}
+    kwargs: dict[str, Any] = {"model": model, "messages": [oa.wire_message(m) for m in request.messages], **params}
     if request.response_schema is not None:
         kwargs["response_format"] = oa.response_format(request.response_schema)
+    if request.tools:
+        kwargs["tools"] = [oa.wire_tool(t) for t in request.tools]
+        if request.tool_choice is not None:
+            kwargs["tool_choice"] = oa.wire_tool_choice(request.tool_choice)
     return kwargs
 
 
@@ -131,6 +135,7 @@ class LiteLLMProvider(Provider):
     name = "litellm"
     in_process = True
     requires_key = False  # LiteLLM finds each provider's credentials itself
+    supports_tools = True  # in OpenAI's format, which LiteLLM translates
     #: The LiteLLM provider prefix; empty for ``litellm:/`` where the model string carries it.
     litellm_provider: ClassVar[str] = ""
 

@@ -35,6 +35,8 @@ class MistralProvider(OpenAIProvider):
     api_key_envs: ClassVar[tuple[str, ...]] = ("MISTRAL_API_KEY",)
     base_url_envs: ClassVar[tuple[str, ...]] = ("MISTRAL_BASE_URL",)
     default_base_url = "https://api.mistral.ai/v1"
+    # Its own to_wire does not carry tools yet.
+    supports_tools = False
 
     def to_wire(self, request: ChatRequest) -> dict[str, Any]:
         return to_wire(request, self.model, self.params(request))

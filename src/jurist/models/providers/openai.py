@@ -1,8 +1,10 @@
 """OpenAI Chat Completions (``openai:/<model>``), and the wire format every OpenAI-compatible vendor reuses.
 
 Request: ``POST {base}/chat/completions`` with ``Authorization: Bearer``; structured output through
-``response_format: {"type": "json_schema", ...}``. Errors come as ``{"error": {"message", "type",
-"param", "code"}}``.
+``response_format: {"type": "json_schema", ...}``. Tools go as ``tools: [{"type": "function", "function":
+{...}}]``; the model's calls come back in ``message.tool_calls`` (arguments as JSON text) and their results
+go back as ``{"role": "tool", "tool_call_id", "content"}`` messages. Errors come as ``{"error": {"message",
+"type", "param", "code"}}``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from jurist.errors import (
     ProviderError,
     SchemaUnsupportedError,
 )
-from jurist.models._types import ChatRequest, ChatResponse, ResponseSchema, Usage
+from jurist.models._types import ChatRequest, ChatResponse, Message, ResponseSchema, Tool, ToolCall, Usage
 from jurist.models.providers._base import Provider, default_error, error_message
 
 # Reasoning models take max_completion_tokens and only the default temperature.
@@ -50,11 +52,49 @@ def response_format(schema: ResponseSchema) -> dict[str, Any]:
     }
 
 
+def wire_message(m: Message) -> dict[str, Any]:
+    """One message in Chat Completions' shape, tool calls and tool results included."""
+    if m.role == "tool":
+        return {"role": "tool", "tool_call_id": m.tool_call_id or "", "content": m.content}
+    if m.tool_calls:
+        return {
+            "role": "assistant",
+            "content": m.content or None,
+            "tool_calls": [
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {
+                        "name": c.name,
+                        "arguments": c.raw_arguments
+                        if c.raw_arguments is not None and not c.arguments
+                        else json.dumps(c.arguments, ensure_ascii=False),
+                    },
+                }
+                for c in m.tool_calls
+            ],
+        }
+    return {"role": m.role, "content": m.content}
+
+
+def wire_tool(tool: Tool) -> dict[str, Any]:
+    fn: dict[str, Any] = {"name": tool.name, "description": tool.description, "parameters": tool.parameters}
+    if strict_compatible(tool.parameters):
+        fn["strict"] = True
+    return {"type": "function", "function": fn}
+
+
+def wire_tool_choice(choice: str) -> Any:
+    if choice in ("auto", "required", "none"):
+        return choice
+    return {"type": "function", "function": {"name": choice}}
+
+
 def to_wire(request: ChatRequest, model: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """A Chat Completions request body. Pure: no I/O, no env."""
     body: dict[str, Any] = {
         "model": model,
-        "messages": [m.to_dict() for m in request.messages],
+        "messages": [wire_message(m) for m in request.messages],
     }
     reasoning = bool(_REASONING.match(model))
     for k, v in params.items():
@@ -66,7 +106,33 @@ def to_wire(request: ChatRequest, model: str, params: Mapping[str, Any]) -> dict
             body[k] = v
     if request.response_schema is not None:
         body["response_format"] = response_format(request.response_schema)
+    if request.tools:
+        body["tools"] = [wire_tool(t) for t in request.tools]
+        if request.tool_choice is not None:
+            body["tool_choice"] = wire_tool_choice(request.tool_choice)
     return body
+
+
+def read_tool_calls(calls: Any) -> list[ToolCall]:
+    """``message.tool_calls`` as ToolCalls; arguments that are not a JSON object are kept raw."""
+    out: list[ToolCall] = []
+    for i, c in enumerate(calls or []):
+        if not isinstance(c, dict):
+            continue
+        fn = c.get("function") or {}
+        raw = fn.get("arguments")
+        args: Any = raw
+        if isinstance(raw, str):
+            try:
+                args = json.loads(raw) if raw.strip() else {}
+            except ValueError:
+                args = None
+        if isinstance(args, dict):
+            out.append(ToolCall(id=str(c.get("id") or f"call_{i}"), name=str(fn.get("name") or ""), arguments=args))
+        else:
+            out.append(ToolCall(id=str(c.get("id") or f"call_{i}"), name=str(fn.get("name") or ""),
+                                raw_arguments=raw if isinstance(raw, str) else json.dumps(raw)))
+    return out
 
 
 def from_wire(body: Any, provider: str = "openai") -> ChatResponse:
@@ -81,10 +147,12 @@ def from_wire(body: Any, provider: str = "openai") -> ChatResponse:
         raise ContentFilteredError(f"{provider} refused: {message['refusal']}", provider=provider)
     if finish == "content_filter":
         raise ContentFilteredError(f"{provider} stopped the answer with its content filter", provider=provider)
+    tool_calls = read_tool_calls(message.get("tool_calls"))
     text = message.get("content")
     if text is None:
+        # Some compatible servers answer structured output as a tool call: its arguments are the text.
         calls = message.get("tool_calls") or []
-        text = calls[0]["function"]["arguments"] if calls else ""
+        text = (calls[0].get("function") or {}).get("arguments") or "" if calls else ""
     if isinstance(text, list):  # some compatible servers answer with content parts
         text = "".join(p.get("text", "") for p in text if isinstance(p, dict))
     usage = body.get("usage") or {}
@@ -93,6 +161,7 @@ def from_wire(body: Any, provider: str = "openai") -> ChatResponse:
         usage=Usage(usage.get("prompt_tokens"), usage.get("completion_tokens")),
         finish_reason=finish,
         model=body.get("model"),
+        tool_calls=tool_calls,
     )
 
 
@@ -133,6 +202,7 @@ class OpenAIProvider(Provider):
     api_key_envs: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
     base_url_envs: ClassVar[tuple[str, ...]] = ("OPENAI_BASE_URL",)
     default_base_url = "https://api.openai.com/v1"
+    supports_tools = True
 
     def key_required(self) -> bool:
         # ``openai:/`` with a base_url elsewhere is a self-hosted OpenAI-compatible server: no key needed.

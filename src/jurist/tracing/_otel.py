@@ -1,0 +1,136 @@
+"""jurist's own OpenTelemetry tracer: a private TracerProvider whose one span processor hands finished
+spans to the trace store.
+
+Imported only when the first span starts, so ``import jurist`` never loads OpenTelemetry. The provider
+is private: the application's global TracerProvider, its exporters and its active spans are left alone,
+and jurist's spans never become children of the application's (each jurist root span starts from an
+empty context). Sampling and attribute-size limits are set here rather than read from ``OTEL_*``
+variables meant for the application's own tracing: jurist records every span, and its JSON attributes
+must never be cut mid-text.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from opentelemetry import trace as otel_trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON
+
+from jurist.entities import Span
+from jurist.tracing import _keys
+from jurist.tracing._store import TraceStore
+
+_LOCK = threading.Lock()
+_STATE: list[tuple[TracerProvider, otel_trace.Tracer, TraceStore]] = []
+
+
+class _ToStore(SpanProcessor):
+    """Turns each finished OpenTelemetry span into a jurist Span and gives it to the store."""
+
+    def __init__(self, store: TraceStore) -> None:
+        self.store = store
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.store.add(to_jurist_span(span))
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def _state() -> tuple[TracerProvider, otel_trace.Tracer, TraceStore]:
+    if not _STATE:
+        with _LOCK:
+            if not _STATE:
+                from jurist import __version__
+
+                store = TraceStore()
+                limits = SpanLimits(max_span_attribute_length=SpanLimits.UNSET, max_attribute_length=SpanLimits.UNSET,
+                                    max_span_attributes=1000, max_events=1000)
+                provider = TracerProvider(sampler=ALWAYS_ON, resource=Resource({"service.name": "jurist"}),
+                                          span_limits=limits, shutdown_on_exit=False)
+                provider.add_span_processor(_ToStore(store))
+                _STATE.append((provider, provider.get_tracer("jurist", __version__), store))
+    return _STATE[0]
+
+
+def tracer() -> otel_trace.Tracer:
+    return _state()[1]
+
+
+def store() -> TraceStore:
+    return _state()[2]
+
+
+def start(name: str, parent: otel_trace.Span | None, attributes: dict[str, Any]) -> otel_trace.Span:
+    """Start a span under ``parent`` (one of jurist's), or a new trace from an empty context."""
+    ctx = otel_trace.set_span_in_context(parent, Context()) if parent is not None else Context()
+    return tracer().start_span(name, context=ctx, attributes=attributes, record_exception=False,
+                               set_status_on_exception=False)
+
+
+def set_error(span: otel_trace.Span, exc: BaseException) -> None:
+    span.record_exception(exc)
+    span.set_status(otel_trace.Status(otel_trace.StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+
+
+def set_status(span: otel_trace.Span, code: str, description: str | None = None) -> None:
+    status = otel_trace.StatusCode[code]
+    span.set_status(otel_trace.Status(status, description if status is otel_trace.StatusCode.ERROR else None))
+
+
+def ids(span: otel_trace.Span) -> tuple[str, str]:
+    ctx = span.get_span_context()
+    return f"{ctx.trace_id:032x}", f"{ctx.span_id:016x}"
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def to_jurist_span(rs: ReadableSpan) -> Span:
+    attrs = {k: _plain(v) for k, v in (rs.attributes or {}).items()}
+    span_type = str(attrs.pop(_keys.SPAN_TYPE, "UNKNOWN"))
+    inputs = _loads(attrs.pop(_keys.INPUTS, None))
+    outputs = _loads(attrs.pop(_keys.OUTPUTS, None))
+    for key in attrs.pop(_keys.JSON_ATTRIBUTES, None) or ():
+        if isinstance(attrs.get(key), str):
+            attrs[key] = _loads(attrs[key])
+    status = rs.status
+    if status.description:
+        attrs[_keys.STATUS_DESCRIPTION] = status.description
+    ctx = rs.context
+    assert ctx is not None
+    return Span(
+        name=rs.name,
+        span_id=f"{ctx.span_id:016x}",
+        trace_id=f"{ctx.trace_id:032x}",
+        parent_id=f"{rs.parent.span_id:016x}" if rs.parent is not None else None,
+        span_type=span_type,
+        inputs=inputs,
+        outputs=outputs,
+        attributes=attrs,
+        events=[
+            {"name": e.name, "time_ns": e.timestamp, "attributes": {k: _plain(v) for k, v in (e.attributes or {}).items()}}
+            for e in rs.events
+        ],
+        status=status.status_code.name,
+        start_time_ns=rs.start_time,
+        end_time_ns=rs.end_time,
+    )
+
+
+def _loads(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
