@@ -69,6 +69,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     for name in _PROVIDER_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("JURIST_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    # evaluate() logs every run; each test gets a store of its own, never ./jurist.db.
+    monkeypatch.setenv("JURIST_TRACKING_URI", f"sqlite:///{tmp_path_factory.mktemp('tracking') / 'jurist.db'}")
     # Judges built without model= go to OpenAI (the loopback fake) even where the embedded local model
     # is installed; tests of default-model resolution unset this themselves.
     monkeypatch.setenv("JURIST_DEFAULT_MODEL", "openai:/gpt-4o-mini")

@@ -8,7 +8,9 @@ import typer
 
 from jurist.cli._errors import Options, fail, reported
 from jurist.cli._evaluate import evaluate_command
+from jurist.cli._gateway import gateway_command
 from jurist.cli._judges import judges_app
+from jurist.cli._server import server_command
 
 app = typer.Typer(
     name="jurist",
@@ -47,6 +49,8 @@ def _root(
 
 app.command("evaluate")(evaluate_command)
 app.add_typer(judges_app)
+app.command("gateway")(gateway_command)
+app.command("server")(server_command)
 
 
 @app.command("serve-local")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -54,6 +56,14 @@ def evaluate_command(
     cache: Annotated[bool, typer.Option(
         "--cache/--no-cache", help="Reuse cached judge answers to identical requests.",
     )] = True,
+    experiment: Annotated[str | None, typer.Option(
+        "--experiment", "-e", help="Log the run to this experiment (created if new). Default: 'Default'.",
+        show_default=False, metavar="NAME",
+    )] = None,
+    resume: Annotated[str | None, typer.Option(
+        "--resume", help="Finish an interrupted run: judge only what it has not stored. Same DATA and judges.",
+        show_default=False, metavar="RUN_ID",
+    )] = None,
 ) -> None:
     """Judge the rows of DATA with built-in judges; print pass rates, errors, tokens, cost and time.
 
@@ -84,7 +94,9 @@ def evaluate_command(
             ),
             highlight=False,
         )
-        result = evaluate(str(data), judges, concurrency=concurrency, cache=cache)
+        with _announce_run(console, data):
+            result = evaluate(str(data), judges, concurrency=concurrency, cache=cache, experiment=experiment,
+                              resume=resume)
         console.print(metrics_table(result))
         for line in first_errors(result):
             console.print(line, highlight=False)
@@ -93,6 +105,36 @@ def evaluate_command(
             written = result.to_json(out)
             console.print(Text.assemble("Wrote ", str(len(result.rows)), " rows to ", (str(written), "bold")),
                           highlight=False)
+
+
+@contextmanager
+def _announce_run(console: Console, data: Path) -> Iterator[None]:
+    """Print the run's id as soon as it is logged, so that an interrupted run can be resumed."""
+    import logging
+
+    class _Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            run_id = getattr(record, "jurist_run_id", None)
+            if run_id is None:
+                return
+            done = getattr(record, "jurist_done", None)
+            what = f"Resuming run {run_id} ({done} judgments already stored)" if done is not None else \
+                f"Run {run_id} in experiment {getattr(record, 'jurist_experiment', '?')}"
+            console.print(Text.assemble(what, " · ", (str(getattr(record, "jurist_store", "")), "dim"),
+                                        " · resume with: jurist evaluate ", str(data), " --resume ", run_id),
+                          highlight=False)
+
+    logger = logging.getLogger("jurist.evaluation")
+    handler = _Handler(logging.INFO)
+    level = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _percent(v: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -55,10 +56,10 @@ def _check_scorers(scorers: Any) -> list[Scorer]:
 
 
 def _build_result(rows: list[Any], scorers: list[Scorer], feedbacks: list[list[Any]],
-                  duration: float) -> EvaluationResult:
+                  duration: float, trace_ids: Callable[[int], str | None] | None = None) -> EvaluationResult:
     row_results = [
         RowResult(index=r.index, inputs=r.inputs, outputs=r.outputs, expectations=r.expectations, tags=r.tags,
-                  feedbacks=fbs, id=r.id)
+                  feedbacks=fbs, id=r.id, trace_id=trace_ids(r.index) if trace_ids else None)
         for r, fbs in zip(rows, feedbacks, strict=True)
     ]
     # Metrics per feedback name, in scorer order; aggregations come from the scorer that produced it.
@@ -107,6 +108,9 @@ async def aevaluate(
     concurrency: int | None = None,
     cache: bool = True,
     progress: bool | None = None,
+    experiment: str | None = None,
+    resume: str | None = None,
+    log: bool = True,
 ) -> EvaluationResult:
     """The async form of :func:`evaluate`."""
     rows = load_rows(data)
@@ -114,17 +118,43 @@ async def aevaluate(
     limit = _concurrency(concurrency)
     if predict_fn is not None and not callable(predict_fn):
         raise ConfigError("predict_fn must be a function taking the row's inputs as keyword arguments")
+    if not log and (experiment is not None or resume is not None):
+        raise ConfigError("experiment= and resume= need the tracking store; drop log=False")
 
     async def _go() -> EvaluationResult:
+        logger = None
+        if log:
+            from jurist.tracking._run_logger import RunLogger
+
+            params = {"rows": len(rows), "concurrency": limit, "cache": bool(cache),
+                      "predict_fn": getattr(predict_fn, "__name__", None) if predict_fn else None}
+            if isinstance(data, (str, os.PathLike)):
+                params["data"] = str(data)
+            logger = await asyncio.to_thread(RunLogger.open, rows, checked, experiment=experiment, resume=resume,
+                                             predict_fn=predict_fn, params=params)
+        runner = Runner(rows, checked, predict_fn, limit, progress,
+                        done=logger.resume.done if logger else None,
+                        outputs=logger.resume.outputs if logger else None,
+                        on_judged=logger.on_judged if logger else None)
         token = CACHE_ENABLED.set(bool(cache))
         try:
             start = time.perf_counter()
-            feedbacks = await Runner(rows, checked, predict_fn, limit, progress).run()
+            feedbacks = await runner.run()
             duration = time.perf_counter() - start
+        except BaseException as e:
+            if logger is not None:
+                from jurist.tracking._entities import RunStatus
+
+                logger.abort(RunStatus.FAILED if isinstance(e, Exception) else RunStatus.KILLED)
+            raise
         finally:
             CACHE_ENABLED.reset(token)
             flush_cache()
-        return _build_result(rows, checked, feedbacks, duration)
+        result = _build_result(rows, checked, feedbacks, duration, logger.trace_id if logger else None)
+        if logger is not None:
+            await asyncio.to_thread(logger.finish, result)
+            result.run_id = logger.run_id
+        return result
 
     return await RUNTIME.arun(_go())
 
@@ -137,8 +167,16 @@ def evaluate(
     concurrency: int | None = None,
     cache: bool = True,
     progress: bool | None = None,
+    experiment: str | None = None,
+    resume: str | None = None,
+    log: bool = True,
 ) -> EvaluationResult:
     """Run ``scorers`` over every row of ``data`` and return per-row feedback and metrics.
+
+    Each judgment is logged to the tracking store as it finishes, as one run (``result.run_id``) of the
+    active experiment: the store at ``set_tracking_uri``/``$JURIST_TRACKING_URI``, else ``./jurist.db``,
+    as MLflow logs to ``./mlruns``. A run that was interrupted, even by ``kill -9``, goes on with
+    ``resume=run_id``: what is stored is not judged again.
 
     Args:
         data: a list of dicts, a pandas DataFrame, or a path to a .jsonl/.json/.csv file (or a folder of
@@ -148,6 +186,11 @@ def evaluate(
         concurrency: judgments in flight at once (default 32, or ``JURIST_MAX_CONCURRENCY``).
         cache: reuse cached answers of identical temperature-0 requests (on by default).
         progress: show a progress bar (default: when stderr is a terminal).
+        experiment: the experiment (by name, created if new) to log the run to; default the active one
+            (``jurist.set_experiment``), else ``Default``.
+        resume: the id of a run to finish: its stored judgments are kept, only the missing ones are made.
+            The data and scorers must be those of the run; a changed row is an error naming it.
+        log: ``False`` logs nothing to the tracking store.
 
     Example:
         >>> from jurist.judges import Correctness, Safety
@@ -158,7 +201,8 @@ def evaluate(
         >>> result.metrics["correctness/pass_rate"]              # doctest: +SKIP
         1.0
     """
-    coro = aevaluate(data, scorers, predict_fn, concurrency=concurrency, cache=cache, progress=progress)
+    coro = aevaluate(data, scorers, predict_fn, concurrency=concurrency, cache=cache, progress=progress,
+                     experiment=experiment, resume=resume, log=log)
     future = RUNTIME.submit(coro) if not RUNTIME.in_runtime() else None
     if future is None:
         coro.close()

@@ -28,6 +28,8 @@ class RowResult:
     tags: dict[str, Any] = field(default_factory=dict)
     feedbacks: list[Feedback] = field(default_factory=list)
     id: Any = None
+    #: The row's trace in the tracking store (its own trace, or one made for it), when the run was logged.
+    trace_id: str | None = None
 
     def feedback(self, name: str) -> Feedback | None:
         """The first feedback named ``name``."""
@@ -44,6 +46,8 @@ class RowResult:
         }
         if self.id is not None:
             d["id"] = self.id
+        if self.trace_id is not None:
+            d["trace_id"] = self.trace_id
         return d
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from jurist.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Feedback
@@ -45,9 +45,17 @@ def _error_feedback(scorer: Scorer, exc: BaseException, row: Row) -> Feedback:
     return Feedback(name=scorer.name, source=src, error=AssessmentError.from_exception(exc))
 
 
+#: Called on the event loop as each (row, scorer) judgment finishes: row, scorer name, outputs, feedback.
+OnJudged = Callable[[Row, str, Any, list[Feedback]], None]
+
+
 class Runner:
+    """Judges every (row, scorer) pair not in ``done``; ``outputs`` are predictions already made (a resumed run)."""
+
     def __init__(self, rows: list[Row], scorers: Sequence[Scorer], predict_fn: Callable[..., Any] | None,
-                 concurrency: int, progress: bool | None) -> None:
+                 concurrency: int, progress: bool | None, *,
+                 done: Mapping[tuple[int, int], list[Feedback]] | None = None,
+                 outputs: Mapping[int, Any] | None = None, on_judged: OnJudged | None = None) -> None:
         self.rows = rows
         self.scorers = list(scorers)
         self.predict_fn = predict_fn
@@ -55,13 +63,19 @@ class Runner:
         self.progress_enabled = progress
         self.feedbacks: list[list[list[Feedback]]] = [[[] for _ in self.scorers] for _ in rows]
         self._predictions: dict[int, asyncio.Future[Any]] = {}
+        self.done = dict(done or {})
+        for (r, s), fbs in self.done.items():
+            self.feedbacks[r][s] = list(fbs)
+        self.known_outputs = dict(outputs or {})
+        self.on_judged = on_judged
 
     def _jobs(self) -> Iterator[tuple[int, int]]:
         # Scorer-major: all rows of one judge, then the next. Judgments sharing instructions run back to
         # back, which is what a prefix cache (local models, provider prompt caching) rewards.
         for s in range(len(self.scorers)):
             for r in range(len(self.rows)):
-                yield r, s
+                if (r, s) not in self.done:
+                    yield r, s
 
     async def _outputs(self, row: Row) -> Any:
         if self.predict_fn is None:
@@ -70,6 +84,9 @@ class Runner:
         if fut is None:
             fut = asyncio.get_running_loop().create_future()
             self._predictions[row.index] = fut
+            if row.index in self.known_outputs:  # predicted before a resume
+                fut.set_result(self.known_outputs[row.index])
+                return fut.result()
             try:
                 fut.set_result(await self._predict(row))
             except Exception as e:
@@ -94,6 +111,8 @@ class Runner:
             fb = _error_feedback(scorer, e, row)
             fb.error = AssessmentError("PREDICT_ERROR", f"predict_fn failed: {type(e).__name__}: {e}")
             self.feedbacks[r][s] = [fb]
+            if self.on_judged is not None:
+                self.on_judged(row, scorer.name, None, [fb])
             return
         try:
             result = await scorer.ascore(inputs=row.inputs, outputs=outputs, expectations=row.expectations,
@@ -104,10 +123,13 @@ class Runner:
         except Exception as e:  # one bad row never ends the run
             fbs = [_error_feedback(scorer, e, row)]
         self.feedbacks[r][s] = fbs
+        if self.on_judged is not None:
+            self.on_judged(row, scorer.name, outputs, fbs)
 
     async def run(self) -> list[list[Feedback]]:
         jobs = self._jobs()
-        progress = _Progress(len(self.rows) * len(self.scorers), self.progress_enabled)
+        todo = len(self.rows) * len(self.scorers) - len(self.done)
+        progress = _Progress(todo, self.progress_enabled)
 
         async def worker() -> None:
             for r, s in jobs:  # a shared iterator: each job is taken by exactly one worker
@@ -115,7 +137,7 @@ class Runner:
                 progress.advance()
 
         try:
-            workers = min(self.concurrency, len(self.rows) * len(self.scorers)) or 1
+            workers = min(self.concurrency, todo) or 1
             await asyncio.gather(*(worker() for _ in range(workers)))
         finally:
             progress.close()

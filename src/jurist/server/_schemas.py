@@ -1,0 +1,187 @@
+"""The REST API's bodies, as pydantic models: what the OpenAPI spec shows and what each request is held to.
+
+They mirror the ``to_dict`` shapes of :mod:`jurist.entities` and :mod:`jurist.tracking`, so a body turns
+into an entity with ``Entity.from_dict(model.model_dump())``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RunStatusName = Literal["RUNNING", "FINISHED", "FAILED", "KILLED"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ErrorOut(_Model):
+    error_code: str = Field(examples=["NOT_FOUND"])
+    message: str
+
+
+class ExperimentIn(_Model):
+    name: str = Field(min_length=1, max_length=256, examples=["support-bot"])
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class ExperimentOut(_Model):
+    experiment_id: str
+    name: str
+    creation_time_ms: int
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class RunIn(_Model):
+    experiment_id: str = "0"
+    name: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    scorers: list[dict[str, Any]] = Field(default_factory=list, description="Judges as data; code scorers by name")
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class RunOut(_Model):
+    run_id: str
+    experiment_id: str
+    status: RunStatusName
+    name: str | None = None
+    start_time_ms: int
+    end_time_ms: int | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    scorers: list[dict[str, Any]] = Field(default_factory=list)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+    row_count: int = 0
+    total_input_tokens: int = 0
+    total_output_tokens: int = 0
+    total_cost_usd: float | None = 0.0
+    judge_calls: int = 0
+    cached_judgments: int = 0
+
+
+class RunEndIn(_Model):
+    status: RunStatusName
+    end_time_ms: int | None = None
+    metrics: dict[str, float] | None = None
+    row_count: int | None = None
+    total_input_tokens: int | None = None
+    total_output_tokens: int | None = None
+    total_cost_usd: float | None = None
+    judge_calls: int | None = None
+    cached_judgments: int | None = None
+
+
+class SourceModel(_Model):
+    source_type: Literal["HUMAN", "LLM_JUDGE", "CODE"] = "CODE"
+    source_id: str = "default"
+
+
+class ErrorModel(_Model):
+    error_code: str
+    error_message: str | None = None
+
+
+class AssessmentModel(_Model):
+    """A Feedback (``kind`` "feedback") or an Expectation (``kind`` "expectation")."""
+
+    kind: Literal["feedback", "expectation"] = "feedback"
+    name: str = Field(min_length=1, max_length=256)
+    value: Any = None
+    rationale: str | None = None
+    source: SourceModel = Field(default_factory=SourceModel)
+    error: ErrorModel | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    trace_id: str | None = None
+    span_id: str | None = None
+    create_time_ms: int | None = None
+
+
+class SpanModel(_Model):
+    name: str = ""
+    span_id: str = Field(min_length=1, max_length=64)
+    trace_id: str | None = None
+    parent_id: str | None = None
+    span_type: str = "UNKNOWN"
+    inputs: Any = None
+    outputs: Any = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    events: list[dict[str, Any]] = Field(default_factory=list)
+    status: str = "OK"
+    start_time_ns: int | None = None
+    end_time_ns: int | None = None
+
+
+class TraceModel(_Model):
+    trace_id: str = Field(min_length=1, max_length=64)
+    spans: list[SpanModel] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class StoredTraceOut(TraceModel):
+    experiment_id: str | None = None
+    name: str | None = None
+    status: str = "OK"
+    timestamp_ms: int | None = None
+    execution_time_ms: int | None = None
+    assessments: list[AssessmentModel] = Field(default_factory=list)
+
+
+class TracesIn(_Model):
+    experiment_id: str = "0"
+    traces: list[TraceModel]
+
+
+class TraceIdsOut(_Model):
+    trace_ids: list[str]
+
+
+class SearchTracesIn(_Model):
+    experiment_ids: list[str] | None = Field(default=None, description="None: every experiment")
+    filter_string: str | None = Field(default=None, examples=["feedback.correctness = 'no' AND tags.env = 'prod'"])
+    max_results: int = Field(default=100, ge=1, le=50_000)
+    order_by: list[str] | None = Field(default=None, examples=[["timestamp_ms DESC"]])
+
+
+class TracesOut(_Model):
+    traces: list[StoredTraceOut]
+
+
+class RowDataModel(_Model):
+    row_hash: str
+    trace_id: str
+    inputs: Any = None
+    outputs: Any = None
+    expectations: Any = None
+    tags: dict[str, Any] = Field(default_factory=dict)
+    row_id: Any = None
+    trace: TraceModel | None = None
+
+
+class JudgmentModel(_Model):
+    row_index: int = Field(ge=0)
+    scorer: str
+    feedbacks: list[AssessmentModel]
+    row: RowDataModel | None = None
+
+
+class JudgmentsIn(_Model):
+    judgments: list[JudgmentModel]
+
+
+class StoredRowOut(_Model):
+    row_index: int
+    data: RowDataModel
+    feedbacks: dict[str, list[AssessmentModel]] = Field(default_factory=dict)
+
+
+class JudgeIn(_Model):
+    definition: dict[str, Any] = Field(description="Judge.to_dict(): name, kind, instructions, model, parameters")
+
+
+class JudgeVersionOut(_Model):
+    name: str
+    version: int
+    definition: dict[str, Any]
+    creation_time_ms: int = 0

@@ -1,0 +1,106 @@
+"""The tracking store: experiments, evaluation runs with their rows and feedback, traces with their
+assessments, and registered judge versions.
+
+SQLite is the default (``./jurist.db``); PostgreSQL through ``postgresql+psycopg://…``; a
+``jurist server`` through ``http://host:port``. Importing this package loads no database driver:
+SQLAlchemy comes in when a store is first opened.
+
+Example:
+    >>> import jurist
+    >>> jurist.set_tracking_uri("sqlite:///runs.db")                          # doctest: +SKIP
+    >>> result = jurist.evaluate(data, scorers=[Correctness()])              # doctest: +SKIP
+    >>> jurist.log_feedback(result.rows[0].trace_id, "correctness", "no",     # doctest: +SKIP
+    ...                     rationale="It names the wrong city.")
+    >>> jurist.search_traces(filter_string="feedback.correctness = 'no'")    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from jurist.tracking._entities import (
+    DEFAULT_EXPERIMENT_ID,
+    DEFAULT_EXPERIMENT_NAME,
+    Experiment,
+    JudgeVersion,
+    Judgment,
+    NotFoundError,
+    RowData,
+    Run,
+    RunEnd,
+    RunStatus,
+    StoredRow,
+    StoredTrace,
+)
+from jurist.tracking._filter import parse_filter
+from jurist.tracking._fluent import (
+    active_experiment,
+    create_experiment,
+    get_experiment_by_name,
+    get_judge,
+    get_run,
+    get_trace,
+    list_judge_versions,
+    log_assessment,
+    log_expectation,
+    log_feedback,
+    log_trace,
+    register_judge,
+    search_runs,
+    search_traces,
+    set_experiment,
+)
+from jurist.tracking._store import Store, get_store, get_tracking_uri, set_tracking_uri
+
+if TYPE_CHECKING:
+    from jurist.tracking._client import RestStore
+    from jurist.tracking._sql import SqlStore
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SqlStore":
+        from jurist.tracking._sql import SqlStore
+
+        return SqlStore
+    if name == "RestStore":
+        from jurist.tracking._client import RestStore
+
+        return RestStore
+    raise AttributeError(f"module 'jurist.tracking' has no attribute {name!r}")
+
+
+__all__ = [
+    "DEFAULT_EXPERIMENT_ID",
+    "DEFAULT_EXPERIMENT_NAME",
+    "Experiment",
+    "JudgeVersion",
+    "Judgment",
+    "NotFoundError",
+    "RestStore",
+    "RowData",
+    "Run",
+    "RunEnd",
+    "RunStatus",
+    "SqlStore",
+    "Store",
+    "StoredRow",
+    "StoredTrace",
+    "active_experiment",
+    "create_experiment",
+    "get_experiment_by_name",
+    "get_judge",
+    "get_run",
+    "get_store",
+    "get_tracking_uri",
+    "list_judge_versions",
+    "log_assessment",
+    "log_expectation",
+    "log_feedback",
+    "log_trace",
+    "parse_filter",
+    "register_judge",
+    "search_runs",
+    "search_traces",
+    "set_experiment",
+    "set_tracking_uri",
+]

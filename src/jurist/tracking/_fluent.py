@@ -1,0 +1,222 @@
+"""The tracking functions of the public API (``jurist.log_feedback``, ``jurist.search_traces`` …), in the
+shape of MLflow's: each acts on the store at the tracking URI and the active experiment."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Sequence
+from typing import Any
+
+from jurist.entities import (
+    AssessmentError,
+    AssessmentSource,
+    AssessmentSourceType,
+    Expectation,
+    Feedback,
+    Trace,
+)
+from jurist.errors import ConfigError
+from jurist.tracking._entities import (
+    DEFAULT_EXPERIMENT_NAME,
+    Assessment,
+    Experiment,
+    JudgeVersion,
+    NotFoundError,
+    Run,
+    StoredTrace,
+    judge_definition,
+)
+from jurist.tracking._store import active_experiment_name, get_store, set_active_experiment
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "default"
+
+
+def _source(source: Any, default: AssessmentSourceType) -> AssessmentSource:
+    if source is None:
+        return AssessmentSource(default, _user() if default is AssessmentSourceType.HUMAN else "default")
+    if isinstance(source, AssessmentSource):
+        return source
+    if isinstance(source, dict):
+        return AssessmentSource.from_dict(source)
+    kind = AssessmentSource(source_type=source).source_type  # "HUMAN", AssessmentSourceType.HUMAN …
+    return AssessmentSource(kind, _user() if kind is AssessmentSourceType.HUMAN else "default")
+
+
+# -- experiments ------------------------------------------------------------------------------------
+def set_experiment(name: str) -> Experiment:
+    """Make ``name`` the active experiment (created if new): runs and traces are logged to it.
+
+    Example:
+        >>> jurist.set_experiment("support-bot")                       # doctest: +SKIP
+        Experiment(experiment_id='3f2a…', name='support-bot', …)
+    """
+    exp = get_store().get_or_create_experiment(name)
+    set_active_experiment(exp.name)
+    return exp
+
+
+def create_experiment(name: str, tags: dict[str, str] | None = None) -> Experiment:
+    """Create an experiment; a name already in use is a ConfigError."""
+    return get_store().create_experiment(name, tags)
+
+
+def get_experiment_by_name(name: str) -> Experiment | None:
+    return get_store().get_experiment_by_name(name)
+
+
+def active_experiment() -> Experiment:
+    """The experiment runs and traces go to now: ``set_experiment``'s, else ``Default``."""
+    return get_store().get_or_create_experiment(active_experiment_name() or DEFAULT_EXPERIMENT_NAME)
+
+
+def _experiment_ids(experiment: str | Experiment | Sequence[str | Experiment] | None) -> list[str]:
+    if experiment is None:
+        return [active_experiment().experiment_id]
+    items = [experiment] if isinstance(experiment, (str, Experiment)) else list(experiment)
+    store = get_store()
+    out = []
+    for e in items:
+        if isinstance(e, Experiment):
+            out.append(e.experiment_id)
+            continue
+        found = store.get_experiment_by_name(e)
+        if found is None and e == DEFAULT_EXPERIMENT_NAME:
+            found = store.get_or_create_experiment(e)
+        if found is None:
+            try:
+                found = store.get_experiment(e)
+            except NotFoundError:
+                raise NotFoundError(f"no experiment named {e!r} (or with that id) in the store at {store.uri}") from None
+        out.append(found.experiment_id)
+    return out
+
+
+# -- runs -------------------------------------------------------------------------------------------
+def get_run(run_id: str) -> Run:
+    """A run by id: status, parameters, judges, metrics and totals."""
+    return get_store().get_run(run_id)
+
+
+def search_runs(experiment: str | Sequence[str] | None = None, status: str | None = None,
+                max_results: int = 100) -> list[Run]:
+    """Runs of an experiment (default: the active one), newest first; ``status="RUNNING"`` finds killed ones."""
+    return get_store().search_runs(_experiment_ids(experiment), status=status, max_results=max_results)
+
+
+# -- traces and assessments -------------------------------------------------------------------------
+def log_trace(trace: Trace | dict[str, Any], experiment: str | None = None) -> str:
+    """Store a trace (a :class:`Trace` or its dict form) in an experiment; returns its id."""
+    (exp_id,) = _experiment_ids(experiment) if experiment else [active_experiment().experiment_id]
+    return get_store().log_traces([Trace.coerce(trace)], exp_id)[0]
+
+
+def get_trace(trace_id: str) -> StoredTrace:
+    """A stored trace with its spans, tags and assessments."""
+    return get_store().get_trace(trace_id)
+
+
+def search_traces(
+    experiment: str | Experiment | Sequence[str | Experiment] | None = None,
+    filter_string: str | None = None,
+    max_results: int = 100,
+    order_by: Sequence[str] | None = None,
+) -> list[StoredTrace]:
+    """Traces of an experiment (a name or id; default the active one), with their assessments, newest first.
+
+    ``filter_string`` takes clauses joined by ``AND``: ``trace.status = 'OK'``, ``tags.env = 'prod'``,
+    ``run_id = '…'``, ``feedback.correctness = 'no'``, ``feedback.tone.source_type = 'HUMAN'``,
+    ``expectation.expected_response IS NOT NULL``, ``trace.timestamp_ms > 1700000000000``.
+
+    Example:
+        >>> labelled = jurist.search_traces("support-bot",                 # doctest: +SKIP
+        ...     filter_string="feedback.tone.source_type = 'HUMAN'", max_results=500)
+        >>> [(t.trace_id, t.search_assessments("tone")) for t in labelled]  # doctest: +SKIP
+    """
+    return get_store().search_traces(_experiment_ids(experiment), filter_string=filter_string,
+                                     max_results=max_results, order_by=order_by)
+
+
+def log_assessment(trace_id: str, assessment: Assessment) -> Assessment:
+    """Attach a :class:`Feedback` or :class:`Expectation` to a stored trace."""
+    if not isinstance(assessment, (Feedback, Expectation)):
+        raise ConfigError(f"log_assessment takes a Feedback or an Expectation, got {type(assessment).__name__}")
+    assessment.trace_id = trace_id
+    return get_store().log_assessment(assessment)
+
+
+def log_feedback(
+    trace_id: str,
+    name: str = "feedback",
+    value: Any = None,
+    rationale: str | None = None,
+    source: AssessmentSource | AssessmentSourceType | str | None = None,
+    *,
+    error: AssessmentError | BaseException | None = None,
+    metadata: dict[str, Any] | None = None,
+    span_id: str | None = None,
+) -> Feedback:
+    """Record a verdict on a stored trace — by default a person's (``source`` HUMAN, the current user).
+
+    Example:
+        >>> jurist.log_feedback(trace_id, name="correctness", value="no",          # doctest: +SKIP
+        ...                     rationale="Paris, not Lyon.", source="HUMAN")
+    """
+    if value is None and error is None:
+        raise ConfigError("log_feedback needs a value (or an error saying why there is none)")
+    fb = Feedback(name=name, value=value, rationale=rationale, source=_source(source, AssessmentSourceType.HUMAN),
+                  error=error, metadata=dict(metadata or {}), trace_id=trace_id, span_id=span_id)  # type: ignore[arg-type]
+    store = get_store()
+    store.log_assessment(fb)
+    return fb
+
+
+def log_expectation(
+    trace_id: str,
+    name: str,
+    value: Any,
+    source: AssessmentSource | AssessmentSourceType | str | None = None,
+    *,
+    metadata: dict[str, Any] | None = None,
+    span_id: str | None = None,
+) -> Expectation:
+    """Record the expected answer (ground truth) for a stored trace, by default from a person.
+
+    Example:
+        >>> jurist.log_expectation(trace_id, name="expected_response", value="Paris")   # doctest: +SKIP
+    """
+    exp = Expectation(name=name, value=value, source=_source(source, AssessmentSourceType.HUMAN),
+                      metadata=dict(metadata or {}), trace_id=trace_id, span_id=span_id)
+    get_store().log_assessment(exp)
+    return exp
+
+
+# -- judges -----------------------------------------------------------------------------------------
+def register_judge(judge: Any, name: str | None = None) -> JudgeVersion:
+    """Store a judge as data (name, instructions, output type, model, parameters) under a new version.
+
+    Versions are numbered 1, 2, … per name and never change. No key or header is stored.
+
+    Example:
+        >>> v = jurist.register_judge(make_judge(name="tone", instructions="…{{ outputs }}…"))  # doctest: +SKIP
+        >>> v.version, jurist.get_judge("tone").instructions                                    # doctest: +SKIP
+        (1, '…{{ outputs }}…')
+    """
+    definition = judge_definition(judge)
+    if name is not None:
+        definition["name"] = name
+    return get_store().register_judge(definition)
+
+
+def get_judge(name: str, version: int | None = None) -> Any:
+    """The registered judge ``name`` (its latest version, or ``version``), rebuilt from its data."""
+    return get_store().get_judge(name, version).to_judge()
+
+
+def list_judge_versions(name: str) -> list[JudgeVersion]:
+    """Every stored version of a judge, oldest first."""
+    return get_store().list_judge_versions(name)

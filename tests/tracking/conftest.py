@@ -1,0 +1,109 @@
+"""Stores for the tracking tests: each test gets a fresh SQLite file, a clean PostgreSQL database, and a
+jurist server's REST client (the store suite runs on all three).
+
+PostgreSQL runs at 127.0.0.1:5432 (``$JURIST_TEST_POSTGRES_URL`` overrides it). A uniquely named
+database is made for the test session and dropped after it. Where the server cannot be reached, the
+PostgreSQL tests fail under CI (``$CI`` set) and are skipped elsewhere, saying why.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from jurist.tracking import SqlStore, set_tracking_uri
+from jurist.tracking._store import set_active_experiment
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TABLES = ("assessments", "run_rows", "spans", "trace_tags", "traces", "runs", "judges", "experiments")
+
+
+def _admin_url() -> str:
+    return os.environ.get("JURIST_TEST_POSTGRES_URL") or DEFAULT_PG
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(_admin_url().replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"jurist_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as e:
+        engine.dispose()
+        msg = f"PostgreSQL is not reachable at {admin.render_as_string(hide_password=True)}: {e}"
+        if os.environ.get("CI") or os.environ.get("JURIST_TEST_POSTGRES_URL"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def _clean_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_uri(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The URI of an empty store, on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    SqlStore(url).close()  # the schema is built once; each test starts from empty tables
+    _clean_postgres(url)
+    yield url
+    _clean_postgres(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "rest"])
+def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """An empty store: SQLite, PostgreSQL, and the REST client of a jurist server (over SQLite)."""
+    if request.param == "rest":
+        from jurist.server._serve import ServerThread
+        from jurist.tracking import RestStore
+
+        with ServerThread(f"sqlite:///{tmp_path / 'served.db'}", token="") as server:
+            client = RestStore(server.url)
+            yield client
+            client.close()
+        return
+    if request.param == "sqlite":
+        uri = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        uri = request.getfixturevalue("postgres_url")
+        SqlStore(uri).close()
+        _clean_postgres(uri)
+    s = SqlStore(uri)
+    yield s
+    s.close()
+    if request.param == "postgresql":
+        _clean_postgres(uri)
+
+
+@pytest.fixture
+def tracking(store_uri: str) -> Iterator[str]:
+    """``set_tracking_uri(store_uri)`` for the test, undone after it."""
+    set_tracking_uri(store_uri)
+    set_active_experiment(None)
+    yield store_uri
+    set_tracking_uri(None)
+    set_active_experiment(None)
