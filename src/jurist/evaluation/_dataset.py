@@ -26,6 +26,13 @@ class Row:
     tags: dict[str, Any] = field(default_factory=dict)
     session: Any = None
     id: Any = None
+    #: The trace recorded while ``predict_fn`` produced this row's outputs (not part of the row's data).
+    predicted_trace: Any = None
+
+    @property
+    def judged_trace(self) -> Any:
+        """The trace judges see: the row's own, else the one recorded around ``predict_fn``."""
+        return self.trace if self.trace is not None else self.predicted_trace
 
 
 def _clean(value: Any) -> Any:

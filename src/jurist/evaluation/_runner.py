@@ -99,9 +99,29 @@ class Runner:
         if not isinstance(row.inputs, dict):
             raise ConfigError(f"row {row.index}: predict_fn(**inputs) needs 'inputs' to be an object, got "
                               f"{type(row.inputs).__name__}")
-        if inspect.iscoroutinefunction(fn):
-            return await fn(**row.inputs)
-        return await asyncio.to_thread(fn, **row.inputs)
+        from jurist.tracing import capture, start_span
+
+        name = getattr(fn, "__name__", None) or "predict_fn"
+        inputs = row.inputs
+
+        # predict_fn is traced: a root span around the call, with whatever spans the app records inside.
+        with capture() as cap:
+            if inspect.iscoroutinefunction(fn):
+                with start_span(name, span_type="CHAIN") as span:
+                    span.set_inputs(inputs)
+                    out = await fn(**inputs)
+                    span.set_outputs(out)
+            else:
+                def call() -> Any:
+                    with start_span(name, span_type="CHAIN") as span:
+                        span.set_inputs(inputs)
+                        result = fn(**inputs)
+                        span.set_outputs(result)
+                        return result
+
+                out = await asyncio.to_thread(call)  # to_thread copies the context: the capture sees it
+        row.predicted_trace = cap.trace
+        return out
 
     async def _one(self, r: int, s: int) -> None:
         row, scorer = self.rows[r], self.scorers[s]
@@ -116,7 +136,7 @@ class Runner:
             return
         try:
             result = await scorer.ascore(inputs=row.inputs, outputs=outputs, expectations=row.expectations,
-                                         trace=row.trace, session=row.session)
+                                         trace=row.judged_trace, session=row.session)
             src = getattr(scorer, "source", None) or AssessmentSource(AssessmentSourceType.CODE, scorer.name)
             fbs = result if isinstance(result, list) and all(isinstance(f, Feedback) for f in result) and result \
                 else to_feedbacks(result, scorer.name, src)

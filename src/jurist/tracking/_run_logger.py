@@ -55,7 +55,7 @@ def _comparable(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _row_trace_id(row: Any) -> str | None:
-    t = row.trace
+    t = row.judged_trace
     if t is None:
         return None
     if isinstance(t, Trace):
@@ -189,8 +189,9 @@ class RunLogger:
         return Judgment(row.index, scorer_name, feedbacks, data)
 
     def _trace(self, row: Any, trace_id: str, outputs: Any) -> Trace:
-        if row.trace is not None:
-            t = Trace.coerce(row.trace)
+        given = row.judged_trace
+        if given is not None:
+            t = Trace.coerce(given)
             if t.trace_id != trace_id:
                 t = Trace(trace_id, [Span(**{**s.to_dict(), "trace_id": trace_id}) for s in t.spans], dict(t.tags))
             return t
