@@ -42,3 +42,14 @@ def test_async_predict_fn_is_traced(fake_openai):
     stored = get_trace(result.rows[0].feedback("relevance_to_query").trace_id)  # type: ignore[arg-type, union-attr]
     assert [s.name for s in stored.spans] == ["async_app"]
     assert stored.spans[0].outputs == "async answer to q"
+
+
+def test_jurist_get_trace_finds_recent_and_stored_traces(fake_openai):
+    result = evaluate([{"inputs": {"question": "q"}}], [RelevanceToQuery()], predict_fn=rag_app)
+    trace_id = result.rows[0].feedback("relevance_to_query").trace_id  # type: ignore[union-attr]
+    recent = jurist.get_trace(trace_id)  # type: ignore[arg-type]
+    assert recent is not None and {s.name for s in recent.spans} == {"rag_app", "search"}
+    logged = jurist.log_trace({"trace_id": "only-in-store", "spans": [{"name": "x", "span_id": "s"}]})
+    stored = jurist.get_trace(logged)
+    assert stored is not None and stored.spans[0].name == "x"
+    assert jurist.get_trace("no-such-trace") is None

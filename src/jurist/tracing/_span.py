@@ -213,9 +213,19 @@ def _store() -> TraceStore:
     return _otel.store()
 
 
-def get_trace(trace_id: str) -> Trace | None:
-    """A finished trace recorded in this process, by id; None if unknown or no longer in the buffer."""
-    return _store().get(trace_id)
+def get_trace(trace_id: str, *, search_store: bool = True) -> Trace | None:
+    """A trace by id: one recorded in this process, else (``search_store``) the tracking store's copy with
+    its assessments; None when neither has it."""
+    found = _store().get(trace_id)
+    if found is not None or not search_store:
+        return found
+    from jurist.tracking import NotFoundError
+    from jurist.tracking import get_trace as stored_trace
+
+    try:
+        return stored_trace(trace_id)
+    except NotFoundError:
+        return None
 
 
 def get_last_active_trace_id(thread_local: bool = False) -> str | None:
