@@ -1,0 +1,88 @@
+"""Secrets at rest: provider keys encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under
+``JURIST_SECRET_KEY``, client tokens kept only as SHA-256 hashes, and the redaction of every known key
+from text that leaves the gateway.
+
+``JURIST_SECRET_KEY`` is a Fernet key (32 random bytes, URL-safe base64); several, comma-separated,
+rotate: the first encrypts, any decrypts. Make one with::
+
+    python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Iterable
+
+from jurist.errors import ConfigError
+
+SECRET_KEY_ENV = "JURIST_SECRET_KEY"
+_KEYGEN = 'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+#: Prefix of the client tokens the gateway makes, so that a leaked one is recognisable.
+TOKEN_PREFIX = "jgw-"
+
+
+class Cipher:
+    """Encrypts and decrypts stored secrets under the master key(s) in ``JURIST_SECRET_KEY``."""
+
+    def __init__(self, master: str) -> None:
+        from cryptography.fernet import Fernet, MultiFernet
+
+        keys = [k.strip() for k in master.split(",") if k.strip()]
+        try:
+            self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
+        except (ValueError, TypeError):
+            raise ConfigError(
+                f"{SECRET_KEY_ENV} is not a Fernet key (32 random bytes in URL-safe base64); make one with: {_KEYGEN}"
+            ) from None
+
+    @classmethod
+    def from_env(cls) -> Cipher | None:
+        master = os.environ.get(SECRET_KEY_ENV, "").strip()
+        return cls(master) if master else None
+
+    def encrypt(self, plaintext: str) -> bytes:
+        return self._fernet.encrypt(plaintext.encode("utf-8"))
+
+    def decrypt(self, token: bytes) -> str:
+        from cryptography.fernet import InvalidToken
+
+        try:
+            return self._fernet.decrypt(bytes(token)).decode("utf-8")
+        except InvalidToken:
+            raise ConfigError(
+                f"a stored secret cannot be decrypted with {SECRET_KEY_ENV}: the master key changed; "
+                "put the old key after the new one (comma-separated) to read secrets stored under it"
+            ) from None
+
+
+def no_cipher_error() -> ConfigError:
+    return ConfigError(f"stored secrets need a master key: set {SECRET_KEY_ENV} (make one with: {_KEYGEN})")
+
+
+def new_client_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What is stored for a client token: tokens are 256 random bits, so a plain SHA-256 is enough."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def same_secret(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+
+
+class Redactor:
+    """Replaces every known key in a text with ``***`` (keys shorter than 6 characters are not keys)."""
+
+    def __init__(self, values: Iterable[str] = ()) -> None:
+        self.values = tuple(sorted({v for v in values if v and len(v) >= 6}, key=len, reverse=True))
+
+    def __call__(self, text: str) -> str:
+        for v in self.values:
+            if v in text:
+                text = text.replace(v, "***")
+        return text

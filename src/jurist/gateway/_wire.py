@@ -1,0 +1,187 @@
+"""The gateway's own wire format, OpenAI Chat Completions: to a :class:`ChatRequest` and back.
+
+Pure functions, no I/O. A request for a target that speaks another wire format (Anthropic, Gemini,
+Bedrock …) is read into jurist's provider-neutral :class:`ChatRequest`, sent through that provider's
+``to_wire``/``from_wire``, and its :class:`ChatResponse` written back here as a chat completion (or as
+the chunks of a stream).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from jurist.errors import ConfigError
+from jurist.models._types import ChatRequest, ChatResponse, Message, ResponseSchema, Tool, ToolCall
+
+_ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant", "tool": "tool"}
+
+#: Provider stop reasons, as OpenAI names them.
+_FINISH = {
+    "end_turn": "stop", "stop_sequence": "stop", "STOP": "stop", "COMPLETE": "stop", "stop": "stop",
+    "max_tokens": "length", "MAX_TOKENS": "length", "length": "length", "tool_use": "tool_calls",
+    "tool_calls": "tool_calls", "TOOL_CALL": "tool_calls", "content_filter": "content_filter",
+    "SAFETY": "content_filter", "guardrail_intervened": "content_filter",
+}
+
+
+def _text(content: Any, where: str) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for p in content:
+            if isinstance(p, dict) and p.get("type") in ("text", "input_text") and isinstance(p.get("text"), str):
+                parts.append(p["text"])
+            else:
+                kind = p.get("type") if isinstance(p, dict) else type(p).__name__
+                raise ConfigError(f"{where}: content part of type {kind!r} is not supported here; send text parts")
+        return "".join(parts)
+    raise ConfigError(f"{where}.content must be a string or a list of text parts")
+
+
+def _tool_calls(calls: Any, where: str) -> tuple[ToolCall, ...]:
+    out = []
+    for i, c in enumerate(calls or []):
+        fn = c.get("function") if isinstance(c, dict) else None
+        if not isinstance(fn, dict) or not fn.get("name"):
+            raise ConfigError(f"{where}.tool_calls[{i}] needs a function with a name")
+        raw = fn.get("arguments")
+        args: Any = raw
+        if isinstance(raw, str):
+            try:
+                args = json.loads(raw) if raw.strip() else {}
+            except ValueError:
+                args = None
+        if isinstance(args, dict):
+            out.append(ToolCall(id=str(c.get("id") or f"call_{i}"), name=str(fn["name"]), arguments=args))
+        else:
+            out.append(ToolCall(id=str(c.get("id") or f"call_{i}"), name=str(fn["name"]),
+                                raw_arguments=raw if isinstance(raw, str) else json.dumps(raw)))
+    return tuple(out)
+
+
+def to_chat_request(body: dict[str, Any]) -> ChatRequest:
+    """A Chat Completions request body as a provider-neutral request; a ConfigError says what is wrong."""
+    msgs = body.get("messages")
+    if not isinstance(msgs, list) or not msgs:
+        raise ConfigError("'messages' must be a non-empty list of {role, content} objects")
+    messages = []
+    for i, m in enumerate(msgs):
+        where = f"messages[{i}]"
+        if not isinstance(m, dict) or m.get("role") not in _ROLES:
+            raise ConfigError(f"{where}.role must be one of {', '.join(_ROLES)}")
+        messages.append(Message(
+            role=_ROLES[m["role"]],  # type: ignore[arg-type]
+            content=_text(m.get("content"), where),
+            tool_calls=_tool_calls(m.get("tool_calls"), where),
+            tool_call_id=m.get("tool_call_id"),
+            name=m.get("name") if m.get("role") == "tool" else None,
+        ))
+    if (body.get("n") or 1) != 1:
+        raise ConfigError("'n' above 1 is not supported by this endpoint's target; send n=1")
+    params: dict[str, Any] = {}
+    for k in ("temperature", "top_p", "seed", "stop"):
+        if body.get(k) is not None:
+            params[k] = body[k]
+    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+    if max_tokens is not None:
+        params["max_tokens"] = max_tokens
+    schema = None
+    rf = body.get("response_format")
+    if isinstance(rf, dict) and rf.get("type") == "json_schema":
+        js = rf.get("json_schema") or {}
+        if not isinstance(js.get("schema"), dict):
+            raise ConfigError("response_format.json_schema.schema must be a JSON schema object")
+        schema = ResponseSchema(name=str(js.get("name") or "response"), schema=js["schema"])
+    tools = []
+    for i, t in enumerate(body.get("tools") or []):
+        fn = t.get("function") if isinstance(t, dict) else None
+        if not isinstance(fn, dict) or not fn.get("name"):
+            raise ConfigError(f"tools[{i}] must be {{type: function, function: {{name, parameters}}}}")
+        tools.append(Tool(name=str(fn["name"]), description=str(fn.get("description") or ""),
+                          parameters=fn.get("parameters") or {"type": "object", "properties": {}}))
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict):
+        choice = (choice.get("function") or {}).get("name")
+    try:
+        return ChatRequest(messages=tuple(messages), response_schema=schema, params=params, tools=tuple(tools),
+                           tool_choice=choice if tools else None)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+
+
+def finish_reason(reason: str | None) -> str:
+    if reason is None:
+        return "stop"
+    return _FINISH.get(reason, reason)
+
+
+def _wire_calls(calls: list[ToolCall]) -> list[dict[str, Any]]:
+    return [
+        {"id": c.id, "type": "function",
+         "function": {"name": c.name, "arguments": c.raw_arguments if c.raw_arguments is not None and not c.arguments
+                      else json.dumps(c.arguments, ensure_ascii=False)}}
+        for c in calls
+    ]
+
+
+def completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex[:24]}"
+
+
+def usage_dict(resp: ChatResponse) -> dict[str, int]:
+    i, o = resp.usage.input_tokens or 0, resp.usage.output_tokens or 0
+    return {"prompt_tokens": i, "completion_tokens": o, "total_tokens": i + o}
+
+
+def from_chat_response(resp: ChatResponse, model: str) -> dict[str, Any]:
+    """A provider-neutral answer as a Chat Completions response body."""
+    message: dict[str, Any] = {"role": "assistant", "content": resp.text}
+    if resp.tool_calls:
+        message["tool_calls"] = _wire_calls(resp.tool_calls)
+        if not resp.text or resp.finish_reason in ("tool_use", "tool_calls", "TOOL_CALL"):
+            message["content"] = None
+    return {
+        "id": completion_id(),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": resp.model or model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason(resp.finish_reason)}],
+        "usage": usage_dict(resp),
+    }
+
+
+def sse(data: dict[str, Any] | str) -> bytes:
+    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return f"data: {payload}\n\n".encode()
+
+
+DONE = b"data: [DONE]\n\n"
+
+
+def stream_chunks(resp: ChatResponse, model: str, include_usage: bool) -> list[bytes]:
+    """A whole answer as the server-sent events of a Chat Completions stream (for targets that do not stream)."""
+    base = {"id": completion_id(), "object": "chat.completion.chunk", "created": int(time.time()),
+            "model": resp.model or model}
+    delta: dict[str, Any] = {"role": "assistant", "content": resp.text}
+    if resp.tool_calls:
+        delta["tool_calls"] = [{"index": i, **c} for i, c in enumerate(_wire_calls(resp.tool_calls))]
+    events = [
+        sse({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}),
+        sse({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish_reason(resp.finish_reason)}]}),
+    ]
+    if include_usage:
+        events.append(sse({**base, "choices": [], "usage": usage_dict(resp)}))
+    events.append(DONE)
+    return events
+
+
+def error_body(message: str, etype: str, code: str | None = None, param: str | None = None) -> bytes:
+    """An error in OpenAI's shape, so that OpenAI clients (and jurist's ``gateway:/`` provider) read it."""
+    return json.dumps({"error": {"message": message, "type": etype, "param": param, "code": code}},
+                      ensure_ascii=False).encode()

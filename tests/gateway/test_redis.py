@@ -1,0 +1,112 @@
+"""Replicas share rate limits and budgets through Redis (127.0.0.1:6379, or JURIST_TEST_REDIS_URL)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures as cf
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from jurist.gateway._limits import Check
+from jurist.gateway._redis import RedisBackend
+from tests.gateway.conftest import (
+    Harness,
+    Served,
+    chat,
+    clear_of_minute_boundary,
+    new_client,
+    redis_url,
+    target,
+)
+from tests.gateway.test_limits import ONE
+
+
+@pytest.fixture(autouse=True)
+def _one_window() -> None:
+    clear_of_minute_boundary()
+
+
+def test_the_scripts_check_and_count_atomically(redis_prefix: str) -> None:
+    async def run() -> None:
+        b = RedisBackend(redis_url())
+        try:
+            req = Check(f"{redis_prefix}r", 2, True, 60_000, 0, "", "")
+            tok = Check(f"{redis_prefix}t", 100, False, 60_000, 0, "", "")
+            assert await b.admit([req, tok]) == -1
+            assert await b.admit([req, tok]) == -1
+            assert await b.admit([req, tok]) == 0          # the request counter is full
+            assert await b.add([(tok.key, 150, 60_000)]) == [150]
+            assert await b.admit([tok]) == 0               # the token counter is spent
+            assert await b.admit([Check(f"{redis_prefix}r2", 5, True, 60_000, 0, "", ""), tok]) == 1
+            assert int(await b.client.get(f"{redis_prefix}r2") or 0) == 0  # a refused request counts nowhere
+            assert 0 < await b.client.pttl(tok.key) <= 60_000
+        finally:
+            await b.aclose()
+
+    asyncio.run(run())
+
+
+def _replicas(harness: Harness, fake: dict[str, Any], prefix: str, **endpoint: Any) -> tuple[Served, Served]:
+    config = {"redis_prefix": prefix, "reload_interval": 0.1,
+              "endpoints": [{"name": "judge", "targets": [target(fake["a"], "a", key_env="FAKE_A_KEY")], **endpoint}]}
+    path = harness.write(config)
+    return (harness.start(path=path, redis_url=redis_url()), harness.start(path=path, redis_url=redis_url()))
+
+
+def test_replicas_share_a_rate_limit(harness: Harness, fake: dict[str, Any], redis_prefix: str) -> None:
+    one, two = _replicas(harness, fake, redis_prefix, limits={"requests_per_minute": 10})
+    with new_client(one) as c1:
+        token = c1.headers["Authorization"]
+    clients = [httpx.Client(base_url=s.url, headers={"Authorization": token}, timeout=30) for s in (one, two)]
+    try:
+        with cf.ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(lambda i: chat(clients[i % 2], "judge").status_code, range(24)))
+    finally:
+        for c in clients:
+            c.close()
+    assert statuses.count(200) == 10 and statuses.count(429) == 14
+    assert fake["a"].calls == 10
+
+
+def test_replicas_share_a_budget(harness: Harness, fake: dict[str, Any], redis_prefix: str) -> None:
+    one, two = _replicas(harness, fake, redis_prefix, budgets=[{"usd": 2.5 * ONE, "per": "day"}])
+    with new_client(one) as c1:
+        token = c1.headers["Authorization"]
+    with httpx.Client(headers={"Authorization": token}, timeout=30) as c:
+        for url in (one.url, two.url, one.url):
+            assert c.post(f"{url}/v1/chat/completions",
+                          json={"model": "judge", "messages": [{"role": "user", "content": "hi"}]}).status_code == 200
+        # Spend is counted just after each answer; the other replica sees it within moments.
+        deadline = time.monotonic() + 5
+        while True:
+            r = c.post(f"{two.url}/v1/chat/completions",
+                       json={"model": "judge", "messages": [{"role": "user", "content": "hi"}]})
+            if r.status_code == 429:
+                break
+            assert time.monotonic() < deadline, "the budget spent on replica one never reached replica two"
+            time.sleep(0.05)
+    assert r.json()["error"]["code"] == "budget_exceeded"
+
+
+def test_an_unreachable_redis_fails_at_start(harness: Harness, fake: dict[str, Any]) -> None:
+    from jurist.errors import ConfigError
+    from jurist.gateway import create_gateway_app
+    from tests.gateway.conftest import free_port
+
+    app = create_gateway_app(None, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(ConfigError, match="cannot reach Redis at JURIST_REDIS_URL"):
+        app.state.gateway.preflight()
+
+
+def test_jurist_redis_url_turns_sharing_on(harness: Harness, fake: dict[str, Any], redis_prefix: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JURIST_REDIS_URL", redis_url())
+    gw = harness.start({"redis_prefix": redis_prefix, "endpoints": [
+        {"name": "judge", "targets": [target(fake["a"], "a", key_env="FAKE_A_KEY")],
+         "limits": {"requests_per_minute": 1}}]})
+    assert isinstance(gw.gateway.limits.backend, RedisBackend)
+    with new_client(gw) as c:
+        assert [chat(c, "judge").status_code for _ in range(2)] == [200, 429]

@@ -1,0 +1,183 @@
+"""Keys never leave the gateway; clients need a known token; the admin API needs the admin token."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fakes._server import Reply
+from tests.fakes.anthropic import FakeAnthropic, anthropic_error
+from tests.fakes.openai import openai_error
+from tests.gateway._fakes import StreamingOpenAI
+from tests.gateway.conftest import Harness, admin, chat, new_client, on_loop, target
+
+PLANTED = "sk-planted-9c1f4e7a2b8d6035aa"
+
+
+@pytest.fixture
+def planted(monkeypatch: pytest.MonkeyPatch) -> Iterator[StreamingOpenAI]:
+    """A fake provider whose key is the planted one, also in PLANTED_KEY."""
+    server = StreamingOpenAI(api_key=PLANTED).start()
+    monkeypatch.setenv("PLANTED_KEY", PLANTED)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def planted_anthropic() -> Iterator[FakeAnthropic]:
+    """A fake Anthropic API whose key is the planted one too."""
+    server = FakeAnthropic(api_key=PLANTED).start()
+    yield server
+    server.stop()
+
+
+def test_a_planted_key_appears_in_no_response_log_line_or_database_row(
+    harness: Harness, fake: dict[str, Any], planted: StreamingOpenAI, planted_anthropic: FakeAnthropic,
+    caplog: pytest.LogCaptureFixture, tmp_path: Path,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    config = {"endpoints": [
+        {"name": "from-env", "targets": [target(planted, "p-env", key_env="PLANTED_KEY")]},
+        {"name": "from-secret", "targets": [{"name": "p-secret", "model": "openai:/gpt-4o-mini",
+                                             "base_url": planted.base_url, "key": "secret:prod-key"}],
+         "fallbacks": [target(fake["b"], "b", key_env="FAKE_B_KEY")]},
+        {"name": "claude", "targets": [{"name": "p-claude", "model": "anthropic:/claude-3-5-haiku",
+                                        "base_url": planted_anthropic.base_url, "key": "secret:prod-key"}]},
+    ]}
+    gw = harness.start(config)
+    responses: list[httpx.Response] = []
+    with admin(gw) as a:
+        # Before the secret exists the target is unusable, and says why without any key.
+        responses.append(a.get("/admin/endpoints"))
+        responses.append(a.put("/admin/secrets/prod-key", json={"value": PLANTED}))
+        responses.append(a.get("/admin/secrets"))
+        responses.append(a.get("/admin/endpoints"))
+        responses.append(a.get("/admin/endpoints/from-secret"))
+    with new_client(gw) as c:
+        for endpoint in ("from-env", "from-secret"):
+            responses.append(chat(c, endpoint))
+            responses.append(chat(c, endpoint, stream=True))
+            # Providers that echo the key back in their errors: every status the gateway maps.
+            for status, etype in ((500, "server_error"), (401, "invalid_request_error"),
+                                  (400, "invalid_request_error"), (429, "requests")):
+                planted.enqueue(openai_error(status, f"Incorrect API key provided: {PLANTED}.", etype))
+                if endpoint == "from-secret" and status in (500, 429):
+                    fake["b"].enqueue(openai_error(status, "no", etype))
+                responses.append(chat(c, endpoint))
+            planted.enqueue(Reply(status=500, raw=f"<html>{PLANTED}</html>".encode()))
+            responses.append(chat(c, endpoint, stream=True))
+        claude = [chat(c, "claude", max_tokens=10), chat(c, "claude", max_tokens=10, stream=True)]
+        assert [r.status_code for r in claude] == [200, 200]
+        responses += claude
+        for status, etype in ((500, "api_error"), (401, "authentication_error"), (400, "invalid_request_error"),
+                              (429, "rate_limit_error")):
+            planted_anthropic.enqueue(anthropic_error(status, etype, f"invalid x-api-key {PLANTED}"))
+            responses.append(chat(c, "claude", max_tokens=10))
+        responses.append(c.get("/v1/models"))
+    with admin(gw) as a:
+        responses.append(a.get("/admin/usage", params={"group_by": ["endpoint", "target", "client"]}))
+        responses.append(a.get("/admin/clients"))
+        responses.append(a.post("/admin/reload"))
+        responses.append(a.put("/admin/endpoints/new", json={"targets": [{"model": "openai:/x", "key": PLANTED}]}))
+        responses.append(a.put("/admin/secrets/bad", json={"value": PLANTED, "extra": PLANTED}))
+    responses.append(httpx.get(f"{gw.url}/openapi.json"))
+    assert any(r.status_code == 200 for r in responses)
+    assert planted_anthropic.calls == 6
+    assert planted.calls > 0 and any(r.headers.get("Authorization") == f"Bearer {PLANTED}" for r in planted.requests)
+
+    for r in responses:
+        assert PLANTED not in r.text, (r.request.url, r.text)
+        assert PLANTED not in str(r.headers)
+    for rec in caplog.records:
+        assert PLANTED not in rec.getMessage()
+        assert PLANTED not in (caplog.text or "")
+    on_loop(gw, gw.gateway.recorder.flush())
+    from sqlalchemy import MetaData, select
+
+    engine = gw.gateway.store.engine
+    meta = MetaData()
+    meta.reflect(engine)
+    rows = 0
+    with engine.connect() as conn:
+        for table in meta.sorted_tables:
+            for row in conn.execute(select(table)):
+                rows += 1
+                for value in row:
+                    shown = value.decode("latin-1") if isinstance(value, (bytes, memoryview)) else str(value)
+                    if isinstance(value, memoryview):
+                        shown = bytes(value).decode("latin-1")
+                    assert PLANTED not in shown, (table.name, row)
+    assert rows > 0
+    for f in tmp_path.glob("gateway.db*"):
+        assert PLANTED.encode() not in f.read_bytes(), f
+
+
+def test_an_unknown_or_missing_token_gets_401(harness: Harness, fake: dict[str, Any]) -> None:
+    gw = harness.start({"endpoints": [{"name": "judge", "targets": [target(fake["a"], "a", key_env="FAKE_A_KEY")]}]})
+    none = httpx.post(f"{gw.url}/v1/chat/completions", json={"model": "judge", "messages": []})
+    wrong = httpx.post(f"{gw.url}/v1/chat/completions", headers={"Authorization": "Bearer jgw-not-a-token"},
+                       json={"model": "judge", "messages": [{"role": "user", "content": "hi"}]})
+    models = httpx.get(f"{gw.url}/v1/models", headers={"Authorization": "Bearer nope"})
+    for r in (none, wrong, models):
+        assert r.status_code == 401
+        assert r.headers["www-authenticate"] == "Bearer"
+        assert r.json()["error"]["code"] == "invalid_client_token"
+    assert fake["a"].calls == 0
+
+
+def test_client_tokens_are_hashed_at_rest_and_revocable(harness: Harness, fake: dict[str, Any]) -> None:
+    import hashlib
+
+    from sqlalchemy import select
+
+    from jurist.gateway._db import clients_table
+
+    gw = harness.start({"endpoints": [{"name": "judge", "targets": [target(fake["a"], "a", key_env="FAKE_A_KEY")]}]})
+    c = new_client(gw, "ci")
+    token = c.headers["Authorization"].split()[1]
+    assert chat(c, "judge").status_code == 200
+    with gw.gateway.store.engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(select(clients_table))]
+    assert len(rows) == 1 and rows[0][1] == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in str(rows)
+    with admin(gw) as a:
+        listed = a.get("/admin/clients").json()["clients"]
+        assert [x["name"] for x in listed] == ["ci"] and "token" not in str(listed)
+        assert a.post("/admin/clients", json={"name": "ci"}).status_code == 400  # exists
+        assert a.delete("/admin/clients/ci").status_code == 200
+    assert chat(c, "judge").status_code == 401
+    c.close()
+
+
+def test_anonymous_callers_when_allowed(harness: Harness, fake: dict[str, Any]) -> None:
+    gw = harness.start({"auth": {"allow_anonymous": True},
+                        "endpoints": [{"name": "judge", "targets": [target(fake["a"], "a", key_env="FAKE_A_KEY")]}]})
+    ok = httpx.post(f"{gw.url}/v1/chat/completions",
+                    json={"model": "judge", "messages": [{"role": "user", "content": "hi"}]})
+    wrong = httpx.post(f"{gw.url}/v1/chat/completions", headers={"Authorization": "Bearer jgw-bad"},
+                       json={"model": "judge", "messages": [{"role": "user", "content": "hi"}]})
+    assert ok.status_code == 200
+    assert wrong.status_code == 401
+
+
+def test_the_admin_api_needs_its_token(harness: Harness, fake: dict[str, Any],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    gw = harness.start({"endpoints": []})
+    assert httpx.get(f"{gw.url}/admin/secrets").status_code == 401
+    assert httpx.get(f"{gw.url}/admin/secrets", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    monkeypatch.delenv("JURIST_GATEWAY_ADMIN_TOKEN")
+    off = httpx.get(f"{gw.url}/admin/secrets", headers={"Authorization": "Bearer anything"})
+    assert off.status_code == 403 and "JURIST_GATEWAY_ADMIN_TOKEN" in off.json()["error"]["message"]
+
+
+def test_secrets_need_a_master_key(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JURIST_SECRET_KEY")
+    gw = harness.start({"endpoints": []})
+    with admin(gw) as a:
+        r = a.put("/admin/secrets/k", json={"value": "sk-something-long"})
+    assert r.status_code == 400 and "JURIST_SECRET_KEY" in r.json()["error"]["message"]
