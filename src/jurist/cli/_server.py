@@ -19,6 +19,11 @@ def server_command(
              "Default: $JURIST_TRACKING_URI, else ./jurist.db.",
         show_default=False, metavar="URI",
     )] = None,
+    gateway_config: Annotated[str | None, typer.Option(
+        "--gateway-config",
+        help="Mount the AI Gateway at /gateway with this YAML config (default: $JURIST_GATEWAY_CONFIG).",
+        show_default=False, metavar="FILE",
+    )] = None,
 ) -> None:
     """Serve the tracking store: REST API (docs at /docs), OTLP trace intake at /v1/traces.
 
@@ -44,4 +49,7 @@ def server_command(
         if not token and host not in ("127.0.0.1", "localhost", "::1"):
             stderr_console().print(f"Warning: {host} is reachable from other machines and no JURIST_SERVER_TOKEN is "
                                    "set: anyone who reaches it can read and write the store.", style="yellow")
-        serve(host, port, uri)
+        gateway = gateway_config or os.environ.get("JURIST_GATEWAY_CONFIG")
+        if gateway:
+            typer.echo(f"AI Gateway at {url}/gateway (config {gateway})")
+        serve(host, port, uri, gateway_config=gateway)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hmac
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
@@ -61,10 +63,13 @@ def _error(status_code: int, code: str, message: str, headers: dict[str, str] | 
     return JSONResponse({"error_code": code, "message": message}, status_code=status_code, headers=headers)
 
 
-def create_app(store_uri: str | None = None, *, token: str | None = None, store: Store | None = None) -> FastAPI:
+def create_app(store_uri: str | None = None, *, token: str | None = None, store: Store | None = None,
+               gateway_config: str | None = None) -> FastAPI:
     """The server's app over the store at ``store_uri`` (default: the tracking URI, else ``./jurist.db``).
 
     ``token`` (default ``$JURIST_SERVER_TOKEN``) turns on bearer-token auth; ``""`` turns it off.
+    ``gateway_config`` (default ``$JURIST_GATEWAY_CONFIG``) mounts the AI Gateway at ``/gateway`` with that
+    YAML file, its usage and secrets kept in the same database; the gateway checks its own client tokens.
 
     Example:
         >>> import uvicorn                                               # doctest: +SKIP
@@ -81,6 +86,13 @@ def create_app(store_uri: str | None = None, *, token: str | None = None, store:
 
         store = SqlStore(uri)
     the_store: Store = store
+    gateway_path = gateway_config or os.environ.get("JURIST_GATEWAY_CONFIG") or None
+    gateway_app: Any = None
+    if gateway_path:
+        from jurist.gateway import create_gateway_app
+
+        gateway_app = create_gateway_app(gateway_path, database=getattr(the_store, "db_uri", None))
+
     secret = (token if token is not None else os.environ.get("JURIST_SERVER_TOKEN")) or None
 
     def auth(authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> None:
@@ -90,7 +102,14 @@ def create_app(store_uri: str | None = None, *, token: str | None = None, store:
         if not hmac.compare_digest(given.encode(), secret.encode()):
             raise _Unauthorized()
 
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if gateway_app is not None:
+            await gateway_app.state.gateway.aclose()  # writes the gateway's queued usage rows
+
     app = FastAPI(
+        lifespan=lifespan,
         title="jurist tracking server",
         version=__version__,
         description="Experiments, evaluation runs, traces with their assessments, and judge versions; "
@@ -270,6 +289,8 @@ def create_app(store_uri: str | None = None, *, token: str | None = None, store:
         return Response(b"" if as_pb else b"{}", status_code=200, media_type=media)
 
     app.include_router(otlp)
+    if gateway_app is not None:
+        app.mount("/gateway", gateway_app)
     return app
 
 

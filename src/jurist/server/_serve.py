@@ -12,9 +12,10 @@ from jurist.server._app import create_app
 
 
 def serve(host: str = "127.0.0.1", port: int = 5000, store_uri: str | None = None, *,
-          token: str | None = None, log_level: str = "info") -> None:
-    """Serve the REST API and OTLP intake until interrupted."""
-    uvicorn.run(create_app(store_uri, token=token), host=host, port=port, log_level=log_level)
+          token: str | None = None, log_level: str = "info", gateway_config: str | None = None) -> None:
+    """Serve the REST API and OTLP intake (and the AI Gateway at /gateway, given its config) until interrupted."""
+    uvicorn.run(create_app(store_uri, token=token, gateway_config=gateway_config), host=host, port=port,
+                log_level=log_level)
 
 
 class ServerThread:
@@ -28,7 +29,7 @@ class ServerThread:
     def __init__(self, store_uri: str | None = None, *, host: str = "127.0.0.1", port: int = 0,
                  token: str | None = None, **app_kwargs: Any) -> None:
         self.app = create_app(store_uri, token=token, **app_kwargs)
-        config = uvicorn.Config(self.app, host=host, port=port, log_level="warning", lifespan="off")
+        config = uvicorn.Config(self.app, host=host, port=port, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="jurist-server", daemon=True)
         self.host = host
