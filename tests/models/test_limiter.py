@@ -34,3 +34,11 @@ async def test_rate_limit_halves_and_pauses_then_recovers():
     for _ in range(4):
         lim.on_success()
     assert lim.limit == 5
+
+
+async def test_a_huge_retry_after_pauses_the_connection_at_most_a_minute():
+    from jurist.models._limiter import MAX_PAUSE_S
+
+    lim = AdaptiveLimiter(4)
+    lim.on_rate_limit(86_400)
+    assert lim._paused_until - time.monotonic() <= MAX_PAUSE_S

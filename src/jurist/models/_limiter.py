@@ -12,6 +12,11 @@ import collections
 import time
 
 
+#: The longest a 429 pauses a whole connection. A provider asking for more (a daily quota spent) fails the
+#: request that saw it, in the retry loop; the others must not sit in the limiter for hours.
+MAX_PAUSE_S = 60.0
+
+
 class AdaptiveLimiter:
     def __init__(self, max_concurrency: int = 64, min_concurrency: int = 1) -> None:
         self.max_concurrency = max(1, max_concurrency)
@@ -67,4 +72,5 @@ class AdaptiveLimiter:
         self._successes = 0
         self.limit = max(self.min_concurrency, min(self.limit, max(self.in_flight, 1)) // 2)
         if retry_after and retry_after > 0:
-            self._paused_until = max(self._paused_until, time.monotonic() + retry_after)
+            pause = min(retry_after, MAX_PAUSE_S)
+            self._paused_until = max(self._paused_until, time.monotonic() + pause)
