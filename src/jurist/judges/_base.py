@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from jurist._runtime import RUNTIME
 from jurist.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Feedback, Trace
-from jurist.errors import ConfigError, JudgeParseError, JuristError, ProviderError
+from jurist.errors import ConfigError, JudgeParseError, JuristError
 from jurist.judges._parsing import parse_verdict
 from jurist.judges._values import YesNo, check_type, describe, type_name, verdict_schema
 from jurist.models import ChatRequest, Message, ModelClient, ResponseSchema, default_model
@@ -211,10 +211,8 @@ class Judge(Scorer):
                     return self._feedback(unit, meta, error=AssessmentError("PARSE_ERROR", str(second)))
                 meta["repaired"] = True
         except ConfigError:
-            raise
-        except ProviderError as e:
-            return self._feedback(unit, meta, error=AssessmentError.from_exception(e))
-        except JuristError as e:
+            raise  # the caller's mistake (a missing key, a bad URI): loud, not one error per row
+        except JuristError as e:  # the provider gave up, or refused: an error on this judgment only
             return self._feedback(unit, meta, error=AssessmentError.from_exception(e))
         return self._feedback(unit, meta, value=value, rationale=rationale)
 
