@@ -31,10 +31,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _serve(latency: float, conn, port: int = 0) -> None:  # type: ignore[no-untyped-def]
+def _serve(latency: float, conn, port: int = 0, responder: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    import importlib
+
     from tests.fakes.openai import FakeOpenAI
 
-    server = FakeOpenAI().start(port=port, reuse_port=True)
+    server = FakeOpenAI()
+    if responder:  # "module:function" computing the model's text from the request body
+        module, _, name = responder.partition(":")
+        server.responder = getattr(importlib.import_module(module), name)
+    server.start(port=port, reuse_port=True)
     server.latency = latency
     server.keep_requests = False
     conn.send(server.base_url)
@@ -47,13 +53,13 @@ class FakeProcess:
     """The fake provider in ``workers`` processes sharing one port (SO_REUSEPORT), so that the fake's own
     CPU does not hold back the client being measured."""
 
-    def __init__(self, latency: float, workers: int = 2) -> None:
+    def __init__(self, latency: float, workers: int = 2, responder: str | None = None) -> None:
         ctx = mp.get_context("spawn")
         self.pipes, self.procs = [], []
         port = 0
         for _ in range(workers):
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_serve, args=(latency, child, port), daemon=True)
+            proc = ctx.Process(target=_serve, args=(latency, child, port, responder), daemon=True)
             proc.start()
             url: str = parent.recv()
             port = int(url.rsplit(":", 1)[1].split("/")[0])
