@@ -11,7 +11,6 @@ import asyncio
 import collections
 import time
 
-
 #: The longest a 429 pauses a whole connection. A provider asking for more (a daily quota spent) fails the
 #: request that saw it, in the retry loop; the others must not sit in the limiter for hours.
 MAX_PAUSE_S = 60.0
