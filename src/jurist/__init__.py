@@ -51,6 +51,7 @@ _EXPORTS: dict[str, str] = {
     "register_judge": "jurist.tracking",
     "get_judge": "jurist.tracking",
     "list_judge_versions": "jurist.tracking",
+    "start_monitor": "jurist.tracking",
 }
 
 
@@ -105,6 +106,7 @@ if TYPE_CHECKING:
         search_traces,
         set_experiment,
         set_tracking_uri,
+        start_monitor,
     )
 
 __all__ = [
@@ -142,6 +144,7 @@ __all__ = [
     "search_traces",
     "set_experiment",
     "set_tracking_uri",
+    "start_monitor",
     "start_span",
     "trace",
 ]

@@ -4,6 +4,9 @@ Every route but ``/health`` and the API docs (``/docs``, ``/openapi.json``) asks
 ``Authorization: Bearer <token>`` when the server has a token (``$JURIST_SERVER_TOKEN``); without it,
 401. Errors come back as ``{"error_code", "message"}``: 400 for a bad request, 404 for an unknown id,
 409 for a name already taken, 503 when the database fails.
+
+Monitors started with ``POST /api/monitors`` run in this process and live in its memory only: they are
+not stored, and stop when the server shuts down.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from jurist.server._schemas import (
     JudgeIn,
     JudgeVersionOut,
     JudgmentsIn,
+    MonitorIn,
+    MonitorOut,
     RunEndIn,
     RunIn,
     RunOut,
@@ -47,6 +52,7 @@ from jurist.tracking._entities import (
     assessment_from_dict,
     assessment_to_dict,
 )
+from jurist.tracking._monitor import Monitor
 from jurist.tracking._store import Store, get_tracking_uri, is_remote
 
 #: The largest OTLP request read (bytes, after decompression as before it).
@@ -93,6 +99,7 @@ def create_app(store_uri: str | None = None, *, token: str | None = None, store:
 
         gateway_app = create_gateway_app(gateway_path, database=getattr(the_store, "db_uri", None))
 
+    monitors: dict[str, Monitor] = {}  # in memory only: not stored, stopped on shutdown
     secret = (token if token is not None else os.environ.get("JURIST_SERVER_TOKEN")) or None
 
     def auth(authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> None:
@@ -105,6 +112,9 @@ def create_app(store_uri: str | None = None, *, token: str | None = None, store:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        for monitor in list(monitors.values()):
+            await run_in_threadpool(monitor.stop)
+        monitors.clear()
         if gateway_app is not None:
             await gateway_app.state.gateway.aclose()  # writes the gateway's queued usage rows
 
@@ -116,6 +126,7 @@ def create_app(store_uri: str | None = None, *, token: str | None = None, store:
                     "OTLP/HTTP trace intake at /v1/traces.",
     )
     app.state.store = the_store
+    app.state.monitors = monitors
 
     @app.exception_handler(_Unauthorized)
     async def _unauthorized(request: Request, exc: _Unauthorized) -> Response:
@@ -246,6 +257,29 @@ def create_app(store_uri: str | None = None, *, token: str | None = None, store:
     @api.get("/judges/{name}/versions/{version}", response_model=JudgeVersionOut, tags=["judges"])
     def get_judge(name: str, version: int) -> Any:
         return s.get_judge(name, version).to_dict()
+
+    # -- monitors ---------------------------------------------------------------------------------
+    @api.post("/monitors", response_model=MonitorOut, status_code=201, tags=["monitors"],
+              summary="Start judging an experiment's new traces with a registered judge (in memory, not stored)")
+    def start_monitor(body: MonitorIn) -> Any:
+        monitor = Monitor(s, body.judge, body.experiment, version=body.version, sample_rate=body.sample_rate,
+                          filter_string=body.filter_string, concurrency=body.concurrency,
+                          poll_interval=body.poll_interval, backfill=body.backfill)
+        monitors[monitor.monitor_id] = monitor
+        return monitor.to_dict()
+
+    @api.get("/monitors", response_model=list[MonitorOut], tags=["monitors"], summary="Running monitors and their counts")
+    def list_monitors() -> Any:
+        return [m.to_dict() for m in monitors.values()]
+
+    @api.delete("/monitors/{monitor_id}", response_model=MonitorOut, tags=["monitors"],
+                summary="Stop a monitor, waiting for its judgments in flight")
+    def stop_monitor(monitor_id: str) -> Any:
+        monitor = monitors.pop(monitor_id, None)
+        if monitor is None:
+            raise NotFoundError(f"no running monitor with id {monitor_id!r}")
+        monitor.stop()
+        return monitor.to_dict()
 
     app.include_router(api)
 

@@ -185,3 +185,35 @@ class JudgeVersionOut(_Model):
     version: int
     definition: dict[str, Any]
     creation_time_ms: int = 0
+
+
+class MonitorIn(_Model):
+    judge: str = Field(min_length=1, description="A registered judge's name")
+    version: int | None = Field(default=None, description="None: its latest version")
+    experiment: str = Field(min_length=1, description="An experiment's name or id")
+    sample_rate: float = Field(default=1.0, description="The share of new traces judged, 0 to 1")
+    filter_string: str | None = Field(default=None, examples=["tags.env = 'prod'"])
+    concurrency: int = 4
+    poll_interval: float = 2.0
+    backfill: bool = Field(default=False, description="Also judge the matching traces already stored")
+
+
+class MonitorStatsOut(_Model):
+    seen: int
+    sampled: int
+    judged: int
+    errors: int
+
+
+class MonitorOut(_Model):
+    monitor_id: str
+    judge: str
+    version: int
+    experiment_id: str
+    sample_rate: float
+    filter_string: str | None = None
+    concurrency: int
+    poll_interval: float
+    start_time_ms: int
+    running: bool
+    stats: MonitorStatsOut

@@ -50,6 +50,7 @@ from jurist.tracking._fluent import (
     search_traces,
     set_experiment,
 )
+from jurist.tracking._monitor import Monitor, MonitorStats, start_monitor
 from jurist.tracking._store import Store, get_store, get_tracking_uri, set_tracking_uri
 
 if TYPE_CHECKING:
@@ -75,6 +76,8 @@ __all__ = [
     "Experiment",
     "JudgeVersion",
     "Judgment",
+    "Monitor",
+    "MonitorStats",
     "NotFoundError",
     "RestStore",
     "RowData",
@@ -103,4 +106,5 @@ __all__ = [
     "search_traces",
     "set_experiment",
     "set_tracking_uri",
+    "start_monitor",
 ]
