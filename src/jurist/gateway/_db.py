@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from jurist.errors import ConfigError, StoreError
+from jurist.tracking._engine import normalise_db_uri
 
 log = logging.getLogger("jurist.gateway")
 T = TypeVar("T")
@@ -108,14 +109,7 @@ def database_uri(explicit: str | None = None) -> str:
         tracking = os.environ.get("JURIST_TRACKING_URI", "").strip()
         if tracking and not tracking.startswith(("http://", "https://")):
             uri = tracking
-    if not uri:
-        uri = "jurist.db"
-    if "://" not in uri:
-        return f"sqlite:///{Path(uri).expanduser().resolve()}"
-    scheme, rest = uri.split("://", 1)
-    if scheme in ("postgresql", "postgres"):
-        return f"postgresql+psycopg://{rest}"
-    return uri
+    return normalise_db_uri(uri or "jurist.db")
 
 
 def shown(uri: str) -> str:
