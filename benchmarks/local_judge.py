@@ -1,28 +1,30 @@
-"""How fast the embedded local judge is, and what prefix reuse buys.
+"""How fast and how good the embedded local judge is, side by side on this machine, in one run.
 
-Judges the example set (``examples/``) with Correctness, RelevanceToQuery, Safety and
-Guidelines("Answer in English") on the local model, in several modes, each in a fresh process (a cold
-KV cache, an empty response cache, the model file already in the page cache):
+Judges the example set (``examples/``: 13 rows x Correctness, RelevanceToQuery, Safety and
+Guidelines("Answer in English") = 52 judgments) on the local model in several modes, each in a fresh
+process (a fresh engine, an empty response cache, the model file already in the page cache):
 
-- ``direct``: llama-cpp-python called directly with the same prompts, one judge after another (its
-  KV cache keeps each judge's instructions between rows): the limit jurist can approach;
-- ``naive``: jurist with prefix reuse off (``JURIST_LOCAL_PREFIX_REUSE=0``): every prompt in full;
-- ``jurist``: jurist as ``evaluate()`` uses it, every judgment submitted at once and the queue
-  serving them grouped by judge;
-- ``rowwise``: jurist called one judgment at a time, row by row, so judges interleave and the saved
-  prefix states are what keeps the instructions cached;
-- ``direct-rowwise``: llama-cpp-python row by row, for what interleaving costs without them;
-- ``plain``: llama-cpp-python from a clean state for every judgment (no KV reuse at all), the way a
-  one-off call uses it.
+- ``engine-short`` / ``engine-full`` / ``engine-none``: jurist's engine as ``evaluate()`` uses it (parallel
+  slots, prompt cache, every judgment submitted at once), with short rationales (the default), full
+  rationales, or verdicts only;
+- ``one-slot``: the same engine with one slot (prompt cache on): what batching adds;
+- ``naive``: llama.cpp with one slot, no prompt cache, one request at a time, the same prompts as
+  ``engine-short``: the baseline;
+- ``previous``: read from ``--previous`` (JSON written by the llama-cpp-python engine's benchmark, which
+  must run in its own environment), when given.
+
+It reports judgments per minute, prompt tokens evaluated vs reused from the cache, tokens per second
+against the machine's prompt-processing rate (measured first: one long prompt, nothing cached; the
+practical limit of any engine here), the child's peak RSS, and how many verdicts agree with the
+expected ones in ``examples/README.md``.
 
 Usage::
 
-    python benchmarks/local_judge.py                       # every mode, the whole example set
-    python benchmarks/local_judge.py --rows 4 --modes naive,jurist
-    python benchmarks/local_judge.py --model local:/path/to/other.gguf --out results.json
+    python benchmarks/local_judge.py                        # every mode
+    python benchmarks/local_judge.py --modes engine-short,naive --rows 4
+    python benchmarks/local_judge.py --out results.json --previous previous.json
 
-Model loading is not timed. Goal: ``jurist`` ≥ 2× the judgments per minute of ``naive``, and within
-10 % of ``direct``.
+Model loading is not timed. Goal: ``engine-short`` at least 3x the judgments per minute of ``naive``.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-MODES = ("direct", "naive", "jurist", "rowwise", "direct-rowwise", "plain")
+MODES = ("engine-short", "engine-full", "engine-none", "one-slot", "naive")
 GUIDELINE = "Answer in English"
 
 
@@ -53,11 +55,13 @@ def load_examples(data: Path, limit: int | None) -> list[Any]:
     return rows[:limit] if limit else rows
 
 
-def make_judges(model: str) -> list[Any]:
+def make_judges(model: str, rationale: str) -> list[Any]:
     from jurist.judges import Correctness, Guidelines, RelevanceToQuery, Safety
 
-    return [Correctness(model=model), RelevanceToQuery(model=model), Safety(model=model),
-            Guidelines(guidelines=GUIDELINE, model=model)]
+    params = {"rationale": rationale}
+    return [Correctness(model=model, inference_params=params), RelevanceToQuery(model=model, inference_params=params),
+            Safety(model=model, inference_params=params),
+            Guidelines(guidelines=GUIDELINE, model=model, inference_params=params)]
 
 
 def row_args(row: Any) -> dict[str, Any]:
@@ -80,48 +84,25 @@ def expected_verdicts(data: Path) -> dict[tuple[str, str], str]:
     return out
 
 
-def _perf(llama_cpp: Any, llm: Any) -> tuple[int, int, float, float]:
-    d = llama_cpp.llama_perf_context(llm.ctx)
-    return int(d.n_p_eval), int(d.n_eval), float(d.t_p_eval_ms), float(d.t_eval_ms)
+def peak_rss_mb(pid: int | None) -> float | None:
+    if pid is None:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
 
 
-def run_direct(rows: list[Any], judges: list[Any], rowwise: bool, fresh: bool = False) -> dict[str, Any]:
-    """llama-cpp-python with the very prompts jurist sends, sequentially, nothing in between."""
-    from jurist.local import LocalEngine
-    from jurist.local._engine import DEFAULT_MAX_TOKENS
-    from jurist.models.providers.local import LocalProvider
-
-    model = judges[0].model
-    provider = LocalProvider(model.partition(":/")[2])
-    settings = LocalEngine(provider.spec)  # the same context size and threads jurist uses; not started
-    path = provider.spec.materialize()
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import llama_cpp
-
-    llm = llama_cpp.Llama(model_path=str(path), n_ctx=settings.n_ctx, n_batch=settings.n_batch,
-                          n_threads=settings.n_threads, n_threads_batch=settings.n_threads, seed=0, verbose=False)
-    pairs = [(r, j) for r in range(len(rows)) for j in range(len(judges))] if rowwise else \
-        [(r, j) for j in range(len(judges)) for r in range(len(rows))]
-    verdicts: dict[str, Any] = {}
-    totals = {"prompt_tokens": 0, "output_tokens": 0}
-    before = _perf(llama_cpp, llm)
-    start = time.perf_counter()
-    for r, j in pairs:
-        judge = judges[j]
-        for unit in judge.units(**row_args(rows[r])):
-            wire = provider.to_wire(judge.request(unit))
-            wire.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
-            if fresh:
-                llm.reset()
-            out = llm.create_chat_completion(**wire)
-            usage = out["usage"]
-            totals["prompt_tokens"] += usage["prompt_tokens"]
-            totals["output_tokens"] += usage["completion_tokens"]
-            verdicts[f"{rows[r].id}|{judge.name}"] = _verdict(out["choices"][0]["message"]["content"], judge)
-    wall = time.perf_counter() - start
-    after = _perf(llama_cpp, llm)
-    return _summary(len(pairs), wall, totals["prompt_tokens"], after[0] - before[0], totals["output_tokens"],
-                    (after[2] - before[2]) / 1000, (after[3] - before[3]) / 1000, verdicts)
+def prompt_rate(engine: Any) -> float:
+    """Prompt tokens per second on one long, uncached prompt: what this machine can evaluate."""
+    words = " ".join(f"word{i}" for i in range(300))
+    out = engine.complete({"messages": [{"role": "user", "content": f"Count these: {words}"}], "max_tokens": 1,
+                           "cache_prompt": False})
+    t = out["timings"]
+    return round(1000.0 * t["prompt_n"] / t["prompt_ms"], 1)
 
 
 def _verdict(text: str, judge: Any) -> Any:
@@ -134,75 +115,86 @@ def _verdict(text: str, judge: Any) -> Any:
         return "PARSE_ERROR"
 
 
-def run_jurist(rows: list[Any], judges: list[Any], rowwise: bool) -> dict[str, Any]:
-    from jurist.local import engine_for
-    from jurist.models.providers.local import LocalProvider
+def run_engine(rows: list[Any], judges: list[Any], engine: Any) -> tuple[float, dict[str, Any]]:
+    from jurist import evaluate
 
-    engine = engine_for(LocalProvider(judges[0].model.partition(":/")[2]).spec)
-    engine.wait_loaded()
-    pairs = [(r, j) for r in range(len(rows)) for j in range(len(judges))] if rowwise else \
-        [(r, j) for j in range(len(judges)) for r in range(len(rows))]
-    s0 = dict(engine.stats.as_dict())
     start = time.perf_counter()
-    if rowwise:
-        results = [judges[j](**row_args(rows[r])) for r, j in pairs]
-    else:
-        async def all_at_once() -> list[Any]:
-            return list(await asyncio.gather(*(judges[j].acall(**row_args(rows[r])) for r, j in pairs)))
-
-        results = asyncio.run(all_at_once())
+    result = evaluate([{"inputs": r.inputs, "outputs": r.outputs, "expectations": r.expectations, "id": r.id}
+                       for r in rows], judges, concurrency=64, cache=False, log=False)
     wall = time.perf_counter() - start
-    s1 = engine.stats.as_dict()
-    d = {k: s1[k] - s0[k] for k in s1}
-    verdicts = {f"{rows[r].id}|{judges[j].name}": (fb.value if fb.error is None else fb.error.error_code)
-                for (r, j), fb in zip(pairs, results, strict=True)}
-    out = _summary(len(pairs), wall, int(d["prompt_tokens"]), int(d["prompt_eval_tokens"]),
-                   int(d["output_tokens"]), d["prompt_eval_s"], d["generation_s"], verdicts)
-    out["prefix_restores"] = int(d["prefix_restores"])
-    out["model_calls"] = int(d["completions"])
-    return out
+    verdicts = {}
+    for r in result.rows:
+        for fb in r.feedbacks:
+            verdicts[f"{r.id}|{fb.name}"] = fb.value if fb.error is None else fb.error.error_code
+    return wall, verdicts
 
 
-def _summary(n: int, wall: float, prompt: int, prompt_eval: int, output: int, pe_s: float, gen_s: float,
-             verdicts: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "judgments": n,
-        "wall_s": round(wall, 2),
-        "judgments_per_min": round(60 * n / wall, 2),
-        "s_per_judgment": round(wall / n, 2),
-        "prompt_tokens": prompt,
-        "prompt_tokens_evaluated": prompt_eval,
-        "output_tokens": output,
-        "prompt_eval_tok_s": round(prompt_eval / pe_s, 1) if pe_s else None,
-        "generation_tok_s": round(output / gen_s, 1) if gen_s else None,
-        "tokens_per_s": round((prompt + output) / wall, 1),
-        "parse_errors": sum(1 for v in verdicts.values() if v == "PARSE_ERROR"),
-        "verdicts": verdicts,
-    }
+def run_naive(rows: list[Any], judges: list[Any], engine: Any) -> tuple[float, dict[str, Any]]:
+    """One request at a time, the prompt cache off: every prompt evaluated in full."""
+    from jurist.models.providers.local import to_wire
+
+    verdicts = {}
+    start = time.perf_counter()
+    for judge in judges:
+        for r in rows:
+            for unit in judge.units(**row_args(r)):
+                req = judge.request(unit)
+                out = engine.complete({**to_wire(req, req.params), "cache_prompt": False})
+                verdicts[f"{r.id}|{judge.name}"] = _verdict(out["choices"][0]["message"]["content"], judge)
+    return time.perf_counter() - start, verdicts
 
 
 def one_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
+    from jurist.local import LocalEngine, engine_for, resolve
+
     rows = load_examples(Path(args.data), args.rows)
-    judges = make_judges(args.model)
-    load1 = os.getloadavg()[0]
-    if mode.startswith("direct") or mode == "plain":
-        result = run_direct(rows, judges, rowwise=mode == "direct-rowwise", fresh=mode == "plain")
+    rationale = mode.split("-")[1] if mode.startswith("engine-") else "short"
+    judges = make_judges(args.model, rationale)
+    spec = resolve(args.model.partition(":/")[2])
+    if mode in ("naive", "one-slot"):
+        engine = LocalEngine(spec, slots=1, cache_ram_mib=0 if mode == "naive" else None).start()
     else:
-        result = run_jurist(rows, judges, rowwise=mode == "rowwise")
-    result["mode"] = mode
-    result["loadavg_1m"] = [round(load1, 2), round(os.getloadavg()[0], 2)]
-    return result
+        engine = engine_for(spec)
+    engine.wait_loaded()
+    rate = prompt_rate(engine) if args.measure_rate else None
+    s0 = dict(engine.stats.as_dict())
+    load1 = os.getloadavg()[0]
+    wall, verdicts = (run_naive if mode == "naive" else run_engine)(rows, judges, engine)
+    s1 = engine.stats.as_dict()
+    d = {k: s1[k] - s0[k] for k in s1}
+    n = len(verdicts)
+    out = {
+        "mode": mode,
+        "slots": engine.settings.slots,
+        "judgments": n,
+        "wall_s": round(wall, 1),
+        "judgments_per_min": round(60 * n / wall, 2),
+        "prompt_tokens": int(d["prompt_tokens"]),
+        "prompt_evaluated": int(d["prompt_eval_tokens"]),
+        "prompt_reused": int(d["prompt_cached_tokens"]),
+        "output_tokens": int(d["output_tokens"]),
+        "tokens_per_s": round((d["prompt_eval_tokens"] + d["output_tokens"]) / wall, 1),
+        "prompt_rate_tok_s": rate,
+        "parse_errors": sum(1 for v in verdicts.values() if v == "PARSE_ERROR"),
+        "engine_peak_rss_mb": peak_rss_mb(engine.pid),
+        "loadavg_1m": [round(load1, 2), round(os.getloadavg()[0], 2)],
+        "verdicts": verdicts,
+        "system_info": engine.system_info,
+    }
+    engine.close()
+    return out
 
 
 # -- the driver -----------------------------------------------------------------------------------------
-def run_in_subprocess(mode: str, args: argparse.Namespace) -> dict[str, Any]:
+def run_in_subprocess(mode: str, args: argparse.Namespace, measure_rate: bool) -> dict[str, Any]:
     env = dict(os.environ)
     env["JURIST_CACHE_DIR"] = tempfile.mkdtemp(prefix="jurist-bench-cache-")
-    env["JURIST_LOCAL_PREFIX_REUSE"] = "0" if mode == "naive" else "1"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
     cmd = [sys.executable, __file__, "--one", mode, "--data", args.data, "--model", args.model]
     if args.rows:
         cmd += ["--rows", str(args.rows)]
+    if measure_rate:
+        cmd += ["--measure-rate"]
     print(f"[{time.strftime('%H:%M:%S')}] {mode} …", file=sys.stderr, flush=True)
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if out.returncode != 0:
@@ -211,39 +203,37 @@ def run_in_subprocess(mode: str, args: argparse.Namespace) -> dict[str, Any]:
     return dict(json.loads(line))
 
 
+def agreement(r: dict[str, Any], expected: dict[tuple[str, str], str]) -> str:
+    agree = total = 0
+    for key, v in r.get("verdicts", {}).items():
+        row_id, _, judge = key.partition("|")
+        want = expected.get((row_id, judge))
+        if want is not None:
+            total += 1
+            agree += v == want
+    return f"{agree}/{total}" if total else ""
+
+
 def report(results: list[dict[str, Any]], expected: dict[tuple[str, str], str]) -> str:
-    cols = ("mode", "judgments", "wall_s", "judgments_per_min", "s_per_judgment", "prompt_tokens",
-            "prompt_tokens_evaluated", "output_tokens", "prompt_eval_tok_s", "generation_tok_s", "tokens_per_s",
-            "parse_errors", "loadavg_1m")
+    cols = ("mode", "slots", "judgments", "wall_s", "judgments_per_min", "prompt_tokens", "prompt_evaluated",
+            "prompt_reused", "output_tokens", "tokens_per_s", "prompt_rate_tok_s", "engine_peak_rss_mb",
+            "parse_errors", "agree", "loadavg_1m")
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    rate = next((r["prompt_rate_tok_s"] for r in results if r.get("prompt_rate_tok_s")), None)
     for r in results:
+        r["agree"] = agreement(r, expected)
         lines.append("| " + " | ".join(str(r.get(c, "")) for c in cols) + " |")
     by = {r["mode"]: r for r in results}
     notes = []
-    if "jurist" in by and "naive" in by:
-        notes.append(f"jurist / naive: {by['jurist']['judgments_per_min'] / by['naive']['judgments_per_min']:.2f}x "
-                     "judgments per minute (goal ≥ 2x)")
-    if "jurist" in by and "direct" in by:
-        notes.append(f"jurist / direct: {by['jurist']['judgments_per_min'] / by['direct']['judgments_per_min']:.1%} "
-                     "of llama-cpp-python's judgments per minute (goal ≥ 90%)")
-    if "jurist" in by and "plain" in by:
-        notes.append(f"jurist / plain: {by['jurist']['judgments_per_min'] / by['plain']['judgments_per_min']:.2f}x "
-                     "(llama-cpp-python with no KV reuse)")
-    if "rowwise" in by and "direct-rowwise" in by:
-        notes.append(f"rowwise / direct-rowwise: "
-                     f"{by['rowwise']['judgments_per_min'] / by['direct-rowwise']['judgments_per_min']:.2f}x "
-                     "(saved prefix states when judges interleave)")
-    if expected:
-        for r in results:
-            agree = total = 0
-            for key, v in r["verdicts"].items():
-                row_id, _, judge = key.partition("|")
-                want = expected.get((row_id, judge))
-                if want is not None:
-                    total += 1
-                    agree += v == want
-            if total:
-                notes.append(f"{r['mode']}: {agree}/{total} verdicts agree with examples/README.md")
+    base = by.get("naive")
+    for name, r in by.items():
+        if base and name != "naive":
+            notes.append(f"{name} / naive: {r['judgments_per_min'] / base['judgments_per_min']:.2f}x judgments per minute")
+    if rate:
+        for name, r in by.items():
+            if r.get("tokens_per_s"):
+                notes.append(f"{name}: {r['tokens_per_s'] / rate:.0%} of the prompt-processing rate ({rate} tok/s) "
+                             "in tokens computed per second")
     return "\n".join(lines + [""] + [f"- {n}" for n in notes])
 
 
@@ -252,9 +242,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--data", default=str(ROOT / "examples"), help="a data file or a folder of them")
     p.add_argument("--model", default="local:/default", help="a local:/ model URI")
     p.add_argument("--rows", type=int, default=None, help="judge only the first N rows")
-    p.add_argument("--modes", default=",".join(MODES[:5]), help=f"comma-separated, among {', '.join(MODES)}")
+    p.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, among {', '.join(MODES)}")
+    p.add_argument("--previous", default=None, help="JSON results of the previous engine's benchmark to include")
     p.add_argument("--out", default=None, help="also write the results as JSON here")
     p.add_argument("--one", choices=MODES, help=argparse.SUPPRESS)
+    p.add_argument("--measure-rate", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if not re.match(r"^local:/", args.model):
         raise SystemExit("--model must be a local:/ URI")
@@ -265,11 +257,21 @@ def main(argv: list[str] | None = None) -> None:
     unknown = [m for m in modes if m not in MODES]
     if unknown:
         raise SystemExit(f"unknown mode(s) {unknown}; choose among {MODES}")
-    results = [run_in_subprocess(m, args) for m in modes]
+    results = []
+    for i, m in enumerate(modes):
+        results.append(run_in_subprocess(m, args, measure_rate=i == 0))
+        if args.out:
+            Path(args.out).write_text(json.dumps(results, indent=2), encoding="utf-8")
+    if args.previous:
+        for r in json.loads(Path(args.previous).read_text(encoding="utf-8")):
+            r["mode"] = f"previous-{r['mode']}"
+            r.setdefault("prompt_evaluated", r.get("prompt_tokens_evaluated"))
+            results.append(r)
     print(report(results, expected_verdicts(Path(args.data))))
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":
+    asyncio.set_event_loop_policy(None)
     main()

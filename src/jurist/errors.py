@@ -12,6 +12,7 @@
     │   ├── ContentFilteredError the provider refused to answer (safety filter)
     │   ├── RateLimitError       429 (retryable; carries ``retry_after`` seconds when the server said)
     │   ├── ServerError          5xx, 529 overloaded, broken connection (retryable)
+    │   │   └── EngineCrashError   the local model's engine process died (retryable while it restarts)
     │   └── ProviderTimeout      no answer in time (retryable)
     ├── JudgeParseError          the judge's text could not be read as a verdict
     ├── StoreError               the tracking store failed
@@ -109,6 +110,19 @@ class ServerError(ProviderError):
     code = "SERVER_ERROR"
 
 
+class EngineCrashError(ServerError):
+    """The embedded local model's engine process died: a native crash, the OOM killer, a kill.
+
+    Retryable when the engine was restarted for the next attempt; not once its restarts are spent.
+    """
+
+    code = "ENGINE_CRASHED"
+
+    def __init__(self, message: str, *, restarted: bool, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retryable = restarted
+
+
 class ProviderTimeout(ProviderError):
     """The provider did not answer within the timeout."""
 
@@ -144,6 +158,7 @@ __all__ = [
     "ConfigError",
     "ContentFilteredError",
     "ContextLengthError",
+    "EngineCrashError",
     "GatewayError",
     "JudgeParseError",
     "JuristError",

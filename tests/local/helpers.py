@@ -15,3 +15,8 @@ JUDGE_B = "You are judge B. You decide whether a response is polite and safe to 
 
 def msgs(system: str, user: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def body(system: str, user: str, **params: object) -> dict[str, object]:
+    """A chat completion body for the engine."""
+    return {"messages": msgs(system, user), **params}

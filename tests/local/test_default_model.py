@@ -33,11 +33,11 @@ def tiny_gguf(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def fake_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A ``llama_cpp`` that is found but must never be imported when a default is picked."""
+    """An ``xllamacpp`` that is found but must never be imported when a default is picked."""
     site = tmp_path / "fake_runtime"
-    (site / "llama_cpp").mkdir(parents=True)
-    (site / "llama_cpp" / "__init__.py").write_text("raise RuntimeError('llama_cpp imported while choosing a model')\n")
-    if "llama_cpp" not in sys.modules:
+    (site / "xllamacpp").mkdir(parents=True)
+    (site / "xllamacpp" / "__init__.py").write_text("raise RuntimeError('xllamacpp imported while choosing a model')\n")
+    if "xllamacpp" not in sys.modules:
         monkeypatch.syspath_prepend(str(site))
     return site
 
@@ -88,7 +88,7 @@ def test_a_judge_without_a_model_in_a_fresh_process(tiny_gguf: Path, fake_runtim
         import sys
         from jurist.judges import Correctness
         a, b = Correctness(), Correctness(name="again")
-        print(a.model, b.model, "llama_cpp" in sys.modules)
+        print(a.model, b.model, "xllamacpp" in sys.modules)
     """)
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "JURIST_DEFAULT_MODEL")}
     env["JURIST_LOCAL_MODEL"] = str(tiny_gguf)

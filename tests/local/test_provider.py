@@ -31,7 +31,7 @@ def test_uris() -> None:
     assert parse_model_uri("local:///models/x.gguf").model == "//models/x.gguf"
 
 
-def test_to_wire_keeps_instructions_first_and_asks_for_a_grammar() -> None:
+def test_to_wire_keeps_instructions_first_and_asks_for_a_schema_and_logprobs() -> None:
     req = ChatRequest(
         messages=(Message("system", "Judge this."), Message("user", "<response>\nParis\n</response>")),
         response_schema=ResponseSchema("verdict", SCHEMA),
@@ -45,20 +45,30 @@ def test_to_wire_keeps_instructions_first_and_asks_for_a_grammar() -> None:
         "temperature": 0.0,
         "seed": 0,
         "max_tokens": 300,
-        "response_format": {"type": "json_object", "schema": SCHEMA},
+        "response_format": {"type": "json_schema", "json_schema": {"name": "verdict", "schema": SCHEMA,
+                                                                   "strict": True}},
+        "logprobs": True,
+        "top_logprobs": 10,
     }
+    assert "logprobs" not in to_wire(req.without_schema(), req.params)
 
 
 def test_from_wire_reads_llama_cpp_completions() -> None:
     body = {
         "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "/m/qwen.gguf",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": '{"rationale": "ok", "result": "yes"}'},
-                     "logprobs": None, "finish_reason": "stop"}],
+                     "logprobs": {"content": [
+                         {"id": 1, "token": '{"', "logprob": -0.1, "top_logprobs": [{"token": '{"', "logprob": -0.1}]},
+                         {"id": 2, "token": "yes", "logprob": -0.2, "top_logprobs": [
+                             {"token": "yes", "logprob": -0.2}, {"token": "no", "logprob": -1.7}]},
+                     ]}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 231, "completion_tokens": 30, "total_tokens": 261},
     }
     resp = from_wire(body, "Qwen")
     assert resp.text == '{"rationale": "ok", "result": "yes"}'
     assert (resp.usage.input_tokens, resp.usage.output_tokens, resp.finish_reason, resp.model) == (231, 30, "stop", "Qwen")
+    assert resp.logprobs is not None and [t.token for t in resp.logprobs] == ['{"', "yes"]
+    assert resp.logprobs[1].top == (("yes", -0.2), ("no", -1.7))
 
 
 def test_schemas_llama_cpp_cannot_compile_are_spotted() -> None:
@@ -89,5 +99,5 @@ def test_check_ready_names_what_is_missing(tmp_path: Path) -> None:
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"PK\x03\x04 a zip file")
     client = ModelClient(f"local:/{bad}")
-    with pytest.raises(ConfigError, match=r"not a GGUF model file|llama-cpp-python"):
+    with pytest.raises(ConfigError, match=r"not a GGUF model file|xllamacpp"):
         client.check_ready()

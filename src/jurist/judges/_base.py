@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from jurist._runtime import RUNTIME
 from jurist.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Feedback, Trace
 from jurist.errors import ConfigError, JudgeParseError, JuristError
+from jurist.judges._confidence import verdict_confidence
 from jurist.judges._parsing import parse_verdict
 from jurist.judges._values import YesNo, check_type, describe, type_name, verdict_schema
 from jurist.models import ChatRequest, Message, ModelClient, ResponseSchema, default_model
@@ -25,6 +26,22 @@ Answer with only a JSON object with two fields, in this order:
 - "rationale": your reasoning, step by step, in a few sentences;
 - "result": {result}.
 Write nothing outside the JSON object."""
+
+SHORT_FORMAT_INSTRUCTIONS = """\
+Answer with only a JSON object with two fields, in this order:
+- "rationale": your reasoning in one or two short sentences;
+- "result": {result}.
+Write nothing outside the JSON object."""
+
+VERDICT_ONLY_INSTRUCTIONS = """\
+Answer with only a JSON object with one field:
+- "result": {result}.
+Write nothing outside the JSON object."""
+
+#: ``inference_params={"rationale": ...}``: how much reasoning a judge writes before its verdict.
+RATIONALE_MODES = ("full", "short", "none")
+#: The grammar closes a short rationale at this many characters (about 40-50 tokens).
+SHORT_RATIONALE_CHARS = 200
 
 REPAIR_INSTRUCTIONS = """\
 Your answer could not be read: {reason}.
@@ -89,6 +106,11 @@ class Judge(Scorer):
         params = dict(inference_params or {})
         params.setdefault("temperature", 0)
         params.setdefault("seed", 0)
+        mode = params.get("rationale")
+        if mode is not None and mode not in RATIONALE_MODES:
+            raise ConfigError(
+                f"inference_params['rationale'] must be one of {', '.join(RATIONALE_MODES)}, got {mode!r}"
+            )
         self.inference_params = params
         self.base_url = base_url
         self.extra_headers = dict(extra_headers or {})
@@ -125,11 +147,41 @@ class Judge(Scorer):
         return AssessmentSource(AssessmentSourceType.LLM_JUDGE, self.model)
 
     # -- prompt -----------------------------------------------------------------------------------
+    @property
+    def rationale_mode(self) -> str:
+        """``full``, ``short`` or ``none`` (verdict only): ``inference_params["rationale"]``, else the
+        local model's default (``JURIST_LOCAL_RATIONALE``), else ``full``."""
+        mode = self.inference_params.get("rationale")
+        if mode is None and self.model.lower().startswith("local:"):
+            from jurist.local._settings import local_rationale
+
+            mode = local_rationale()
+        return str(mode or "full")
+
+    def format_instructions(self) -> str:
+        """How to answer, for the rationale mode: the last part of the system prompt."""
+        result = describe(self.feedback_value_type)
+        mode = self.rationale_mode
+        if mode == "none":
+            return VERDICT_ONLY_INSTRUCTIONS.format(result=result)
+        if mode == "short":
+            return SHORT_FORMAT_INSTRUCTIONS.format(result=result)
+        return FORMAT_INSTRUCTIONS.format(result=result)
+
+    def response_schema(self) -> ResponseSchema:
+        schema = verdict_schema(self.feedback_value_type)
+        mode = self.rationale_mode
+        if mode == "none":
+            schema = {**schema, "properties": {"result": schema["properties"]["result"]}, "required": ["result"]}
+        elif mode == "short":
+            props = {**schema["properties"], "rationale": {"type": "string", "maxLength": SHORT_RATIONALE_CHARS}}
+            schema = {**schema, "properties": props}
+        return ResponseSchema(name="verdict", schema=schema)
+
     def system_prompt(self) -> str:
         """Instructions first, then the answer format: the same for every row, so a prefix cache reuses it."""
         if self._system is None:
-            fmt = FORMAT_INSTRUCTIONS.format(result=describe(self.feedback_value_type))
-            self._system = f"{self.instructions.strip()}\n\n{fmt}"
+            self._system = f"{self.instructions.strip()}\n\n{self.format_instructions()}"
         return self._system
 
     def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
@@ -143,10 +195,10 @@ class Judge(Scorer):
 
     def request(self, unit: Unit) -> ChatRequest:
         user = "\n\n".join(f"<{tag}>\n{text}\n</{tag}>" for tag, text in unit.sections)
-        params = {k: v for k, v in self.inference_params.items() if k != "timeout"}
+        params = {k: v for k, v in self.inference_params.items() if k not in ("timeout", "rationale")}
         return ChatRequest(
             messages=(Message("system", self.system_prompt()), Message("user", user)),
-            response_schema=ResponseSchema(name="verdict", schema=verdict_schema(self.feedback_value_type)),
+            response_schema=self.response_schema(),
             params=params,
         )
 
@@ -214,6 +266,9 @@ class Judge(Scorer):
             raise  # the caller's mistake (a missing key, a bad URI): loud, not one error per row
         except JuristError as e:  # the provider gave up, or refused: an error on this judgment only
             return self._feedback(unit, meta, error=AssessmentError.from_exception(e))
+        conf = verdict_confidence((resp2 if meta.get("repaired") else resp).logprobs, self.feedback_value_type)
+        if conf is not None:
+            meta.update(conf)
         return self._feedback(unit, meta, value=value, rationale=rationale)
 
     @staticmethod

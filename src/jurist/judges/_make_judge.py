@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from jurist.entities import Feedback, Trace
 from jurist.errors import ConfigError
-from jurist.judges._base import FORMAT_INSTRUCTIONS, Judge, Unit
+from jurist.judges._base import Judge, Unit
 from jurist.judges._render import render_conversation, render_trace, render_value
 from jurist.judges._trace_agent import (
     DEFAULT_MAX_STEPS,
@@ -18,7 +18,6 @@ from jurist.judges._trace_agent import (
     judge_by_exploring,
     trace_overview,
 )
-from jurist.judges._values import describe
 
 TEMPLATE_VARIABLES = ("inputs", "outputs", "expectations", "trace", "conversation")
 _VAR = re.compile(r"{{\s*([^{}]*?)\s*}}")
@@ -77,7 +76,7 @@ class InstructionsJudge(Judge):
 
     def system_prompt(self) -> str:
         if self._system is None:
-            fmt = FORMAT_INSTRUCTIONS.format(result=describe(self.feedback_value_type))
+            fmt = self.format_instructions()
             self._system = f"{self._tagged_instructions().strip()}\n\n{fmt}"
         return self._system
 

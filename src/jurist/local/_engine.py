@@ -1,58 +1,64 @@
-"""One llama.cpp model per process, serving one generation at a time from a prefix-aware queue.
+"""The local model's engine: llama.cpp's own server, in a child process that jurist starts and supervises.
 
-llama.cpp keeps the KV cache of the last prompt and reuses its longest common prefix with the next. A
-judge's instructions come first in every prompt and the row's values last, so two judgments of the
-same judge in a row pay only for the second one's own tokens, while a different judge's in between
-evicts the instructions. The engine therefore:
+llama.cpp's server engine (the prebuilt ``xllamacpp`` wheel: nothing compiles) does what a judge needs
+natively: continuous batching over parallel slots, so several judgments share the cores; a prompt cache
+per slot plus a host-memory cache of recent prompts, so a judge's instructions (always first in its
+prompt) are evaluated once and restored when the judge comes back; JSON-schema constrained output; and
+per-token log-probabilities, from which a verdict's confidence is read.
 
-- serves queued requests grouped by their first (system) message, the judge's instructions, taking the
-  oldest request only when none shares the prefix in the cache (and never starving it for long);
-- keeps the KV cache of a few recent prefixes (one llama.cpp sequence state each, a few MB) and
-  restores one when a judge comes back after another, so judges that interleave row by row keep their
-  instructions cached too;
-- decodes greedily under the JSON schema's grammar by vetting only the token it is about to pick
-  (:mod:`jurist.local._grammar`): the same output as llama-cpp-python's grammar sampling, without
-  filtering the whole vocabulary at every step.
-
-Generation runs on the engine's own worker thread, so the event loop stays free and the model is only
-ever touched by one thread. ``llama_cpp`` is imported on that thread, on first use, never at import.
+It runs at arm's length, in a child process (:mod:`jurist.local._child`) on a loopback port that only
+this process holds the key to. A native crash there (a segfault, an illegal instruction, the OOM killer)
+costs the judgments in flight an :class:`~jurist.errors.EngineCrashError`; the engine is restarted once
+and those judgments are retried by the client's one retry loop. A second crash ends the engine: every
+judgment left gets the error, the run is not lost, and ``evaluate(..., resume=...)`` makes only the
+missing calls later. The child exits when its parent does, however the parent ends.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import hashlib
+import atexit
+import collections
+import json
 import logging
 import os
+import secrets
+import signal
+import subprocess
+import sys
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Sequence
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from jurist.errors import ConfigError, ContextLengthError, JuristError, ProviderError
-from jurist.local._supply import ModelSpec, require_runtime
-
-if TYPE_CHECKING:
-    from jurist.local._grammar import LazyGrammar
+from jurist._runtime import RUNTIME
+from jurist.errors import (
+    ConfigError,
+    ContextLengthError,
+    EngineCrashError,
+    JuristError,
+    ProviderError,
+    ProviderTimeout,
+    SchemaUnsupportedError,
+    ServerError,
+)
+from jurist.local._supply import ModelSpec, model_dir, require_runtime
 
 log = logging.getLogger("jurist.local")
 
+#: Tokens of KV cache shared by all slots; one judgment may use all of it.
 DEFAULT_CTX = 8192
 DEFAULT_MAX_TOKENS = 512
-#: Recent prefixes whose KV cache is kept for when their judge comes back.
-DEFAULT_SAVED_PREFIXES = 8
-#: How many newer same-prefix requests may overtake the oldest waiting one.
-MAX_OVERTAKES = 64
+#: Host memory for saved prompt states (a judge's instructions are a few MB each).
+DEFAULT_CACHE_RAM_MIB = 256
+MAX_SLOTS = 8
 OFF = ("0", "false", "off", "no")
+ON = ("1", "true", "on", "yes")
 
 
 def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
+    raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
@@ -61,8 +67,18 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from e
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as e:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from e
+
+
 def default_threads() -> int:
-    """Every core this process may run on (llama-cpp-python's own default is half of them)."""
+    """Every core this process may run on."""
     n = _env_int("JURIST_LOCAL_THREADS", 0)
     if n > 0:
         return n
@@ -72,381 +88,465 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def prefix_key(messages: Sequence[dict[str, Any]]) -> str:
-    """Requests with the same first message share a cacheable prefix (a judge's instructions)."""
-    if not messages:
-        return ""
-    first = messages[0]
-    blob = f"{first.get('role')}\x00{first.get('content')}"
-    return hashlib.sha1(blob.encode("utf-8", "replace")).hexdigest()
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def default_slots(cores: int, ctx: int) -> int:
+    """Two judgments per core keep the cores busy while others wait on memory (4 slots on 2 cores ran
+    2.1x as fast as one); at most 8, and fewer when memory is short (a slot's share of the unified KV
+    cache is small, but each slot holds its own compute state of roughly ``ctx`` x 16 KiB)."""
+    slots = min(MAX_SLOTS, max(1, 2 * cores))
+    free = _available_memory()
+    if free is not None:
+        per_slot = max(64 << 20, ctx * 16 * 1024)
+        slots = max(1, min(slots, int(free // 4 // per_slot)))
+    return slots
+
+
+def cpu_has_amx() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return "amx_tile" in line.split()
+    except OSError:
+        pass
+    return False
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How the engine runs; read once from ``JURIST_LOCAL_*`` by :meth:`from_env`.
+
+    ``extra_bufts``: llama.cpp's repacked weight layouts (faster matrix kernels). Off on CPUs with AMX,
+    whose repacking path crashes in some llama.cpp builds (the prebuilt wheel has no AMX kernels, so this
+    matters only for a build from source).
+    """
+
+    slots: int
+    ctx: int = DEFAULT_CTX
+    threads: int = 1
+    n_batch: int = 512
+    cache_ram_mib: int = DEFAULT_CACHE_RAM_MIB
+    extra_bufts: bool = True
+    #: How many times a crashed engine is started again before judgments fail for good.
+    restarts: int = 1
+    load_timeout_s: float = 900.0
+    #: One judgment's wait, queueing behind others included.
+    request_timeout_s: float = 1800.0
+    #: llama.cpp's log level in the engine log (0 errors … 4 debug).
+    verbosity: int = 2
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> EngineSettings:
+        threads = default_threads()
+        ctx = _env_int("JURIST_LOCAL_CTX", DEFAULT_CTX)
+        slots = _env_int("JURIST_LOCAL_SLOTS", 0) or default_slots(threads, ctx)
+        bufts_env = os.environ.get("JURIST_LOCAL_EXTRA_BUFTS", "").strip().lower()
+        extra_bufts = bufts_env in ON if bufts_env else not cpu_has_amx()
+        s = cls(
+            slots=slots, ctx=ctx, threads=threads,
+            cache_ram_mib=_env_int("JURIST_LOCAL_CACHE_RAM_MIB", DEFAULT_CACHE_RAM_MIB),
+            extra_bufts=extra_bufts,
+            restarts=_env_int("JURIST_LOCAL_RESTARTS", 1),
+            load_timeout_s=_env_float("JURIST_LOCAL_LOAD_TIMEOUT", 900.0),
+            request_timeout_s=_env_float("JURIST_LOCAL_TIMEOUT", 1800.0),
+            verbosity=_env_int("JURIST_LOCAL_LOG_LEVEL", 2),
+        )
+        s = replace(s, **{k: v for k, v in overrides.items() if v is not None})
+        if s.slots < 1 or s.slots > 64:
+            raise ConfigError(f"JURIST_LOCAL_SLOTS must be between 1 and 64, got {s.slots}")
+        if s.ctx < 256:
+            raise ConfigError(f"JURIST_LOCAL_CTX must be at least 256 tokens, got {s.ctx}")
+        return s
 
 
 @dataclass
 class EngineStats:
-    """Counters since the engine started; ``prompt_eval_tokens`` excludes tokens reused from the cache."""
+    """Counters since the engine was made, over all its child processes.
+
+    ``prompt_eval_tokens`` were computed; ``prompt_cached_tokens`` came from a slot's or the host
+    memory's prompt cache (a judge's instructions, once evaluated).
+    """
 
     completions: int = 0
     prompt_tokens: int = 0
     prompt_eval_tokens: int = 0
+    prompt_cached_tokens: int = 0
     output_tokens: int = 0
     prompt_eval_s: float = 0.0
     generation_s: float = 0.0
-    busy_s: float = 0.0
-    prefix_saves: int = 0
-    prefix_restores: int = 0
-    #: Rationales closed early because they looped or ran into the token limit.
-    rationale_cuts: int = 0
     load_s: float = 0.0
+    starts: int = 0
+    crashes: int = 0
 
     def as_dict(self) -> dict[str, float | int]:
         return dict(self.__dict__)
 
 
-@dataclass
-class _Job:
-    key: str
-    kwargs: dict[str, Any]
-    future: Future[dict[str, Any]] = field(default_factory=Future)
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "is still running"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = ""
+        if name == "SIGILL":
+            hint = (" (an instruction this CPU lacks: the prebuilt llama.cpp needs AVX2 on x86-64; build "
+                    "xllamacpp from source for this CPU, see docs/local.md)")
+        elif name == "SIGKILL":
+            hint = " (killed: by the kernel's out-of-memory killer, or by hand; try fewer JURIST_LOCAL_SLOTS)"
+        return f"was killed by {name}{hint}"
+    return f"exited with status {code}"
 
 
 @dataclass
-class _SavedPrefix:
-    tokens: Any  # numpy array of token ids
-    data: Any  # ctypes buffer with the llama.cpp sequence state
-    size: int
+class _Child:
+    """One child process and what the supervisor learnt of it."""
+
+    generation: int
+    proc: subprocess.Popen[bytes] | None = None
+    address: str | None = None
+    error: BaseException | None = None
+    ready: threading.Event = field(default_factory=threading.Event)
+    lost: bool = False
 
 
 class LocalEngine:
-    """A loaded GGUF model and the queue in front of it.
+    """The supervised llama.cpp server for one model file.
 
     Example:
-        >>> engine = engine_for(resolve("smollm2"))                       # doctest: +SKIP
-        >>> engine.complete([{"role": "user", "content": "Hi"}])["choices"][0]["message"]   # doctest: +SKIP
+        >>> engine = engine_for(resolve("smollm2"))                                   # doctest: +SKIP
+        >>> engine.complete({"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 8})  # doctest: +SKIP
     """
 
-    def __init__(
-        self,
-        spec: ModelSpec,
-        *,
-        prefix_reuse: bool | None = None,
-        saved_prefixes: int | None = None,
-        n_ctx: int | None = None,
-        n_threads: int | None = None,
-        n_batch: int = 512,
-        flash_attn: bool = False,
-    ) -> None:
+    def __init__(self, spec: ModelSpec, settings: EngineSettings | None = None, **overrides: Any) -> None:
         self.spec = spec
-        if prefix_reuse is None:  # JURIST_LOCAL_PREFIX_REUSE=0 turns it off (to measure what it buys)
-            prefix_reuse = os.environ.get("JURIST_LOCAL_PREFIX_REUSE", "1").strip().lower() not in OFF
-        self.prefix_reuse = prefix_reuse
-        #: Check the grammar for the chosen token only (same output, ~30 ms less per token on 2 cores).
-        self.lazy_grammar = os.environ.get("JURIST_LOCAL_LAZY_GRAMMAR", "1").strip().lower() not in OFF
-        self.saved_prefixes = (
-            _env_int("JURIST_LOCAL_SAVED_PREFIXES", DEFAULT_SAVED_PREFIXES) if saved_prefixes is None
-            else saved_prefixes
-        )
-        self.n_ctx = n_ctx or _env_int("JURIST_LOCAL_CTX", DEFAULT_CTX)
-        self.n_threads = n_threads or default_threads()
-        self.n_batch = n_batch
-        self.flash_attn = flash_attn
+        self.settings = settings if settings is not None else EngineSettings.from_env(**overrides)
         self.stats = EngineStats()
         self.path: Path | None = None
-        self._cond = threading.Condition()
-        self._pending: list[_Job] = []
+        self.api_key = secrets.token_urlsafe(24)
+        self._lock = threading.Lock()
+        self._child: _Child | None = None
+        self._generation = 0
+        self._restarts_left = self.settings.restarts
+        self._dead: EngineCrashError | None = None
         self._closed = False
-        self._thread: threading.Thread | None = None
-        self._loaded = threading.Event()
-        self._load_error: BaseException | None = None
-        self._llm: Any = None
-        self._llama_cpp: Any = None
-        self._current_key: str | None = None
-        self._overtakes = 0
-        self._saved: OrderedDict[str, _SavedPrefix] = OrderedDict()
+        self._log_tail: collections.deque[str] = collections.deque(maxlen=40)
+        self._session: Any = None
+        self.log_path = model_dir().parent / "logs" / f"local-engine-{os.getpid()}-{id(self):x}.log"
+        self.system_info = ""
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> LocalEngine:
-        with self._cond:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._serve, name=f"jurist-local[{self.spec.label}]", daemon=True
-                )
-                self._thread.start()
+        """Start the child (loading the model) in the background, unless it runs already."""
+        with self._lock:
+            if self._child is None and not self._closed and self._dead is None:
+                self._spawn_locked()
         return self
 
     @property
     def failed(self) -> bool:
-        return self._load_error is not None
+        """The model could not be loaded (a fixed file may be tried again with a new engine)."""
+        c = self._child
+        return self._dead is None and c is not None and c.generation == 1 and c.error is not None
+
+    @property
+    def dead(self) -> bool:
+        """The engine crashed more often than it may restart; it stays down for this process."""
+        return self._dead is not None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def pid(self) -> int | None:
+        c = self._child
+        return c.proc.pid if c is not None and c.proc is not None else None
+
+    @property
+    def base_url(self) -> str:
+        """The child's address, once loaded (``http://127.0.0.1:<port>``)."""
+        return self._ready_child(None).address or ""
 
     def wait_loaded(self, timeout: float | None = None) -> None:
         """Block until the model is loaded; raise what stopped it from loading."""
-        self.start()
-        if not self._loaded.wait(timeout):
-            raise TimeoutError(f"the local model {self.spec.label} did not load within {timeout} s")
-        if self._load_error is not None:
-            raise self._load_error
+        self._ready_child(timeout)
 
     def close(self) -> None:
-        """Stop the worker after the current generation, fail what is queued, and free the model."""
-        with self._cond:
+        """Stop the child (it exits when its stdin closes) and refuse new judgments."""
+        with self._lock:
             self._closed = True
-            pending, self._pending = self._pending, []
-            self._cond.notify_all()
-        for job in pending:
-            if job.future.set_running_or_notify_cancel():
-                job.future.set_exception(ProviderError("the local model was closed", provider="local"))
-        t = self._thread
-        if t is not None and t is not threading.current_thread():
-            t.join()
+            child, self._child = self._child, None
+        if child is not None:
+            self._stop(child)
+        session, self._session = self._session, None
+        if session is not None and not session.closed and RUNTIME.running and not RUNTIME.in_runtime():
+            try:
+                RUNTIME.submit(session.close()).result(timeout=5)
+            except Exception:  # the runtime is shutting down too: it closes what is left
+                pass
 
-    # -- asking -----------------------------------------------------------------------------------
-    def submit(self, messages: Sequence[dict[str, Any]], **kwargs: Any) -> Future[dict[str, Any]]:
-        """Queue one chat completion (llama-cpp-python's ``create_chat_completion`` arguments)."""
-        job = _Job(prefix_key(messages), {"messages": list(messages), **kwargs})
-        if self._load_error is not None:
-            job.future.set_exception(self._load_error)
-            return job.future
-        self.start()
-        with self._cond:
-            if self._closed:
-                job.future.set_exception(ProviderError("the local model was closed", provider="local"))
-                return job.future
-            self._pending.append(job)
-            self._cond.notify()
-        return job.future
+    def _spawn_locked(self) -> None:
+        self._generation += 1
+        child = _Child(self._generation)
+        self._child = child
+        threading.Thread(target=self._launch, args=(child,), name=f"jurist-local-start[{self.spec.label}]",
+                         daemon=True).start()
 
-    def complete(self, messages: Sequence[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
-        """Blocking: queue one completion and wait for it."""
-        return self.submit(messages, **kwargs).result()
-
-    async def acomplete(self, messages: Sequence[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
-        """Await one completion from any event loop; cancelling it drops the request if not started."""
-        return await asyncio.wrap_future(self.submit(messages, **kwargs))
-
-    @property
-    def queued(self) -> int:
-        with self._cond:
-            return len(self._pending)
-
-    # -- the worker -------------------------------------------------------------------------------
-    def _serve(self) -> None:
+    def _launch(self, child: _Child) -> None:
+        start = time.perf_counter()
         try:
-            self._load()
+            require_runtime()
+            path = self.spec.materialize()
+            self.path = path
+            self._run_child(child, path)
+            self.stats.load_s = time.perf_counter() - start
+            self.stats.starts += 1
+            log.info("local engine for %s ready at %s in %.1f s (pid %s, %d slots, %d threads, context %d)",
+                     self.spec.label, child.address, self.stats.load_s, child.proc.pid if child.proc else "?",
+                     self.settings.slots, self.settings.threads, self.settings.ctx)
         except BaseException as e:
-            self._load_error = e if isinstance(e, JuristError) else ConfigError(
+            child.error = e if isinstance(e, JuristError) else ConfigError(
                 f"The local model {self.spec.label} could not be loaded: {type(e).__name__}: {e}"
             )
-            self._loaded.set()
-            with self._cond:
-                self._closed = True
-                pending, self._pending = self._pending, []
-            for job in pending:
-                if job.future.set_running_or_notify_cancel():
-                    job.future.set_exception(self._load_error)
-            return
-        self._loaded.set()
-        try:
-            while True:
-                nxt = self._next()
-                if nxt is None:
-                    break
-                job = nxt
-                if not job.future.set_running_or_notify_cancel():
-                    continue  # the caller gave up before it started
-                try:
-                    result = self._run(job)
-                except BaseException as e:
-                    job.future.set_exception(self._convert(e))
-                else:
-                    job.future.set_result(result)
+            if child.proc is not None:
+                self._stop(child)
         finally:
-            llm, self._llm = self._llm, None
-            self._saved.clear()
-            if llm is not None:
-                llm.close()
+            child.ready.set()
 
-    def _load(self) -> None:
-        require_runtime()
-        start = time.perf_counter()
-        path = self.spec.materialize()
-        # ggml's OpenMP threads spin while they wait for each other. On a machine whose cores are busy
-        # with other work, a spinning thread starves the one it waits for, and generation runs 10x
-        # slower than on one thread (measured on 2 shared cores); passive waiting costs little when idle.
-        # It must be set before libgomp loads, i.e. before llama_cpp is first imported.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        import llama_cpp
-
-        self._llama_cpp = llama_cpp
-        try:
-            self._llm = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=self.n_ctx,
-                n_batch=self.n_batch,
-                n_threads=self.n_threads,
-                n_threads_batch=self.n_threads,
-                flash_attn=self.flash_attn,
-                seed=0,
-                verbose=False,
-            )
-        except (ValueError, RuntimeError) as e:
-            raise ConfigError(
-                f"llama.cpp could not load {path} ({e}). Is it a complete GGUF file of a model architecture "
-                f"llama.cpp {getattr(llama_cpp, '__version__', '')} supports?"
-            ) from e
-        self.path = path
-        self.stats.load_s = time.perf_counter() - start
-        log.info("loaded %s from %s in %.1f s (%d threads, context %d)", self.spec.label, path,
-                 self.stats.load_s, self.n_threads, self.n_ctx)
-
-    def _next(self) -> _Job | None:
-        with self._cond:
-            while not self._pending and not self._closed:
-                self._cond.wait()
-            if self._closed:
-                return None
-            if self.prefix_reuse and self._current_key is not None and self._overtakes < MAX_OVERTAKES:
-                for i, job in enumerate(self._pending):
-                    if job.key == self._current_key:
-                        self._overtakes = self._overtakes + 1 if i > 0 else 0
-                        return self._pending.pop(i)
-            self._overtakes = 0
-            return self._pending.pop(0)
-
-    def _run(self, job: _Job) -> dict[str, Any]:
-        llm = self._llm
-        if not self.prefix_reuse:
-            llm.reset()
-        elif job.key != self._current_key:
-            self._switch_prefix(job.key)
-        kwargs = dict(job.kwargs)
-        kwargs.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
-        kwargs.setdefault("temperature", 0.0)
-        grammar = self._lazy_grammar(kwargs)
-        before = self._perf()
-        start = time.perf_counter()
-        try:
-            out: dict[str, Any] = llm.create_chat_completion(**kwargs)
-        finally:
-            if grammar is not None:
-                grammar.close()
-        busy = time.perf_counter() - start
-        self._current_key = job.key
-        after = self._perf()
-        usage = out.get("usage") or {}
-        timings: dict[str, Any] = {
-            "prompt_n": usage.get("prompt_tokens"),
-            "prompt_eval_n": after[0] - before[0],
-            "prompt_eval_ms": after[2] - before[2],
-            "predicted_n": after[1] - before[1],
-            "predicted_ms": after[3] - before[3],
-            "total_ms": busy * 1000.0,
+    def _run_child(self, child: _Child, path: Path) -> None:
+        s = self.settings
+        cfg = {
+            "model": str(path), "slots": s.slots, "n_ctx": s.ctx, "n_batch": s.n_batch, "threads": s.threads,
+            "api_key": self.api_key, "cache_ram_mib": s.cache_ram_mib, "extra_bufts": s.extra_bufts,
+            "verbosity": s.verbosity,
         }
-        if grammar is not None:
-            timings["grammar_full_passes"] = grammar.full_passes
-            if grammar.cut is not None:
-                timings["rationale_cut"] = grammar.cut
-                self.stats.rationale_cuts += 1
-                log.info("local: closed a rationale early (%s) after %d tokens", grammar.cut,
-                         usage.get("completion_tokens") or 0)
-        out["timings"] = timings
-        s = self.stats
-        s.completions += 1
-        s.prompt_tokens += int(usage.get("prompt_tokens") or 0)
-        s.output_tokens += int(usage.get("completion_tokens") or 0)
-        s.prompt_eval_tokens += after[0] - before[0]
-        s.prompt_eval_s += (after[2] - before[2]) / 1000.0
-        s.generation_s += (after[3] - before[3]) / 1000.0
-        s.busy_s += busy
+        env = dict(os.environ)
+        env["JURIST_LOCAL_CHILD"] = json.dumps(cfg)
+        # ggml's OpenMP threads spin while they wait for each other; on cores shared with other work a
+        # spinning thread starves the one it waits for (generation ran ~10x slower on 2 busy cores). A
+        # short spin keeps the idle speed and loses nothing under contention.
+        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        env.setdefault("GOMP_SPINCOUNT", "1000")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        logf = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
+        try:
+            logf.write(f"--- engine start {child.generation}: {self.spec.label} ({path})\n".encode())
+            logf.flush()
+            child.proc = subprocess.Popen(
+                [sys.executable, "-m", "jurist.local._child"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=logf, env=env, close_fds=True,
+            )
+        finally:
+            logf.close()
+        line = self._read_ready(child.proc, s.load_timeout_s)
+        try:
+            event = json.loads(line) if line else {}
+        except ValueError:
+            event = {"event": "error", "message": f"unreadable start line {line[:200]!r}"}
+        if event.get("event") != "ready":
+            code = child.proc.poll()
+            why = event.get("message") or f"the engine {_describe_exit(code)} while loading"
+            raise ConfigError(
+                f"llama.cpp could not load {path}: {why}. Is it a complete GGUF file of a model architecture "
+                f"llama.cpp supports? The engine log is {self.log_path}.{self._tail_text()}"
+            )
+        child.address = str(event["address"]).rstrip("/")
+        self.system_info = str(event.get("system_info") or "")
+
+    def _read_ready(self, proc: subprocess.Popen[bytes], timeout: float) -> str:
+        """The child's first stdout line, or '' if it died or did not load in time."""
+        box: list[bytes] = []
+        t = threading.Thread(target=lambda: box.append(proc.stdout.readline() if proc.stdout else b""),
+                             daemon=True)
+        t.start()
+        t.join(timeout)
+        if t.is_alive():
+            proc.kill()
+            raise ConfigError(
+                f"the local model {self.spec.label} did not load within {timeout:g} s (JURIST_LOCAL_LOAD_TIMEOUT)"
+            )
+        return box[0].decode("utf-8", "replace").strip() if box else ""
+
+    def _stop(self, child: _Child) -> None:
+        proc = child.proc
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            if proc.stdin is not None:
+                proc.stdin.close()
+            proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def _tail_text(self) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(max(0, os.path.getsize(self.log_path) - 4000))
+                lines = f.read().decode("utf-8", "replace").splitlines()[-8:]
+        except OSError:
+            return ""
+        return ("\nLast lines of the engine log:\n  " + "\n  ".join(lines)) if lines else ""
+
+    def _ready_child(self, timeout: float | None) -> _Child:
+        self.start()
+        child = self._child
+        if self._dead is not None:
+            raise self._dead
+        if child is None:
+            raise ProviderError("the local model was closed", provider="local")
+        if not child.ready.wait(timeout):
+            raise TimeoutError(f"the local model {self.spec.label} did not load within {timeout} s")
+        if child.error is not None:
+            if child.generation > 1:  # a restart after a crash failed: the engine is down, not misconfigured
+                with self._lock:
+                    if self._dead is None:
+                        self._dead = EngineCrashError(
+                            f"The local engine crashed and could not be started again ({child.error}). "
+                            "Nothing done is lost: rerun with resume to make only the missing judgments.",
+                            restarted=False, provider="local",
+                        )
+                raise self._dead
+            raise child.error
+        return child
+
+    # -- asking -----------------------------------------------------------------------------------
+    async def achat(self, body: dict[str, Any]) -> dict[str, Any]:
+        """One OpenAI-shaped chat completion from the engine, awaited from any event loop."""
+        return await RUNTIME.arun(self._achat(body))
+
+    def complete(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Blocking form of :meth:`achat`."""
+        return RUNTIME.run(self._achat(body))
+
+    async def _achat(self, body: dict[str, Any]) -> dict[str, Any]:
+        import aiohttp
+
+        child = self._child
+        if child is None or not child.ready.is_set() or child.error is not None or self._dead is not None:
+            child = await asyncio.to_thread(self._ready_child, None)
+        assert child.address is not None
+        if self._session is None or self._session.closed:
+            if self._session is None:
+                RUNTIME.on_shutdown(self._close_session)
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=60), skip_auto_headers=("User-Agent",)
+            )
+        payload = {"max_tokens": DEFAULT_MAX_TOKENS, "temperature": 0.0, **body}
+        try:
+            async with self._session.post(
+                f"{child.address}/v1/chat/completions", json=payload,
+                headers={"Authorization": f"Bearer {self.api_key}"},
+                timeout=aiohttp.ClientTimeout(total=self.settings.request_timeout_s),
+            ) as r:
+                status, data = r.status, await r.read()
+        except asyncio.TimeoutError as e:
+            raise ProviderTimeout(
+                f"the local model gave no answer within {self.settings.request_timeout_s:g} s (JURIST_LOCAL_TIMEOUT)",
+                provider="local",
+            ) from e
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as e:
+            raise await asyncio.to_thread(self._lost, child, e) from e
+        if status != 200:
+            raise self._http_error(status, data)
+        out: dict[str, Any] = json.loads(data)
+        self._account(out)
         return out
 
-    def _lazy_grammar(self, kwargs: dict[str, Any]) -> LazyGrammar | None:
-        """Swap a JSON-schema ``response_format`` for the equivalent one-token-per-step check, when greedy."""
-        rf = kwargs.get("response_format")
-        if (
-            not self.lazy_grammar
-            or not isinstance(rf, dict)
-            or rf.get("type") != "json_object"
-            or not isinstance(rf.get("schema"), dict)
-            or float(kwargs.get("temperature") or 0.0) != 0.0
-            or kwargs.get("logits_processor") is not None
-            or kwargs.get("grammar") is not None
-        ):
-            return None
-        from jurist.local._grammar import LazyGrammar
+    async def _close_session(self) -> None:
+        session = self._session
+        if session is not None and not session.closed:
+            await session.close()
 
+    def _lost(self, child: _Child, exc: BaseException) -> ProviderError:
+        """What a dropped connection to ``child`` means: a crash (restart once) or a passing fault."""
+        proc = child.proc
+        code = None
+        if proc is not None:
+            try:
+                code = proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                code = None
+        if code is None:
+            return ServerError(f"lost the connection to the local engine: {type(exc).__name__}: {exc}",
+                               provider="local")
+        with self._lock:
+            first = not child.lost
+            child.lost = True
+            if first:
+                self.stats.crashes += 1
+                what = f"The local engine (pid {proc.pid if proc else '?'}) {_describe_exit(code)} while judging"
+                log.error("%s; its log is %s", what, self.log_path)
+                if self._child is child and not self._closed:
+                    if self._restarts_left > 0:
+                        self._restarts_left -= 1
+                        self._spawn_locked()
+                    else:
+                        self._child = None
+                        self._dead = EngineCrashError(
+                            f"{what}, and it had been restarted {self.settings.restarts} time(s) already "
+                            f"(JURIST_LOCAL_RESTARTS): the judgments left are not made. Nothing done is "
+                            f"lost: rerun with resume to make only the missing ones. The engine log is "
+                            f"{self.log_path}.", restarted=False, provider="local",
+                        )
+            if self._dead is not None:
+                return self._dead
+            return EngineCrashError(
+                f"The local engine {_describe_exit(code)} while judging; it was restarted and this judgment "
+                f"is tried again (log: {self.log_path})", restarted=True, provider="local",
+            )
+
+    def _http_error(self, status: int, data: bytes) -> ProviderError:
+        text = data.decode("utf-8", "replace")
         try:
-            grammar = LazyGrammar(self._llm, rf["schema"], max_tokens=int(kwargs["max_tokens"]))
-        except Exception as e:  # llama-cpp-python's own path will report what is wrong
-            log.debug("no lazy grammar for this schema (%s)", e)
-            return None
-        del kwargs["response_format"]
-        kwargs["logits_processor"] = [grammar]
-        return grammar
-
-    def _perf(self) -> tuple[int, int, float, float]:
-        try:
-            d = self._llama_cpp.llama_perf_context(self._llm.ctx)
-            return int(d.n_p_eval), int(d.n_eval), float(d.t_p_eval_ms), float(d.t_eval_ms)
-        except Exception:  # timings are informative only
-            return 0, 0, 0.0, 0.0
-
-    # -- prefix states ----------------------------------------------------------------------------
-    def _switch_prefix(self, key: str) -> None:
-        """Keep the outgoing prefix's KV cache and bring back the incoming one's, if kept."""
-        if self.saved_prefixes <= 0:
-            return
-        try:
-            if self._current_key is not None and self._llm.n_tokens > 0:
-                self._save(self._current_key)
-            if key in self._saved:
-                self._restore(key)
-        except Exception as e:  # a cache miss is slower, never wrong
-            log.debug("prefix state switch failed (%s); evaluating the prompt in full", e)
-            self._llm.reset()
-
-    def _save(self, key: str) -> None:
-        lc, llm = self._llama_cpp, self._llm
-        ctx = llm.ctx
-        size = int(lc.llama_state_seq_get_size(ctx, 0))
-        buf = (ctypes.c_uint8 * size)()
-        written = int(lc.llama_state_seq_get_data(ctx, buf, size, 0))
-        if written <= 0:
-            return
-        self._saved[key] = _SavedPrefix(tokens=llm.input_ids[: llm.n_tokens].copy(), data=buf, size=written)
-        self._saved.move_to_end(key)
-        while len(self._saved) > self.saved_prefixes:
-            self._saved.popitem(last=False)
-        self.stats.prefix_saves += 1
-
-    def _restore(self, key: str) -> None:
-        lc, llm = self._llama_cpp, self._llm
-        saved = self._saved[key]
-        llm._ctx.kv_cache_clear()
-        if int(lc.llama_state_seq_set_data(llm.ctx, saved.data, saved.size, 0)) == 0:
-            llm.reset()
-            llm._ctx.kv_cache_clear()
-            return
-        n = len(saved.tokens)
-        llm.input_ids[:n] = saved.tokens
-        llm.n_tokens = n
-        # The logits are stale: make llama-cpp-python decode at least one token before sampling.
-        llm._requires_eval = True
-        self._saved.move_to_end(key)
-        self.stats.prefix_restores += 1
-
-    # -- errors -----------------------------------------------------------------------------------
-    def _convert(self, e: BaseException) -> BaseException:
-        if isinstance(e, JuristError):
-            return e
-        msg = str(e)
-        if isinstance(e, ValueError) and "context window" in msg:
+            err = json.loads(text).get("error") or {}
+        except (ValueError, AttributeError):
+            err = {}
+        msg = str(err.get("message") or text[:500]) if isinstance(err, dict) else text[:500]
+        kind = str(err.get("type") or "") if isinstance(err, dict) else ""
+        kw: dict[str, Any] = {"provider": "local", "status": status, "body": text[:2000]}
+        low = msg.lower()
+        if kind == "exceed_context_size_error" or ("context" in low and ("exceed" in low or "too long" in low)):
             return ContextLengthError(
                 f"local: the prompt is too long for the model's context ({msg}); raise JURIST_LOCAL_CTX "
-                "or shorten the input.", provider="local", status=400,
+                "(tokens of context shared by the engine's slots) or shorten the input.", **kw
             )
-        if isinstance(e, Exception):
-            return ProviderError(f"local model {self.spec.label} failed: {type(e).__name__}: {msg}",
-                                 provider="local")
-        return e
+        if status == 400 and ("grammar" in low or "schema" in low):
+            return SchemaUnsupportedError(f"local: the output schema cannot be a grammar: {msg}", **kw)
+        if status >= 500 or status in (401, 503):
+            return ServerError(f"local engine error (HTTP {status}): {msg}", **kw)
+        from jurist.errors import BadRequestError
+
+        return BadRequestError(f"local engine refused the request (HTTP {status}): {msg}", **kw)
+
+    def _account(self, out: dict[str, Any]) -> None:
+        usage = out.get("usage") or {}
+        t = out.get("timings") or {}
+        with self._lock:
+            s = self.stats
+            s.completions += 1
+            s.prompt_tokens += int(usage.get("prompt_tokens") or 0)
+            s.output_tokens += int(usage.get("completion_tokens") or 0)
+            s.prompt_eval_tokens += int(t.get("prompt_n") or 0)
+            s.prompt_cached_tokens += int(t.get("cache_n") or 0)
+            s.prompt_eval_s += float(t.get("prompt_ms") or 0.0) / 1000.0
+            s.generation_s += float(t.get("predicted_ms") or 0.0) / 1000.0
 
 
 class _Engines:
@@ -455,12 +555,16 @@ class _Engines:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_key: dict[str, LocalEngine] = {}
+        self._atexit = False
 
     def get(self, spec: ModelSpec) -> LocalEngine:
         with self._lock:
             engine = self._by_key.get(spec.key)
-            if engine is None or engine.failed or engine._closed:
+            if engine is None or engine.failed or engine.closed:
                 engine = self._by_key[spec.key] = LocalEngine(spec).start()
+                if not self._atexit:
+                    atexit.register(self.close_all)
+                    self._atexit = True
             return engine
 
     def loaded(self) -> list[LocalEngine]:

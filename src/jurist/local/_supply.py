@@ -31,7 +31,8 @@ log = logging.getLogger("jurist.local")
 
 _COPY_BLOCK = 8 * 1024 * 1024
 GGUF_MAGIC = b"GGUF"
-RUNTIME_PACKAGE = "llama-cpp-python==0.3.36"
+#: llama.cpp's server engine, prebuilt (no compiler); the version is pinned in the ``local`` extra.
+RUNTIME_PACKAGE = "xllamacpp==2026.10.11549"
 INSTALL_HINT = "pip install 'jurist[local]'"
 
 
@@ -86,9 +87,9 @@ def model_dir() -> Path:
 
 
 def runtime_installed() -> bool:
-    """Whether llama-cpp-python is importable (checked without importing it)."""
+    """Whether the llama.cpp runtime (``xllamacpp``) is importable (checked without importing it)."""
     try:
-        return importlib.util.find_spec("llama_cpp") is not None
+        return importlib.util.find_spec("xllamacpp") is not None
     except (ImportError, ValueError):
         return False
 
@@ -96,8 +97,8 @@ def runtime_installed() -> bool:
 def require_runtime() -> None:
     if not runtime_installed():
         raise ConfigError(
-            f"Local models need llama-cpp-python: {INSTALL_HINT} (or pip install {RUNTIME_PACKAGE}; "
-            "it compiles from source, about 5–6 minutes on 2 cores)."
+            f"Local models need the llama.cpp runtime: {INSTALL_HINT} (or pip install {RUNTIME_PACKAGE}, a "
+            "prebuilt wheel)."
         )
 
 

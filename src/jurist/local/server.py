@@ -5,10 +5,10 @@ Other processes, the UI and any OpenAI client can then judge with the one loaded
     jurist serve-local --port 8088
     Correctness(model="openai:/default", base_url="http://127.0.0.1:8088/v1")
 
-Routes: ``POST /v1/chat/completions`` (``response_format`` of type ``json_schema`` or ``json_object``
-becomes a llama.cpp grammar; ``stream: true`` is answered as server-sent events once the answer is
-complete), ``GET /v1/models``, ``GET /health``. Requests share the process's one engine and its
-prefix-aware queue with in-process judges. There is no authentication unless ``api_key`` is given:
+Routes: ``POST /v1/chat/completions`` (passed to llama.cpp's server, which turns a ``json_schema`` or
+``json_object`` response format into a grammar; ``stream: true`` is answered as server-sent events once
+the answer is complete), ``GET /v1/models``, ``GET /health``. Requests share the process's one
+supervised engine and its slots with in-process judges. There is no authentication unless ``api_key`` is given:
 bind to 127.0.0.1 (the default) unless the network is trusted.
 """
 
@@ -26,12 +26,17 @@ from typing import Any
 
 from aiohttp import web
 
-from jurist.errors import ConfigError, ContextLengthError, JuristError
+from jurist.errors import (
+    BadRequestError,
+    ConfigError,
+    ContextLengthError,
+    JuristError,
+    SchemaUnsupportedError,
+)
 from jurist.local._engine import LocalEngine, engine_for
 from jurist.local._supply import ModelSpec, require_runtime, resolve
 from jurist.models._uri import parse_model_uri
 
-_PARAMS = ("temperature", "top_p", "max_tokens", "seed", "stop")
 
 
 def local_name(model: str) -> str:
@@ -58,48 +63,6 @@ def _error(status: int, message: str, *, type_: str = "invalid_request_error", c
     return web.json_response(body, status=status)
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    if content is None:
-        return ""
-    raise ValueError("message content must be a string or a list of text parts")
-
-
-def _response_format(rf: Any) -> dict[str, Any] | None:
-    """OpenAI's response_format as llama-cpp-python takes it; checks that the schema compiles."""
-    if rf is None:
-        return None
-    if not isinstance(rf, dict):
-        raise ValueError("response_format must be an object")
-    kind = rf.get("type")
-    if kind in (None, "text"):
-        return None
-    schema: Any = None
-    if kind == "json_schema":
-        spec = rf.get("json_schema") or {}
-        schema = spec.get("schema") if isinstance(spec, dict) else None
-        if not isinstance(schema, dict):
-            raise ValueError("response_format.json_schema.schema must be a JSON schema object")
-    elif kind == "json_object":
-        schema = rf.get("schema")
-    else:
-        raise ValueError(f"response_format type {kind!r} is not supported (json_schema, json_object, text)")
-    if schema is None:
-        return {"type": "json_object"}
-    from jurist.models.providers.local import grammar_problem
-
-    why = grammar_problem(schema)
-    if why is not None:
-        raise ValueError(why)
-    from llama_cpp.llama_grammar import LlamaGrammar
-
-    LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)  # raises on what it cannot compile
-    return {"type": "json_object", "schema": schema}
-
-
 class _Handlers:
     def __init__(self, spec: ModelSpec, engine: LocalEngine, api_key: str | None) -> None:
         self.spec = spec
@@ -123,7 +86,7 @@ class _Handlers:
 
     async def health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "model": self.model_id, "label": self.spec.label,
-                                  "queued": self.engine.queued})
+                                  "slots": self.engine.settings.slots})
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
         if not self._authorized(request):
@@ -137,27 +100,20 @@ class _Handlers:
         raw = body.get("messages")
         if not isinstance(raw, list) or not raw:
             return _error(400, "'messages' must be a non-empty array.", param="messages")
-        try:
-            messages = [{"role": str(m["role"]), "content": _text(m.get("content"))} for m in raw]
-        except (KeyError, TypeError, ValueError) as e:
-            return _error(400, f"Invalid 'messages': {e}", param="messages")
         if body.get("n") not in (None, 1):
             return _error(400, "Only n=1 is supported.", param="n")
+        # llama.cpp's server reads the rest (messages, response_format, sampling) itself.
+        forward = {k: v for k, v in body.items() if k not in ("model", "stream", "stream_options", "n")}
+        if forward.get("max_completion_tokens") is not None:
+            forward["max_tokens"] = forward.pop("max_completion_tokens")
         try:
-            rf = _response_format(body.get("response_format"))
-        except Exception as e:
-            return _error(400, f"Invalid response_format schema: {e}", param="response_format")
-        kwargs: dict[str, Any] = {k: body[k] for k in _PARAMS if body.get(k) is not None}
-        if body.get("max_completion_tokens") is not None:
-            kwargs["max_tokens"] = body["max_completion_tokens"]
-        if rf is not None:
-            kwargs["response_format"] = rf
-        try:
-            out = await self.engine.acomplete(messages, **kwargs)
+            out = await self.engine.achat(forward)
         except ContextLengthError as e:
             return _error(400, str(e), code="context_length_exceeded", param="messages")
+        except BadRequestError as e:
+            return _error(400, str(e), param="response_format" if isinstance(e, SchemaUnsupportedError) else None)
         except JuristError as e:
-            return _error(500, str(e), type_="server_error")
+            return _error(503 if e.retryable else 500, str(e), type_="server_error")
         out["model"] = self.model_id
         if body.get("stream"):
             return await self._stream(request, out, bool((body.get("stream_options") or {}).get("include_usage")))

@@ -3,7 +3,16 @@
 from jurist.models._client import ModelClient, flush_cache
 from jurist.models._http import RetryPolicy
 from jurist.models._pricing import cost_usd
-from jurist.models._types import ChatRequest, ChatResponse, Message, ResponseSchema, Tool, ToolCall, Usage
+from jurist.models._types import (
+    ChatRequest,
+    ChatResponse,
+    Message,
+    ResponseSchema,
+    TokenLogprob,
+    Tool,
+    ToolCall,
+    Usage,
+)
 from jurist.models._uri import ModelURI, default_model, parse_model_uri
 
 __all__ = [
@@ -14,6 +23,7 @@ __all__ = [
     "ModelURI",
     "ResponseSchema",
     "RetryPolicy",
+    "TokenLogprob",
     "Tool",
     "ToolCall",
     "Usage",

@@ -155,6 +155,22 @@ class Usage:
         return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
 
 
+@dataclass(frozen=True)
+class TokenLogprob:
+    """One generated token's log-probability, and the most likely alternatives at its position."""
+
+    token: str
+    logprob: float
+    top: tuple[tuple[str, float], ...] = ()
+
+    def to_list(self) -> list[Any]:
+        return [self.token, self.logprob, [list(t) for t in self.top]]
+
+    @classmethod
+    def from_list(cls, d: Any) -> TokenLogprob:
+        return cls(str(d[0]), float(d[1]), tuple((str(t), float(lp)) for t, lp in d[2]))
+
+
 @dataclass
 class ChatResponse:
     """A model's answer: its text (for structured output, the JSON text), tool calls, usage and stop reason."""
@@ -168,6 +184,8 @@ class ChatResponse:
     latency_ms: float | None = None
     cost_usd: float | None = None
     cached: bool = False
+    #: Per-token log-probabilities, where the provider was asked for them and gave them.
+    logprobs: list[TokenLogprob] | None = None
 
     def to_cache(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -179,6 +197,8 @@ class ChatResponse:
         }
         if self.tool_calls:
             d["tool_calls"] = [c.to_dict() for c in self.tool_calls]
+        if self.logprobs:
+            d["logprobs"] = [t.to_list() for t in self.logprobs]
         return d
 
     @classmethod
@@ -192,4 +212,5 @@ class ChatResponse:
             cost_usd=d.get("cost_usd"),
             tool_calls=[ToolCall.from_dict(c) for c in d.get("tool_calls") or []],
             cached=True,
+            logprobs=[TokenLogprob.from_list(t) for t in d["logprobs"]] if d.get("logprobs") else None,
         )

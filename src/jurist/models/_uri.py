@@ -89,7 +89,7 @@ def default_model() -> str:
     if local.lower() in OFF_VALUES:
         missing = f" (JURIST_LOCAL_MODEL={local} turns it off)"
     elif not runtime_installed():
-        missing = " (llama-cpp-python is not installed)"
+        missing = " (its runtime, xllamacpp, is not installed)"
     elif local:
         missing = f" (JURIST_LOCAL_MODEL={local} names no usable GGUF file)"
     else:

@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jurist.entities import Feedback, Span, Trace
-from jurist.errors import ConfigError, JuristError
+from jurist.errors import (
+    ConfigError,
+    EngineCrashError,
+    JuristError,
+    ProviderTimeout,
+    RateLimitError,
+    ServerError,
+)
 from jurist.tracking._entities import (
     DEFAULT_EXPERIMENT_NAME,
     Judgment,
@@ -36,6 +43,10 @@ from jurist.tracking._entities import (
 from jurist.tracking._store import Store, active_experiment_name, get_store, tracking_uri_is_set
 
 log = logging.getLogger("jurist.evaluation")
+
+#: Judgments that failed for want of an answer (the provider or the local engine failed, not the judge)
+#: are made again on resume; a parse error or a refused request would only fail the same way again.
+REJUDGE_ON_RESUME = frozenset(c.code for c in (RateLimitError, ServerError, ProviderTimeout, EngineCrashError))
 
 #: Seconds between the writer's flushes (``$JURIST_TRACKING_FLUSH_S``).
 DEFAULT_INTERVAL_S = 0.25
@@ -152,7 +163,8 @@ class RunLogger:
             if predict_fn is not None and not predict_failed:
                 state.outputs[i] = stored.data.outputs
             for name, fbs in stored.feedbacks.items():
-                if name in index:
+                if name in index and not any(f.error is not None and f.error.error_code in REJUDGE_ON_RESUME
+                                             for f in fbs):
                     state.done[(i, index[name])] = fbs
         store.end_run(run_id, RunEnd(RunStatus.RUNNING, None))
         log.info("resuming run %s: %d of %d judgments already stored", run_id, len(state.done),

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -275,6 +275,10 @@ class SqlStore:
                         raise ConfigError(f"row {it.row_index} of run {run_id} has no stored trace")
                     records.append(_assessment_record(fb, trace_id, run_id, it.row_index, it.scorer, pos))
             if records:
+                # A judgment made again (on resume, after a provider failure) replaces the one stored.
+                pairs = {(it.row_index, it.scorer) for it in items}
+                conn.execute(delete(assessments).where(assessments.c.run_id == run_id, or_(*(
+                    and_(assessments.c.row_index == i, assessments.c.scorer == sc) for i, sc in pairs))))
                 conn.execute(self._insert_ignore(assessments), records)
 
         self._write(_do, "store judged rows")

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from jurist.judges._base import FORMAT_INSTRUCTIONS
-from jurist.judges._values import describe
 from jurist.judges.builtin._common import BuiltinJudge, guideline_list, render_guidelines
 
 
@@ -40,7 +38,7 @@ class GuidedJudge(BuiltinJudge):
     def system_prompt(self) -> str:
         """Instructions, then the guidelines, then the answer format; ``instructions`` itself stays the prompt file."""
         if self._system is None:
-            fmt = FORMAT_INSTRUCTIONS.format(result=describe(self.feedback_value_type))
+            fmt = self.format_instructions()
             rules = render_guidelines(self.guidelines)
             self._system = f"{self.instructions.strip()}\n\n<guidelines>\n{rules}\n</guidelines>\n\n{fmt}"
         return self._system

@@ -1,13 +1,13 @@
-"""``local:/<name-or-path>``: a GGUF model run in this process by llama.cpp (the ``local`` extra).
+"""``local:/<name-or-path>``: a GGUF model run by llama.cpp on this machine (the ``local`` extra).
 
 ``local:/default`` is ``JURIST_LOCAL_MODEL`` when set, else the bundled Qwen2.5-Coder-1.5B-Instruct
 (also ``local:/qwen2.5-1.5b``); ``local:/path/to/model.gguf`` is any other GGUF file. No key, no network.
 
-The wire format is llama-cpp-python's ``create_chat_completion`` arguments, and its answer is shaped
-like an OpenAI chat completion. Structured output is a JSON schema that llama.cpp compiles to a grammar
-(``response_format={"type": "json_object", "schema": ...}``), so the model cannot write anything else;
-temperature 0 decodes greedily. The model is loaded once per process and shared by every judge behind
-one queue (:mod:`jurist.local._engine`); ``llama_cpp`` is imported only when a judgment is first made.
+The wire format is OpenAI's Chat Completions, which llama.cpp's server speaks: structured output is a
+``json_schema`` response format that llama.cpp compiles to a grammar, so the model cannot write anything
+else; temperature 0 decodes greedily; per-token log-probabilities come back with every answer, for the
+verdict's confidence. The model runs in a supervised child process shared by every judge of this process
+(:mod:`jurist.local._engine`), started when a judgment is first made.
 """
 
 from __future__ import annotations
@@ -17,16 +17,19 @@ from typing import Any, ClassVar
 
 from jurist.errors import ConfigError, SchemaUnsupportedError
 from jurist.local._supply import ModelSpec, require_runtime, resolve
-from jurist.models._types import KNOWN_PARAMS, ChatRequest, ChatResponse, ResponseSchema
+from jurist.models._types import KNOWN_PARAMS, ChatRequest, ChatResponse
 from jurist.models.providers._base import Provider
 from jurist.models.providers.openai import from_wire as openai_from_wire
+from jurist.models.providers.openai import response_format
 
-#: Parameters llama-cpp-python's create_chat_completion takes under the same names.
+#: Parameters llama.cpp's server takes under the same names.
 _PARAMS = frozenset(KNOWN_PARAMS)
+#: Alternatives returned per generated token: enough to see a verdict's rivals.
+TOP_LOGPROBS = 10
 
 
 #: llama.cpp unrolls a bounded repetition (``maxLength``, ``maxItems``...) into nested grammar rules
-#: and fails (in llama-cpp-python 0.3.36: crashes the process) beyond a few hundred.
+#: and fails (in some builds: crashes) beyond a few hundred.
 MAX_GRAMMAR_REPEAT = 256
 _REPEAT_KEYS = ("minLength", "maxLength", "minItems", "maxItems")
 
@@ -48,15 +51,11 @@ def grammar_problem(schema: Any) -> str | None:
     return None
 
 
-def response_format(schema: ResponseSchema) -> dict[str, Any]:
-    return {"type": "json_object", "schema": schema.schema}
-
-
 def to_wire(request: ChatRequest, params: Mapping[str, Any]) -> dict[str, Any]:
-    """``create_chat_completion`` keyword arguments. Pure: no I/O, no env.
+    """A Chat Completions body for llama.cpp's server. Pure: no I/O, no env.
 
-    Instructions stay the first message and the row's values the last, which is what lets the engine
-    reuse the cached prefix across judgments of one judge.
+    Instructions stay the first message and the row's values the last, which is what lets the engine's
+    prompt cache reuse a judge's instructions across its judgments.
     """
     body: dict[str, Any] = {"messages": [m.to_dict() for m in request.messages]}
     for k, v in params.items():
@@ -64,11 +63,13 @@ def to_wire(request: ChatRequest, params: Mapping[str, Any]) -> dict[str, Any]:
             body[k] = float(v) if k in ("temperature", "top_p") else v
     if request.response_schema is not None:
         body["response_format"] = response_format(request.response_schema)
+        body["logprobs"] = True
+        body["top_logprobs"] = TOP_LOGPROBS
     return body
 
 
 def from_wire(body: Any, label: str | None = None) -> ChatResponse:
-    """Read llama-cpp-python's (OpenAI-shaped) chat completion."""
+    """Read llama.cpp's (OpenAI-shaped) chat completion."""
     resp = openai_from_wire(body, "local")
     if label:
         resp.model = label
@@ -76,7 +77,7 @@ def from_wire(body: Any, label: str | None = None) -> ChatResponse:
 
 
 class LocalProvider(Provider):
-    """``local:/<name-or-path>``: in-process llama.cpp."""
+    """``local:/<name-or-path>``: llama.cpp in a supervised child process."""
 
     name = "local"
     requires_key = False
@@ -125,7 +126,5 @@ class LocalProvider(Provider):
                 # The client then asks again without the schema (prompt-only JSON).
                 raise SchemaUnsupportedError(f"local: the output schema cannot be a grammar: {why}",
                                              provider="local", status=400)
-        body = self.to_wire(request)
-        messages = body.pop("messages")
-        out = await engine_for(self.spec).acomplete(messages, **body)
+        out = await engine_for(self.spec).achat(self.to_wire(request))
         return self.from_wire(out)

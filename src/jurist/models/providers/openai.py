@@ -20,7 +20,16 @@ from jurist.errors import (
     ProviderError,
     SchemaUnsupportedError,
 )
-from jurist.models._types import ChatRequest, ChatResponse, Message, ResponseSchema, Tool, ToolCall, Usage
+from jurist.models._types import (
+    ChatRequest,
+    ChatResponse,
+    Message,
+    ResponseSchema,
+    TokenLogprob,
+    Tool,
+    ToolCall,
+    Usage,
+)
 from jurist.models.providers._base import Provider, default_error, error_message
 
 # Reasoning models take max_completion_tokens and only the default temperature.
@@ -162,7 +171,25 @@ def from_wire(body: Any, provider: str = "openai") -> ChatResponse:
         finish_reason=finish,
         model=body.get("model"),
         tool_calls=tool_calls,
+        logprobs=read_logprobs(choice.get("logprobs")),
     )
+
+
+def read_logprobs(logprobs: Any) -> list[TokenLogprob] | None:
+    """``choice.logprobs.content`` (OpenAI's shape, also llama.cpp's) as TokenLogprobs; None if absent."""
+    content = logprobs.get("content") if isinstance(logprobs, dict) else None
+    if not isinstance(content, list) or not content:
+        return None
+    out: list[TokenLogprob] = []
+    for item in content:
+        if not isinstance(item, dict) or not isinstance(item.get("logprob"), (int, float)):
+            return None
+        top = tuple(
+            (str(t.get("token", "")), float(t["logprob"]))
+            for t in item.get("top_logprobs") or [] if isinstance(t, dict) and isinstance(t.get("logprob"), (int, float))
+        )
+        out.append(TokenLogprob(str(item.get("token", "")), float(item["logprob"]), top))
+    return out
 
 
 def map_error(

@@ -1,0 +1,79 @@
+"""The engine's child process: llama.cpp's own server (from ``xllamacpp``) on a loopback port.
+
+Started by :class:`jurist.local._engine.LocalEngine` as ``python -m jurist.local._child`` with its
+settings as JSON in ``JURIST_LOCAL_CHILD``. It loads the model, prints one JSON line on stdout
+(``{"event": "ready", "address": ...}`` or ``{"event": "error", "message": ...}``) and serves until its
+stdin closes, which happens when the parent exits or dies: a child never outlives its judge.
+
+Native code runs only here. A crash of llama.cpp (a segfault, an illegal instruction on an older CPU, the
+kernel's OOM killer) ends this process, never the user's; the parent sees the connection drop and turns
+it into an error on the judgments in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+
+def _say(event: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+def _params(x: Any, cfg: dict[str, Any]) -> Any:
+    p = x.CommonParams()
+    p.model.path = cfg["model"]
+    p.n_parallel = int(cfg["slots"])
+    # One KV cache shared by every slot: a long prompt may use what short ones leave free.
+    p.kv_unified = True
+    p.n_ctx = int(cfg["n_ctx"])
+    p.n_batch = int(cfg["n_batch"])
+    p.cpuparams.n_threads = int(cfg["threads"])
+    p.cpuparams_batch.n_threads = int(cfg["threads"])
+    p.hostnames = ["127.0.0.1"]
+    p.port = 0  # a free port, reported back as the listening address
+    p.api_keys = [cfg["api_key"]]
+    p.cache_ram_mib = int(cfg["cache_ram_mib"])
+    p.no_extra_bufts = not bool(cfg["extra_bufts"])
+    p.endpoint_metrics = True
+    p.verbosity = int(cfg.get("verbosity", 2))
+    p.warmup = False  # the first judgment warms it; loading stays as short as it can be
+    p.sampling.seed = 0
+    return p
+
+
+def main() -> int:
+    raw = os.environ.pop("JURIST_LOCAL_CHILD", "")
+    try:
+        cfg = json.loads(raw)
+    except ValueError:
+        _say({"event": "error", "message": "JURIST_LOCAL_CHILD is not the engine's JSON settings"})
+        return 2
+    try:
+        import xllamacpp as x
+    except ImportError as e:
+        _say({"event": "error", "message": f"xllamacpp is not importable: {e}"})
+        return 2
+    try:
+        server = x.Server(_params(x, cfg))
+        address = server.listening_address
+    except Exception as e:
+        _say({"event": "error", "message": f"{type(e).__name__}: {e}"})
+        return 1
+    if not address:
+        _say({"event": "error", "message": "llama.cpp could not load the model (see the engine log)"})
+        return 1
+    _say({"event": "ready", "address": address, "pid": os.getpid(), "system_info": x.get_system_info()})
+    try:
+        sys.stdin.buffer.read()  # until the parent closes the pipe or dies
+    except (OSError, KeyboardInterrupt):
+        pass
+    # Skip the server's destructor: nothing is left to flush, and the parent may be waiting.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
