@@ -25,7 +25,7 @@ from jurist.judges._parsing import parse_verdict
 from jurist.judges._values import YesNo
 from jurist.local import ENGINES, LocalEngine, ModelSpec, engine_for, resolve
 from jurist.models import ChatRequest, Message, ModelClient, ResponseSchema
-from tests.local.helpers import JUDGE_A, JUDGE_B, SHORT_VERDICT, body, msgs
+from tests.local.helpers import JUDGE_A, JUDGE_B, SHORT_VERDICT, body
 
 ROOT = Path(__file__).resolve().parents[2]
 

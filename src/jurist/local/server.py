@@ -38,7 +38,6 @@ from jurist.local._supply import ModelSpec, require_runtime, resolve
 from jurist.models._uri import parse_model_uri
 
 
-
 def local_name(model: str) -> str:
     """``local:/default`` or ``default`` → ``default``; another provider's URI is a ConfigError."""
     m = model.strip()
