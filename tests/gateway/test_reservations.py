@@ -10,8 +10,16 @@ import httpx
 import pytest
 
 from jurist.gateway._limits import NANO
-from tests.gateway.conftest import Harness, Served, admin, clear_of_minute_boundary, on_loop, redis_url, target
 from tests.fakes.openai import server_error
+from tests.gateway.conftest import (
+    Harness,
+    Served,
+    admin,
+    clear_of_minute_boundary,
+    on_loop,
+    redis_url,
+    target,
+)
 
 #: The fake answers with 42 input and 17 output tokens; at this price a request costs exactly $1.
 DOLLAR_A_REQUEST = {"input_per_million": 0.0, "output_per_million": 1e6 / 17}
