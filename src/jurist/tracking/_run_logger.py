@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jurist.entities import Feedback, Span, Trace
-from jurist.errors import ConfigError, JuristError
+from jurist.errors import ConfigError, JuristError, StoreError
 from jurist.tracking._entities import (
     DEFAULT_EXPERIMENT_NAME,
     Judgment,
@@ -40,6 +40,18 @@ log = logging.getLogger("jurist.evaluation")
 #: Seconds between the writer's flushes (``$JURIST_TRACKING_FLUSH_S``).
 DEFAULT_INTERVAL_S = 0.25
 _STOP = object()
+
+
+def _refused(e: Exception) -> bool:
+    """Whether the store refused what it was given (a value it cannot hold: too long, out of range), as
+    against failing itself (unreachable, busy), which is worth trying again."""
+    from sqlalchemy.exc import DataError, IntegrityError
+
+    if isinstance(e, ConfigError):
+        return True
+    if isinstance(e, StoreError):
+        return isinstance(e.__cause__, (DataError, IntegrityError))
+    return not isinstance(e, OSError)  # a driver that cannot convert a value raises OverflowError, ValueError…
 
 
 def scorer_definition(scorer: Any) -> dict[str, Any]:
@@ -202,11 +214,13 @@ class RunLogger:
 
     # -- ending -----------------------------------------------------------------------------------
     def finish(self, result: Any) -> None:
-        """Store what is left, then mark the run FINISHED with its metrics and totals.
+        """Store what is left, then mark the run FINISHED with its metrics and totals (FAILED when some
+        judgment could not be stored: ``result.unstored`` counts them, ``result.unstored_message`` says why).
 
         A store that fails now costs a warning, never the result in hand.
         """
         lost = self._writer.close()
+        result.unstored, result.unstored_message = lost, self._writer.message
         status = RunStatus.FAILED if lost else RunStatus.FINISHED
         try:
             self.store.end_run(self.run_id, RunEnd(
@@ -219,6 +233,7 @@ class RunLogger:
             msg = f"run {self.run_id} could not be marked {status.value} in the tracking store: {e}"
             warnings.warn(msg, RuntimeWarning, stacklevel=2)
             log.error(msg)
+            result.unstored_message = "; ".join(m for m in (result.unstored_message, msg) if m)
 
     def abort(self, status: RunStatus) -> None:
         """Store what was judged, then mark the run FAILED or KILLED (``resume`` picks it up)."""
@@ -241,6 +256,10 @@ class _Writer(threading.Thread):
         self.pending: list[Judgment] = []
         self.failures = 0
         self.dropped = 0
+        #: (row index, scorer, why) of each judgment the store refused.
+        self.refused: list[tuple[int, str, str]] = []
+        #: What was not stored, and why, once closed ("" when all was).
+        self.message = ""
         self.max_batch = 2000
 
     def put(self, item: Any) -> None:
@@ -263,6 +282,7 @@ class _Writer(threading.Thread):
                     self.pending.append(self.logger.judgment(item))
                 except Exception as e:  # a row that cannot be stored is reported, not fatal
                     self.dropped += 1
+                    self.refused.append((getattr(item[0], "index", -1), str(item[1]), str(e)))
                     log.warning("run %s: could not prepare row %s for the store: %s", self.logger.run_id,
                                 getattr(item[0], "index", "?"), e)
             self._flush(final=stop)
@@ -273,11 +293,29 @@ class _Writer(threading.Thread):
             try:
                 self.logger.store.log_judgments(self.logger.run_id, batch)
             except Exception as e:
-                self.failures += 1
-                log.warning("run %s: storing %d judgments failed (%s); %s", self.logger.run_id, len(batch), e,
-                            "giving up" if final else "will try again")
-                return
+                if not _refused(e) or not self._one_by_one(batch):
+                    self.failures += 1
+                    log.warning("run %s: storing %d judgments failed (%s); %s", self.logger.run_id, len(batch), e,
+                                "giving up" if final else "will try again")
+                    return
+                continue
             del self.pending[: len(batch)]
+
+    def _one_by_one(self, batch: list[Judgment]) -> bool:
+        """Store a batch the database refused one judgment at a time, so that one value it will not take
+        costs that judgment only (reported), never the rest. False if the database itself fails meanwhile
+        (what is left stays pending, to be tried again)."""
+        for item in batch:
+            try:
+                self.logger.store.log_judgments(self.logger.run_id, [item])
+            except Exception as e:
+                if not _refused(e):
+                    return False
+                self.refused.append((item.row_index, item.scorer, str(e)))
+                log.error("run %s: the judgment of row %d by %r cannot be stored and is lost from the log: %s",
+                          self.logger.run_id, item.row_index, item.scorer, e)
+            del self.pending[0]  # the batch is the head of ``pending``: this item
+        return True
 
     def close(self) -> int:
         """Flush and stop; the number of judgments that could not be stored."""
@@ -286,10 +324,15 @@ class _Writer(threading.Thread):
         self.join()
         if self.pending:
             self._flush(final=True)
-        lost = len(self.pending) + self.dropped
+        lost = len(self.pending) + len(self.refused)
         if lost:
-            msg = (f"{lost} judgments of run {self.logger.run_id} could not be stored; they are in the result, "
-                   f"and evaluate(..., resume={self.logger.run_id!r}) judges them again")
+            first = ""
+            if self.refused:
+                row, scorer, why = self.refused[0]
+                first = f" (the first, row {row} by {scorer!r}: {why.removeprefix(f'row {row}: ')})"
+            msg = (f"{lost} judgments of run {self.logger.run_id} could not be stored{first}; they are in the "
+                   f"result, and evaluate(..., resume={self.logger.run_id!r}) judges them again")
+            self.message = msg
             warnings.warn(msg, RuntimeWarning, stacklevel=2)
             log.error(msg)
         return lost
