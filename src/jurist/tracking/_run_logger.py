@@ -1,9 +1,13 @@
 """How ``evaluate()`` logs to the store: the run, each judgment as it finishes, and resuming a killed run.
 
-The event loop only puts finished judgments on a queue (a few microseconds); a writer thread wakes every
-``interval`` seconds, turns what it finds into rows, traces and feedback, and stores them in one
-transaction. So a judgment is stored at most ``interval`` after it finished, a ``kill -9`` loses at most
-that much (it is judged again on resume), and the loop never waits on the database.
+The event loop only puts finished judgments on a queue (a few microseconds) and wakes a writer thread,
+which turns all it finds into rows, traces and feedback and stores them in one transaction, at once. So a
+judgment is stored as soon as the transaction before it ends (judgments that finish meanwhile share the
+next one), a ``kill -9`` loses only what was being written (judged again on resume), and the loop never
+waits on the database. A store that fails is tried again every ``interval`` seconds.
+
+While a run is being judged its process holds the run's lock (:mod:`jurist.tracking._lock`), so a second
+process resuming the same run is refused instead of paying for every judgment again.
 
 Resume matches the data to what is stored by row index and a hash of each row's content: a changed row
 is an error naming it; rows and (row, scorer) judgments already stored are not judged again.
@@ -33,11 +37,12 @@ from jurist.tracking._entities import (
     judge_definition,
     row_hash,
 )
+from jurist.tracking._lock import RunLock, lock_run
 from jurist.tracking._store import Store, active_experiment_name, get_store, tracking_uri_is_set
 
 log = logging.getLogger("jurist.evaluation")
 
-#: Seconds between the writer's flushes (``$JURIST_TRACKING_FLUSH_S``).
+#: Seconds before the writer tries a failed store again (``$JURIST_TRACKING_FLUSH_S``).
 DEFAULT_INTERVAL_S = 0.25
 _STOP = object()
 
@@ -92,8 +97,9 @@ class RunLogger:
     """Logs one evaluation run. Made by :meth:`open`; fed by :meth:`on_judged`; closed by :meth:`finish`."""
 
     def __init__(self, store: Store, run_id: str, experiment_id: str, root_name: str,
-                 resume: ResumeState | None = None) -> None:
+                 resume: ResumeState | None = None, lock: RunLock | None = None) -> None:
         self.store = store
+        self.lock = lock or RunLock()
         self.run_id = run_id
         self.experiment_id = experiment_id
         self.root_name = root_name
@@ -123,16 +129,29 @@ class RunLogger:
             return cls._resume(store, resume, rows, scorers, definitions, experiment, root, predict_fn)
         exp = store.get_or_create_experiment(experiment or active_experiment_name() or DEFAULT_EXPERIMENT_NAME)
         run = store.create_run(exp.experiment_id, params=params, scorers=definitions)
+        lock = lock_run(store, run.run_id)  # so that no resume of it runs while this process judges it
         log.info("evaluation run %s in experiment %r at %s (resume it with resume=%r)", run.run_id, exp.name,
                  store.uri, run.run_id,
                  extra={"jurist_run_id": run.run_id, "jurist_experiment": exp.name, "jurist_store": store.uri})
-        return cls(store, run.run_id, exp.experiment_id, root)
+        return cls(store, run.run_id, exp.experiment_id, root, lock=lock)
 
     @classmethod
     def _resume(cls, store: Store, run_id: str, rows: Sequence[Any], scorers: Sequence[Any],
                 definitions: list[dict[str, Any]], experiment: str | None, root: str,
                 predict_fn: Callable[..., Any] | None) -> RunLogger:
         run = store.get_run(run_id)
+        lock = lock_run(store, run_id)  # a second process resuming the same run stops here
+        try:
+            return cls._resume_locked(store, run, rows, scorers, definitions, experiment, root, predict_fn, lock)
+        except BaseException:
+            lock.release()
+            raise
+
+    @classmethod
+    def _resume_locked(cls, store: Store, run: Any, rows: Sequence[Any], scorers: Sequence[Any],
+                       definitions: list[dict[str, Any]], experiment: str | None, root: str,
+                       predict_fn: Callable[..., Any] | None, lock: RunLock) -> RunLogger:
+        run_id = run.run_id
         if experiment is not None:
             exp = store.get_experiment_by_name(experiment)
             if exp is None or exp.experiment_id != run.experiment_id:
@@ -170,7 +189,7 @@ class RunLogger:
         log.info("resuming run %s: %d of %d judgments already stored", run_id, len(state.done),
                  len(rows) * len(scorers), extra={"jurist_run_id": run_id, "jurist_store": store.uri,
                                                   "jurist_done": len(state.done)})
-        return cls(store, run_id, run.experiment_id, root, state)
+        return cls(store, run_id, run.experiment_id, root, state, lock)
 
     # -- while judging (on the event loop: cheap) -------------------------------------------------
     def on_judged(self, row: Any, scorer_name: str, outputs: Any, feedbacks: list[Feedback]) -> None:
@@ -234,6 +253,8 @@ class RunLogger:
             warnings.warn(msg, RuntimeWarning, stacklevel=2)
             log.error(msg)
             result.unstored_message = "; ".join(m for m in (result.unstored_message, msg) if m)
+        finally:
+            self.lock.release()
 
     def abort(self, status: RunStatus) -> None:
         """Store what was judged, then mark the run FAILED or KILLED (``resume`` picks it up)."""
@@ -242,6 +263,8 @@ class RunLogger:
             self.store.end_run(self.run_id, RunEnd(status=status, end_time_ms=int(time.time() * 1000)))
         except Exception as e:  # the error that ended the run matters more
             log.warning("could not mark run %s %s: %s", self.run_id, status.value, e)
+        finally:
+            self.lock.release()
 
 
 class _Writer(threading.Thread):
@@ -253,6 +276,7 @@ class _Writer(threading.Thread):
         self.interval = interval
         self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.wake = threading.Event()
+        self.closing = threading.Event()
         self.pending: list[Judgment] = []
         self.failures = 0
         self.dropped = 0
@@ -264,6 +288,7 @@ class _Writer(threading.Thread):
 
     def put(self, item: Any) -> None:
         self.queue.put(item)
+        self.wake.set()
 
     def run(self) -> None:
         stop = False
@@ -286,6 +311,8 @@ class _Writer(threading.Thread):
                     log.warning("run %s: could not prepare row %s for the store: %s", self.logger.run_id,
                                 getattr(item[0], "index", "?"), e)
             self._flush(final=stop)
+            if self.pending and not stop:  # the store failed: give it a moment, not a retry per judgment
+                self.closing.wait(self.interval)
 
     def _flush(self, final: bool) -> None:
         while self.pending:
@@ -320,6 +347,7 @@ class _Writer(threading.Thread):
     def close(self) -> int:
         """Flush and stop; the number of judgments that could not be stored."""
         self.queue.put(_STOP)
+        self.closing.set()
         self.wake.set()
         self.join()
         if self.pending:
