@@ -89,3 +89,4 @@ class AdaptiveLimiter:
         if retry_after and retry_after > 0:
             pause = min(retry_after, MAX_PAUSE_S)
             self._paused_until = max(self._paused_until, time.monotonic() + pause)
+            self._wake()  # arms the timer that ends the pause for whoever is queued
