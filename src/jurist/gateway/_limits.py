@@ -209,7 +209,8 @@ class LimitPolicy:
             who = f"client '{client}' on endpoint '{route.name}'" if b.scope == "client" else f"endpoint '{route.name}'"
             out.append(Check(self._budget_key(route, b, client, pid), round(b.usd * NANO), False,
                              int((end - now + 86_400) * 1000), end,
-                             f"{who} has spent its budget of {_money(b.usd)} per {b.per}", "budget_exceeded",
+                             f"{who} has spent its budget of {_money(b.usd)} per {b.per}, counting requests still "
+                             "in flight", "budget_exceeded",
                              nano_usd))
         return out
 
