@@ -80,7 +80,8 @@ def test_one_unstorable_row_costs_only_that_row(tracking: str, bad: dict[str, An
     assert count(tracking, "SELECT count(*) FROM run_rows") == 299
     run = jurist.get_run(result.run_id)  # type: ignore[arg-type]
     assert run.status is RunStatus.FAILED  # resume may judge the missing row again
-    again = evaluate(rows, [length], resume=result.run_id)
+    with pytest.warns(RuntimeWarning, match="could not be stored"):
+        again = evaluate(rows, [length], resume=result.run_id)
     assert again.unstored == 1 and count(tracking, "SELECT count(*) FROM assessments") == 299
 
 
@@ -110,6 +111,7 @@ def test_the_store_refuses_the_same_values_on_every_backend(store_uri: str) -> N
         store.close()
 
 
+@pytest.mark.filterwarnings("ignore:.*could not be stored:RuntimeWarning")
 def test_the_command_line_exits_1_when_a_judgment_was_not_stored(tracking: str, fake_openai, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from jurist.cli import app
 
