@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from jurist.cli._errors import reported
+from jurist.cli._errors import reported, stderr_console
 from jurist.cli._specs import DEFAULT_SCORERS
 
 if TYPE_CHECKING:
@@ -105,6 +105,10 @@ def evaluate_command(
             written = result.to_json(out)
             console.print(Text.assemble("Wrote ", str(len(result.rows)), " rows to ", (str(written), "bold")),
                           highlight=False)
+        if result.unstored_message:
+            # The verdicts are printed above, but the run's log is incomplete: a script must know.
+            stderr_console().print(Text.assemble(("Error: ", "bold red"), result.unstored_message), highlight=False)
+            raise typer.Exit(1)
 
 
 @contextmanager

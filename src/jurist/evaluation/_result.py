@@ -103,6 +103,9 @@ class EvaluationResult:
     judge_calls: int = 0
     cached_judgments: int = 0
     run_id: str | None = None
+    #: Judgments in this result that the tracking store did not take, and why (0 and "" when all were stored).
+    unstored: int = 0
+    unstored_message: str = ""
 
     @property
     def metrics(self) -> dict[str, float]:

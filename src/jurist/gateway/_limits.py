@@ -2,9 +2,13 @@
 
 Counters live in fixed windows keyed by wall-clock time (the minute for rate limits; the UTC day, ISO
 week or calendar month for budgets), so that every replica agrees on the window without talking to
-the others. Requests are counted as they are admitted (atomically with the check); tokens and cost
-after the answer, so the request that crosses a token limit or a budget still completes and the next
-one is refused.
+the others. Requests are counted as they are admitted (atomically with the check). Tokens and cost are
+known only after the answer, so at admission a request *reserves* its estimate (its prompt's length and
+its ``max_tokens``, priced at the dearest target of the endpoint) on the token and budget counters, in
+the same atomic step; the answer then settles the reservation to what was used, and a failed request
+releases it. So requests in flight at once cannot all pass a counter that is about to be spent: a
+request is admitted while a counter, with what is reserved, is under its limit, and the one that crosses
+it still completes.
 
 Backends: :class:`MemoryBackend` (one process) and :class:`jurist.gateway._redis.RedisBackend`
 (replicas sharing ``JURIST_REDIS_URL``).
@@ -13,12 +17,13 @@ Backends: :class:`MemoryBackend` (one process) and :class:`jurist.gateway._redis
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from jurist.gateway._config import Budget
 from jurist.gateway._table import Route
@@ -27,11 +32,14 @@ log = logging.getLogger("jurist.gateway")
 
 #: Budgets are counted in nano-dollars, integers, so that every backend adds exactly.
 NANO = 1_000_000_000
+#: Output tokens reserved for a request that does not say its ``max_tokens`` (a judge's verdict is shorter).
+DEFAULT_OUTPUT_ESTIMATE = 1024
 
 
 @dataclass(frozen=True)
 class Check:
-    """One counter a request must stay under. ``increments``: a request counter, bumped on admission."""
+    """One counter a request must stay under. ``increments``: a request counter, bumped on admission;
+    otherwise the counter must be under its limit, and ``reserve`` is added to it on admission."""
 
     key: str
     limit: int
@@ -40,6 +48,14 @@ class Check:
     reset_at: float
     message: str
     code: str
+    reserve: int = 0
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """What an admitted request holds on token and budget counters until it settles: (key, amount, ttl_ms)."""
+
+    items: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,7 +67,8 @@ class Denied:
 
 class Backend(Protocol):
     async def admit(self, checks: Sequence[Check]) -> int:
-        """Index of the first check over its limit (nothing counted then), else -1 with request counters bumped."""
+        """Index of the first check over its limit (nothing counted then), else -1 with request counters
+        bumped and reservations added."""
         ...
 
     async def add(self, items: Sequence[tuple[str, int, int]]) -> list[int]:
@@ -83,9 +100,10 @@ class MemoryBackend:
             if (c.increments and v + 1 > c.limit) or (not c.increments and v >= c.limit):
                 return i
         for c in checks:
-            if c.increments:
+            amount = 1 if c.increments else c.reserve
+            if amount:
                 old = self._values.get(c.key)
-                self._values[c.key] = (old[0] + 1, old[1]) if old else (1, now + c.ttl_ms / 1000.0)
+                self._values[c.key] = (old[0] + amount, old[1]) if old else (amount, now + c.ttl_ms / 1000.0)
         return -1
 
     async def add(self, items: Sequence[tuple[str, int, int]]) -> list[int]:
@@ -123,6 +141,22 @@ def period(per: str, now: float) -> tuple[str, float]:
     return pid, end_ts
 
 
+def estimate(route: Route, body: Any) -> tuple[int, int]:
+    """A request's tokens (prompt + ``max_tokens``) and cost in nano-dollars, before it is sent: what it
+    reserves. The prompt's tokens are taken as a quarter of its JSON's length (more than most tokenisers
+    make of it); the cost is at the dearest priced target of the endpoint, since any may answer."""
+    body = body if isinstance(body, dict) else {}
+    try:
+        prompt = len(json.dumps(body.get("messages"), default=str)) // 4 + 1
+    except (TypeError, ValueError):
+        prompt = 1
+    out = body.get("max_completion_tokens") or body.get("max_tokens")
+    if not isinstance(out, int) or isinstance(out, bool) or out <= 0:
+        out = DEFAULT_OUTPUT_ESTIMATE
+    costs = [c for t in (*route.targets, *route.fallbacks) if (c := t.cost(t.model, prompt, out)) is not None]
+    return prompt + out, round(max(costs, default=0.0) * NANO)
+
+
 def _money(usd: float) -> str:
     return f"${usd:,.2f}" if usd >= 1 else f"${usd:.6g}"
 
@@ -139,7 +173,9 @@ class LimitPolicy:
         scope = f"{route.name}:c:{client}" if b.scope == "client" else route.name
         return f"{self.prefix}budget:{scope}:{b.per}:{pid}"
 
-    def checks(self, route: Route, client: str, now: float) -> list[Check]:
+    def checks(self, route: Route, client: str, now: float, tokens: int = 0, nano_usd: int = 0) -> list[Check]:
+        """The counters of ``route`` for ``client``; token and budget counters reserve ``tokens`` and
+        ``nano_usd`` on admission."""
         cfg = route.config
         out: list[Check] = []
         lim = cfg.limits
@@ -155,7 +191,7 @@ class LimitPolicy:
             if lim.tokens_per_minute:
                 out.append(Check(f"{ep}:tpm:{win}", lim.tokens_per_minute, False, ttl, reset,
                                  f"endpoint '{route.name}' allows {lim.tokens_per_minute} tokens per minute",
-                                 "rate_limit_exceeded"))
+                                 "rate_limit_exceeded", tokens))
             pc = lim.per_client
             if pc is not None:
                 if pc.requests_per_minute:
@@ -165,7 +201,7 @@ class LimitPolicy:
                 if pc.tokens_per_minute:
                     out.append(Check(f"{ep}:c:{client}:tpm:{win}", pc.tokens_per_minute, False, ttl, reset,
                                      f"client '{client}' may use {pc.tokens_per_minute} tokens per minute "
-                                     f"on endpoint '{route.name}'", "rate_limit_exceeded"))
+                                     f"on endpoint '{route.name}'", "rate_limit_exceeded", tokens))
         for b in cfg.budgets:
             if b.action != "reject":
                 continue
@@ -173,31 +209,37 @@ class LimitPolicy:
             who = f"client '{client}' on endpoint '{route.name}'" if b.scope == "client" else f"endpoint '{route.name}'"
             out.append(Check(self._budget_key(route, b, client, pid), round(b.usd * NANO), False,
                              int((end - now + 86_400) * 1000), end,
-                             f"{who} has spent its budget of {_money(b.usd)} per {b.per}", "budget_exceeded"))
+                             f"{who} has spent its budget of {_money(b.usd)} per {b.per}, counting requests still "
+                             "in flight", "budget_exceeded",
+                             nano_usd))
         return out
 
-    async def admit(self, route: Route, client: str) -> Denied | None:
+    async def admit(self, route: Route, client: str, body: Any = None) -> Denied | Reservation:
+        """Refuse the request, or admit it and hold its estimated tokens and cost until :meth:`account`."""
         cfg = route.config
         if cfg.limits is None and not cfg.budgets:
-            return None
+            return Reservation()
         now = time.time()
-        checks = self.checks(route, client, now)
+        tokens, nano_usd = estimate(route, body)
+        checks = self.checks(route, client, now, tokens, nano_usd)
         if not checks:
-            return None
+            return Reservation()
         try:
             i = await self.backend.admit(checks)
         except Exception as e:  # the shared counters are down: serve rather than refuse everyone
             self._complain(e)
-            return None
+            return Reservation()
         if i < 0:
-            return None
+            return Reservation(tuple((c.key, c.reserve, c.ttl_ms) for c in checks if not c.increments and c.reserve))
         c = checks[i]
         wait = max(1.0, math.ceil(c.reset_at - now))
         when = dt.datetime.fromtimestamp(c.reset_at, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         return Denied(f"{c.message}; it resets at {when} (retry in {int(wait)} s)", c.code, wait)
 
-    async def account(self, route: Route, client: str, tokens: int | None, cost: float | None) -> None:
-        """Count what a finished request used; log an alert when it takes a budget past its amount."""
+    async def account(self, route: Route, client: str, tokens: int | None, cost: float | None,
+                      held: Reservation | None = None) -> None:
+        """Count what a finished request used, in place of what it reserved (a failed one passes no
+        usage: its reservation is released); log an alert when it takes a budget past its amount."""
         cfg = route.config
         if cfg.limits is None and not cfg.budgets:
             return
@@ -219,6 +261,16 @@ class LimitPolicy:
                 pid, end = period(b.per, now)
                 budgets.append((len(items), b))
                 items.append((self._budget_key(route, b, client, pid), spent, int((end - now + 86_400) * 1000)))
+        if held is not None and held.items:
+            # Settle each reserved counter in one addition (used minus held), so no reader sees both.
+            index = {key: i for i, (key, _, _) in enumerate(items)}
+            for key, amount, ttl in held.items:
+                if key in index:
+                    k, used, t = items[index[key]]
+                    items[index[key]] = (k, used - amount, t)
+                else:
+                    index[key] = len(items)
+                    items.append((key, -amount, ttl))
         if not items:
             return
         try:

@@ -1,7 +1,8 @@
 """Limits and budgets shared by gateway replicas through Redis (``JURIST_REDIS_URL``).
 
 Each check-and-count is one Lua script, so it is atomic across replicas: a request is admitted only if
-every counter it touches is under its limit, and then its request counters go up, in one step.
+every counter it touches is under its limit, and then its request counters go up and its reservations
+are added to the token and budget counters, in one step.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 from jurist.errors import ConfigError
 from jurist.gateway._limits import Check
 
-# KEYS: the counters. ARGV: per counter (limit, increments 0/1), then per counter its TTL in ms.
+# KEYS: the counters. ARGV: per counter (limit, increments 0/1), then per counter its TTL in ms, then per
+# counter the amount it reserves (added to a counter that does not increment).
 _ADMIT = """
 local n = #KEYS
 for i = 1, n do
@@ -27,6 +29,12 @@ for i = 1, n do
   if tonumber(ARGV[2 * i]) == 1 then
     local v = redis.call('INCR', KEYS[i])
     if v == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[2 * n + i]) end
+  else
+    local r = tonumber(ARGV[3 * n + i] or '0')
+    if r > 0 then
+      redis.call('INCRBY', KEYS[i], r)
+      if redis.call('PTTL', KEYS[i]) < 0 then redis.call('PEXPIRE', KEYS[i], ARGV[2 * n + i]) end
+    end
   end
 end
 return 0
@@ -73,6 +81,7 @@ class RedisBackend:
         for c in checks:
             args += [c.limit, 1 if c.increments else 0]
         args += [c.ttl_ms for c in checks]
+        args += [c.reserve for c in checks]
         i = int(await self._admit(keys=[c.key for c in checks], args=args))
         return i - 1
 

@@ -20,7 +20,7 @@ from typing import Any
 from jurist.errors import ConfigError
 from jurist.gateway._config import GatewayConfig, load_config, parse_config
 from jurist.gateway._dispatch import Dispatcher, Result, Stream, failure
-from jurist.gateway._limits import Backend, LimitPolicy, MemoryBackend
+from jurist.gateway._limits import Backend, Denied, LimitPolicy, MemoryBackend, Reservation
 from jurist.gateway._secrets import token_hash
 from jurist.gateway._store import GatewayStore, UsageRecord
 from jurist.gateway._table import EMPTY, Route, RoutingTable, build_table
@@ -264,30 +264,37 @@ class Gateway:
                            "model_not_found")
         start = time.perf_counter()
         assert self.limits is not None
-        denied = await self.limits.admit(route, client)
-        if denied is not None:
-            result = failure(429, denied.message, "rate_limit_exceeded", denied.code)
-            result.headers["retry-after"] = str(int(denied.retry_after))
+        admitted = await self.limits.admit(route, client, body)
+        if isinstance(admitted, Denied):
+            result = failure(429, admitted.message, "rate_limit_exceeded", admitted.code)
+            result.headers["retry-after"] = str(int(admitted.retry_after))
             await self._finish(route, client, result, start, stream=bool(body.get("stream")))
             return result
-        if body.get("stream"):
-            opened = await self.dispatcher.stream(route, body, table.redact)
-            if isinstance(opened, Result):
-                await self._finish(route, client, opened, start, stream=True)
-                return opened
-            return Stream(self._streamed(route, client, opened, start), opened.result)
-        result = await self.dispatcher.complete(route, body, table.redact)
-        await self._finish(route, client, result, start, stream=False)
+        try:
+            if body.get("stream"):
+                opened = await self.dispatcher.stream(route, body, table.redact)
+                if isinstance(opened, Result):
+                    await self._finish(route, client, opened, start, stream=True, held=admitted)
+                    return opened
+                return Stream(self._streamed(route, client, opened, start, admitted), opened.result)
+            result = await self.dispatcher.complete(route, body, table.redact)
+        except BaseException:
+            # Nothing was answered: what the request reserved goes back to its counters.
+            await self._settle(route, client, None, admitted)
+            raise
+        await self._finish(route, client, result, start, stream=False, held=admitted)
         return result
 
-    async def _streamed(self, route: Route, client: str, stream: Stream, start: float) -> AsyncIterator[bytes]:
+    async def _streamed(self, route: Route, client: str, stream: Stream, start: float,
+                        held: Reservation) -> AsyncIterator[bytes]:
         try:
             async for chunk in stream.chunks:
                 yield chunk
         finally:
-            await self._finish(route, client, stream.result, start, stream=True)
+            await self._finish(route, client, stream.result, start, stream=True, held=held)
 
-    async def _finish(self, route: Route, client: str, result: Result, start: float, *, stream: bool) -> None:
+    async def _finish(self, route: Route, client: str, result: Result, start: float, *, stream: bool,
+                      held: Reservation | None = None) -> None:
         latency_ms = (time.perf_counter() - start) * 1000.0
         if self.recorder is not None:
             self.recorder.record(UsageRecord(
@@ -295,10 +302,17 @@ class Gateway:
                 error_code=result.error_code, input_tokens=result.input_tokens, output_tokens=result.output_tokens,
                 cost_usd=result.cost_usd, latency_ms=latency_ms, attempts=result.attempts, stream=stream,
             ))
+        await self._settle(route, client, result if result.status < 400 else None, held)
+
+    async def _settle(self, route: Route, client: str, result: Result | None, held: Reservation | None) -> None:
+        """Count what an answered request used in place of what it reserved; a failed one (``result``
+        None) releases its reservation."""
         cfg = route.config
-        if self.limits is not None and result.status < 400 and (cfg.limits is not None or cfg.budgets):
-            tokens = (result.input_tokens or 0) + (result.output_tokens or 0)
-            counting = self.limits.account(route, client, tokens, result.cost_usd)
+        if self.limits is not None and (cfg.limits is not None or cfg.budgets) and (
+                result is not None or (held is not None and held.items)):
+            tokens = (result.input_tokens or 0) + (result.output_tokens or 0) if result is not None else 0
+            cost = result.cost_usd if result is not None else None
+            counting = self.limits.account(route, client, tokens, cost, held)
             if isinstance(self.limits.backend, MemoryBackend):
                 await counting  # no I/O: done before the answer goes, so the next request sees it
             else:  # a round trip to Redis: after the answer, not before it

@@ -1,8 +1,9 @@
 """The on-disk response cache: SQLite under the user cache dir (or ``JURIST_CACHE_DIR``).
 
 Keyed by a hash of the model URI and the full request (messages, schema, parameters, endpoint), so a
-re-run of the same judgments makes no provider call. Reads hit memory first; writes are buffered and
-committed in batches, off the per-judgment path.
+re-run of the same judgments makes no provider call. Reads hit memory first. Each answer is committed as
+it arrives (one small WAL transaction, tens of microseconds), so that a process killed mid-run has paid
+for no answer it did not keep: its resume finds every answer that had come back.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-
-_FLUSH_EVERY = 256
 
 
 def cache_dir() -> Path:
@@ -66,18 +65,26 @@ class ResponseCache:
     def put(self, key: str, value: dict[str, Any]) -> None:
         self._mem[key] = value
         self._pending.append((key, json.dumps(value, ensure_ascii=False), time.time()))
-        if len(self._pending) >= _FLUSH_EVERY:
+        try:
             self.flush()
+        except sqlite3.Error:
+            pass  # the cache is busy or unwritable: the answer stays pending, tried again with the next one
 
     def flush(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, []
             if not pending:
                 return
-            db = self._conn()
-            db.execute("BEGIN")
-            db.executemany("INSERT OR REPLACE INTO responses (key, value, created) VALUES (?, ?, ?)", pending)
-            db.execute("COMMIT")
+            try:
+                db = self._conn()
+                db.execute("BEGIN")
+                db.executemany("INSERT OR REPLACE INTO responses (key, value, created) VALUES (?, ?, ?)", pending)
+                db.execute("COMMIT")
+            except sqlite3.Error:
+                if self._db is not None and self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                self._pending[:0] = pending
+                raise
 
     def clear(self) -> None:
         with self._lock:

@@ -3,6 +3,10 @@
 One limiter guards one provider connection. It starts at ``max_concurrency`` in flight; each rate
 limit halves the allowance and pauses new requests until the provider's ``Retry-After`` has passed;
 each run of successes as long as the allowance raises it by one again.
+
+Slots are handed over, not offered: a waiter is woken only with a slot already counted as its own, and
+only when the connection is not paused. While a pause is on, a timer wakes the queue when it ends, so a
+queue with nothing in flight never waits for a release that cannot come.
 """
 
 from __future__ import annotations
@@ -25,40 +29,52 @@ class AdaptiveLimiter:
         self._successes = 0
         self._paused_until = 0.0
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def waiting(self) -> int:
+        """Requests queued for a slot."""
+        return sum(1 for f in self._waiters if not f.done())
 
     async def acquire(self) -> None:
-        while True:
-            delay = self._paused_until - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-                continue
-            if self.in_flight < self.limit and not self._waiters:
-                self.in_flight += 1
-                return
-            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.append(fut)
-            try:
-                await fut
-            except BaseException:
-                if fut in self._waiters:
+        if not self._waiters and self.in_flight < self.limit and time.monotonic() >= self._paused_until:
+            self.in_flight += 1
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        self._wake()
+        try:
+            await fut
+        except BaseException:
+            if fut.done() and not fut.cancelled():
+                self.release()  # the slot was handed to us as we were cancelled: pass it on
+            else:
+                try:
                     self._waiters.remove(fut)
-                elif fut.done() and not fut.cancelled():
-                    self._wake()  # pass on the slot we were handed
-                raise
-            if self.in_flight < self.limit and time.monotonic() >= self._paused_until:
-                self.in_flight += 1
-                return
+                except ValueError:
+                    pass
+            raise
 
     def release(self) -> None:
         self.in_flight -= 1
         self._wake()
 
     def _wake(self) -> None:
-        while self._waiters and self.in_flight + 0 < self.limit:
+        """Hand free slots to the queue's head, or, while paused, make sure the pause's end wakes it."""
+        delay = self._paused_until - time.monotonic()
+        if delay > 0:
+            if self._waiters and self._timer is None:
+                self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
+            return
+        while self._waiters and self.in_flight < self.limit:
             fut = self._waiters.popleft()
             if not fut.done():
+                self.in_flight += 1
                 fut.set_result(None)
-                return
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._wake()  # re-arms itself if the pause was extended meanwhile
 
     def on_success(self) -> None:
         self._successes += 1
@@ -73,3 +89,4 @@ class AdaptiveLimiter:
         if retry_after and retry_after > 0:
             pause = min(retry_after, MAX_PAUSE_S)
             self._paused_until = max(self._paused_until, time.monotonic() + pause)
+            self._wake()  # arms the timer that ends the pause for whoever is queued

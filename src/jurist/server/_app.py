@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 
 from jurist.entities import Trace
 from jurist.errors import ConfigError, StoreError
-from jurist.server import _otlp
+from jurist.server import _limits, _otlp
 from jurist.server._schemas import (
     AssessmentModel,
     ErrorOut,
@@ -55,8 +55,8 @@ from jurist.tracking._entities import (
 from jurist.tracking._monitor import Monitor
 from jurist.tracking._store import Store, get_tracking_uri, is_remote
 
-#: The largest OTLP request read (bytes, after decompression as before it).
-MAX_OTLP_BYTES = 64 * 1024 * 1024
+#: The largest request body, and OTLP body once decompressed, by default (``$JURIST_SERVER_MAX_BODY_MB``).
+MAX_OTLP_BYTES = _limits.DEFAULT_MAX_BODY_MB * 1024 * 1024
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "A bad request; the message says what to fix"},
@@ -70,12 +70,14 @@ def _error(status_code: int, code: str, message: str, headers: dict[str, str] | 
 
 
 def create_app(store_uri: str | None = None, *, token: str | None = None, store: Store | None = None,
-               gateway_config: str | None = None) -> FastAPI:
+               gateway_config: str | None = None, max_body_bytes: int | None = None) -> FastAPI:
     """The server's app over the store at ``store_uri`` (default: the tracking URI, else ``./jurist.db``).
 
     ``token`` (default ``$JURIST_SERVER_TOKEN``) turns on bearer-token auth; ``""`` turns it off.
     ``gateway_config`` (default ``$JURIST_GATEWAY_CONFIG``) mounts the AI Gateway at ``/gateway`` with that
     YAML file, its usage and secrets kept in the same database; the gateway checks its own client tokens.
+    ``max_body_bytes`` (default ``$JURIST_SERVER_MAX_BODY_MB``, else 64 MiB) caps every request body, and an
+    OTLP body once decompressed: a larger one is refused with 413 as soon as it passes the cap.
 
     Example:
         >>> import uvicorn                                               # doctest: +SKIP
@@ -83,6 +85,7 @@ def create_app(store_uri: str | None = None, *, token: str | None = None, store:
     """
     from jurist import __version__
 
+    body_limit = max_otlp = _limits.max_body_bytes(max_body_bytes)
     if store is None:
         uri = store_uri or get_tracking_uri()
         if is_remote(uri):
@@ -304,11 +307,12 @@ def create_app(store_uri: str | None = None, *, token: str | None = None, store:
         ctype = request.headers.get("content-type")
         as_pb = (ctype or "").split(";")[0].strip().lower() in _otlp.PROTOBUF_TYPES
         media = "application/x-protobuf" if as_pb else "application/json"
-        body = await request.body()
         try:
-            if len(body) > MAX_OTLP_BYTES:
-                raise _otlp.OtlpError(f"the request is larger than {MAX_OTLP_BYTES} bytes", status=413)
-            traces = _otlp.read_traces(body, ctype, request.headers.get("content-encoding"))
+            # Inflated as it arrives, never past the limit; BodyLimit bounds what arrives compressed.
+            inflater = _otlp.Inflater(request.headers.get("content-encoding"), max_otlp)
+            async for chunk in request.stream():
+                inflater.feed(chunk)
+            traces = _otlp.read_traces(inflater.finish(), ctype)
             if traces:
                 await run_in_threadpool(_store_otlp, s, traces, x_jurist_experiment, x_jurist_experiment_id)
         except _otlp.OtlpError as e:
@@ -325,6 +329,7 @@ def create_app(store_uri: str | None = None, *, token: str | None = None, store:
     app.include_router(otlp)
     if gateway_app is not None:
         app.mount("/gateway", gateway_app)
+    app.add_middleware(_limits.BodyLimit, limit=body_limit)
     return app
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 import json
 import re
 import zlib
@@ -37,18 +36,61 @@ class OtlpError(ValueError):
         self.status = status
 
 
-def decompress(body: bytes, encoding: str | None) -> bytes:
-    enc = (encoding or "identity").strip().lower()
-    try:
-        if enc == "gzip":
-            return gzip.decompress(body)
-        if enc == "deflate":
-            return zlib.decompress(body)
-    except (OSError, zlib.error, EOFError) as e:
-        raise OtlpError(f"the body is not valid {enc} ({e})") from None
-    if enc not in ("identity", ""):
-        raise OtlpError(f"unsupported Content-Encoding {encoding!r}; send gzip or none", status=415)
-    return body
+class Inflater:
+    """Decompresses a body as it arrives, and stops at ``limit`` bytes of output (413): a small gzip
+    bomb never becomes a large buffer. ``identity`` passes the bytes through, under the same limit."""
+
+    def __init__(self, encoding: str | None, limit: int) -> None:
+        enc = (encoding or "identity").strip().lower()
+        if enc not in ("identity", "", "gzip", "deflate"):
+            raise OtlpError(f"unsupported Content-Encoding {encoding!r}; send gzip or none", status=415)
+        self.encoding = enc if enc in ("gzip", "deflate") else "identity"
+        self.limit = limit
+        # gzip may hold several members one after another, as gzip.decompress reads them.
+        self._wbits = 16 + zlib.MAX_WBITS if self.encoding == "gzip" else zlib.MAX_WBITS
+        self._z: Any = zlib.decompressobj(self._wbits) if self.encoding != "identity" else None
+        self._out = bytearray()
+        self._fed = False
+
+    def feed(self, data: bytes) -> None:
+        if not data:
+            return
+        self._fed = True
+        if self._z is None:
+            self._take(data)
+            return
+        try:
+            while data:
+                if self._z.eof:  # the next gzip member
+                    self._z = zlib.decompressobj(self._wbits)
+                # Never more output than one byte past the limit, however much the input would make.
+                self._take(self._z.decompress(data, self.limit + 1 - len(self._out)))
+                data = self._z.unused_data if self._z.eof else self._z.unconsumed_tail
+        except zlib.error as e:
+            raise OtlpError(f"the body is not valid {self.encoding} ({e})") from None
+
+    def _take(self, chunk: bytes) -> None:
+        if len(self._out) + len(chunk) > self.limit:
+            raise OtlpError(f"the request is larger than {self.limit} bytes once decompressed; send fewer spans "
+                            "per request", status=413)
+        self._out += chunk
+
+    def finish(self) -> bytes:
+        if self._z is not None and self._fed:
+            try:
+                self._take(self._z.flush())
+            except zlib.error as e:
+                raise OtlpError(f"the body is not valid {self.encoding} ({e})") from None
+            if not self._z.eof:
+                raise OtlpError(f"the body is not valid {self.encoding} (it ends before the compressed data does)")
+        return bytes(self._out)
+
+
+def decompress(body: bytes, encoding: str | None, limit: int = 64 * 1024 * 1024) -> bytes:
+    """``body`` decompressed per ``encoding``, at most ``limit`` bytes of it (else a 413 OtlpError)."""
+    inflater = Inflater(encoding, limit)
+    inflater.feed(body)
+    return inflater.finish()
 
 
 def decode(body: bytes, content_type: str | None) -> dict[str, Any]:
@@ -208,10 +250,11 @@ def _hex(value: str) -> str:
 
 
 def read_traces(body: bytes, content_type: str | None, content_encoding: str | None = None) -> list[Trace]:
-    """The traces of one OTLP/HTTP request; :class:`OtlpError` if any part of it cannot be read."""
+    """The traces of one OTLP/HTTP request (``body`` already decompressed when ``content_encoding`` is
+    None); :class:`OtlpError` if any part of it cannot be read."""
     from jurist.tracing import from_otlp_json
 
-    payload = decode(decompress(body, content_encoding), content_type)
+    payload = decode(decompress(body, content_encoding) if content_encoding else body, content_type)
     services = {_hex(k): v for k, v in validate(payload).items()}
     try:
         traces = from_otlp_json(payload)

@@ -1,9 +1,13 @@
 """How ``evaluate()`` logs to the store: the run, each judgment as it finishes, and resuming a killed run.
 
-The event loop only puts finished judgments on a queue (a few microseconds); a writer thread wakes every
-``interval`` seconds, turns what it finds into rows, traces and feedback, and stores them in one
-transaction. So a judgment is stored at most ``interval`` after it finished, a ``kill -9`` loses at most
-that much (it is judged again on resume), and the loop never waits on the database.
+The event loop only puts finished judgments on a queue (a few microseconds) and wakes a writer thread,
+which turns all it finds into rows, traces and feedback and stores them in one transaction, at once. So a
+judgment is stored as soon as the transaction before it ends (judgments that finish meanwhile share the
+next one), a ``kill -9`` loses only what was being written (judged again on resume), and the loop never
+waits on the database. A store that fails is tried again every ``interval`` seconds.
+
+While a run is being judged its process holds the run's lock (:mod:`jurist.tracking._lock`), so a second
+process resuming the same run is refused instead of paying for every judgment again.
 
 Resume matches the data to what is stored by row index and a hash of each row's content: a changed row
 is an error naming it; rows and (row, scorer) judgments already stored are not judged again.
@@ -30,6 +34,7 @@ from jurist.errors import (
     ProviderTimeout,
     RateLimitError,
     ServerError,
+    StoreError,
 )
 from jurist.tracking._entities import (
     DEFAULT_EXPERIMENT_NAME,
@@ -40,6 +45,7 @@ from jurist.tracking._entities import (
     judge_definition,
     row_hash,
 )
+from jurist.tracking._lock import RunLock, lock_run
 from jurist.tracking._store import Store, active_experiment_name, get_store, tracking_uri_is_set
 
 log = logging.getLogger("jurist.evaluation")
@@ -48,9 +54,21 @@ log = logging.getLogger("jurist.evaluation")
 #: are made again on resume; a parse error or a refused request would only fail the same way again.
 REJUDGE_ON_RESUME = frozenset(c.code for c in (RateLimitError, ServerError, ProviderTimeout, EngineCrashError))
 
-#: Seconds between the writer's flushes (``$JURIST_TRACKING_FLUSH_S``).
+#: Seconds before the writer tries a failed store again (``$JURIST_TRACKING_FLUSH_S``).
 DEFAULT_INTERVAL_S = 0.25
 _STOP = object()
+
+
+def _refused(e: Exception) -> bool:
+    """Whether the store refused what it was given (a value it cannot hold: too long, out of range), as
+    against failing itself (unreachable, busy), which is worth trying again."""
+    from sqlalchemy.exc import DataError, IntegrityError
+
+    if isinstance(e, ConfigError):
+        return True
+    if isinstance(e, StoreError):
+        return isinstance(e.__cause__, (DataError, IntegrityError))
+    return not isinstance(e, OSError)  # a driver that cannot convert a value raises OverflowError, ValueError…
 
 
 def scorer_definition(scorer: Any) -> dict[str, Any]:
@@ -91,8 +109,9 @@ class RunLogger:
     """Logs one evaluation run. Made by :meth:`open`; fed by :meth:`on_judged`; closed by :meth:`finish`."""
 
     def __init__(self, store: Store, run_id: str, experiment_id: str, root_name: str,
-                 resume: ResumeState | None = None) -> None:
+                 resume: ResumeState | None = None, lock: RunLock | None = None) -> None:
         self.store = store
+        self.lock = lock or RunLock()
         self.run_id = run_id
         self.experiment_id = experiment_id
         self.root_name = root_name
@@ -122,16 +141,29 @@ class RunLogger:
             return cls._resume(store, resume, rows, scorers, definitions, experiment, root, predict_fn)
         exp = store.get_or_create_experiment(experiment or active_experiment_name() or DEFAULT_EXPERIMENT_NAME)
         run = store.create_run(exp.experiment_id, params=params, scorers=definitions)
+        lock = lock_run(store, run.run_id)  # so that no resume of it runs while this process judges it
         log.info("evaluation run %s in experiment %r at %s (resume it with resume=%r)", run.run_id, exp.name,
                  store.uri, run.run_id,
                  extra={"jurist_run_id": run.run_id, "jurist_experiment": exp.name, "jurist_store": store.uri})
-        return cls(store, run.run_id, exp.experiment_id, root)
+        return cls(store, run.run_id, exp.experiment_id, root, lock=lock)
 
     @classmethod
     def _resume(cls, store: Store, run_id: str, rows: Sequence[Any], scorers: Sequence[Any],
                 definitions: list[dict[str, Any]], experiment: str | None, root: str,
                 predict_fn: Callable[..., Any] | None) -> RunLogger:
         run = store.get_run(run_id)
+        lock = lock_run(store, run_id)  # a second process resuming the same run stops here
+        try:
+            return cls._resume_locked(store, run, rows, scorers, definitions, experiment, root, predict_fn, lock)
+        except BaseException:
+            lock.release()
+            raise
+
+    @classmethod
+    def _resume_locked(cls, store: Store, run: Any, rows: Sequence[Any], scorers: Sequence[Any],
+                       definitions: list[dict[str, Any]], experiment: str | None, root: str,
+                       predict_fn: Callable[..., Any] | None, lock: RunLock) -> RunLogger:
+        run_id = run.run_id
         if experiment is not None:
             exp = store.get_experiment_by_name(experiment)
             if exp is None or exp.experiment_id != run.experiment_id:
@@ -170,7 +202,7 @@ class RunLogger:
         log.info("resuming run %s: %d of %d judgments already stored", run_id, len(state.done),
                  len(rows) * len(scorers), extra={"jurist_run_id": run_id, "jurist_store": store.uri,
                                                   "jurist_done": len(state.done)})
-        return cls(store, run_id, run.experiment_id, root, state)
+        return cls(store, run_id, run.experiment_id, root, state, lock)
 
     # -- while judging (on the event loop: cheap) -------------------------------------------------
     def on_judged(self, row: Any, scorer_name: str, outputs: Any, feedbacks: list[Feedback]) -> None:
@@ -214,11 +246,13 @@ class RunLogger:
 
     # -- ending -----------------------------------------------------------------------------------
     def finish(self, result: Any) -> None:
-        """Store what is left, then mark the run FINISHED with its metrics and totals.
+        """Store what is left, then mark the run FINISHED with its metrics and totals (FAILED when some
+        judgment could not be stored: ``result.unstored`` counts them, ``result.unstored_message`` says why).
 
         A store that fails now costs a warning, never the result in hand.
         """
         lost = self._writer.close()
+        result.unstored, result.unstored_message = lost, self._writer.message
         status = RunStatus.FAILED if lost else RunStatus.FINISHED
         try:
             self.store.end_run(self.run_id, RunEnd(
@@ -231,6 +265,9 @@ class RunLogger:
             msg = f"run {self.run_id} could not be marked {status.value} in the tracking store: {e}"
             warnings.warn(msg, RuntimeWarning, stacklevel=2)
             log.error(msg)
+            result.unstored_message = "; ".join(m for m in (result.unstored_message, msg) if m)
+        finally:
+            self.lock.release()
 
     def abort(self, status: RunStatus) -> None:
         """Store what was judged, then mark the run FAILED or KILLED (``resume`` picks it up)."""
@@ -239,6 +276,8 @@ class RunLogger:
             self.store.end_run(self.run_id, RunEnd(status=status, end_time_ms=int(time.time() * 1000)))
         except Exception as e:  # the error that ended the run matters more
             log.warning("could not mark run %s %s: %s", self.run_id, status.value, e)
+        finally:
+            self.lock.release()
 
 
 class _Writer(threading.Thread):
@@ -250,13 +289,19 @@ class _Writer(threading.Thread):
         self.interval = interval
         self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.wake = threading.Event()
+        self.closing = threading.Event()
         self.pending: list[Judgment] = []
         self.failures = 0
         self.dropped = 0
+        #: (row index, scorer, why) of each judgment the store refused.
+        self.refused: list[tuple[int, str, str]] = []
+        #: What was not stored, and why, once closed ("" when all was).
+        self.message = ""
         self.max_batch = 2000
 
     def put(self, item: Any) -> None:
         self.queue.put(item)
+        self.wake.set()
 
     def run(self) -> None:
         stop = False
@@ -275,9 +320,12 @@ class _Writer(threading.Thread):
                     self.pending.append(self.logger.judgment(item))
                 except Exception as e:  # a row that cannot be stored is reported, not fatal
                     self.dropped += 1
+                    self.refused.append((getattr(item[0], "index", -1), str(item[1]), str(e)))
                     log.warning("run %s: could not prepare row %s for the store: %s", self.logger.run_id,
                                 getattr(item[0], "index", "?"), e)
             self._flush(final=stop)
+            if self.pending and not stop:  # the store failed: give it a moment, not a retry per judgment
+                self.closing.wait(self.interval)
 
     def _flush(self, final: bool) -> None:
         while self.pending:
@@ -285,23 +333,47 @@ class _Writer(threading.Thread):
             try:
                 self.logger.store.log_judgments(self.logger.run_id, batch)
             except Exception as e:
-                self.failures += 1
-                log.warning("run %s: storing %d judgments failed (%s); %s", self.logger.run_id, len(batch), e,
-                            "giving up" if final else "will try again")
-                return
+                if not _refused(e) or not self._one_by_one(batch):
+                    self.failures += 1
+                    log.warning("run %s: storing %d judgments failed (%s); %s", self.logger.run_id, len(batch), e,
+                                "giving up" if final else "will try again")
+                    return
+                continue
             del self.pending[: len(batch)]
+
+    def _one_by_one(self, batch: list[Judgment]) -> bool:
+        """Store a batch the database refused one judgment at a time, so that one value it will not take
+        costs that judgment only (reported), never the rest. False if the database itself fails meanwhile
+        (what is left stays pending, to be tried again)."""
+        for item in batch:
+            try:
+                self.logger.store.log_judgments(self.logger.run_id, [item])
+            except Exception as e:
+                if not _refused(e):
+                    return False
+                self.refused.append((item.row_index, item.scorer, str(e)))
+                log.error("run %s: the judgment of row %d by %r cannot be stored and is lost from the log: %s",
+                          self.logger.run_id, item.row_index, item.scorer, e)
+            del self.pending[0]  # the batch is the head of ``pending``: this item
+        return True
 
     def close(self) -> int:
         """Flush and stop; the number of judgments that could not be stored."""
         self.queue.put(_STOP)
+        self.closing.set()
         self.wake.set()
         self.join()
         if self.pending:
             self._flush(final=True)
-        lost = len(self.pending) + self.dropped
+        lost = len(self.pending) + len(self.refused)
         if lost:
-            msg = (f"{lost} judgments of run {self.logger.run_id} could not be stored; they are in the result, "
-                   f"and evaluate(..., resume={self.logger.run_id!r}) judges them again")
+            first = ""
+            if self.refused:
+                row, scorer, why = self.refused[0]
+                first = f" (the first, row {row} by {scorer!r}: {why.removeprefix(f'row {row}: ')})"
+            msg = (f"{lost} judgments of run {self.logger.run_id} could not be stored{first}; they are in the "
+                   f"result, and evaluate(..., resume={self.logger.run_id!r}) judges them again")
+            self.message = msg
             warnings.warn(msg, RuntimeWarning, stacklevel=2)
             log.error(msg)
         return lost

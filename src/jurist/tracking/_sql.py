@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -246,11 +246,12 @@ class SqlStore:
             row_records: list[dict[str, Any]] = []
             trace_of: dict[int, str] = {}
             for it in items:
+                _check_judgment(it)
                 if it.row is not None:
                     d = it.row
                     trace_of[it.row_index] = d.trace_id
                     if d.trace is not None:
-                        new_traces.append(d.trace)
+                        new_traces.append(_check_trace(d.trace))
                     row_records.append({
                         "run_id": run_id, "row_index": it.row_index, "row_hash": d.row_hash,
                         "trace_id": d.trace_id, "row_id": None if d.row_id is None else dumps(d.row_id),
@@ -276,9 +277,13 @@ class SqlStore:
                     records.append(_assessment_record(fb, trace_id, run_id, it.row_index, it.scorer, pos))
             if records:
                 # A judgment made again (on resume, after a provider failure) replaces the one stored.
-                pairs = {(it.row_index, it.scorer) for it in items}
-                conn.execute(delete(assessments).where(assessments.c.run_id == run_id, or_(*(
-                    and_(assessments.c.row_index == i, assessments.c.scorer == sc) for i, sc in pairs))))
+                by_scorer: dict[str, set[int]] = {}
+                for it in items:
+                    by_scorer.setdefault(it.scorer, set()).add(it.row_index)
+                for sc, idx in by_scorer.items():
+                    conn.execute(delete(assessments).where(assessments.c.run_id == run_id,
+                                                           assessments.c.scorer == sc,
+                                                           assessments.c.row_index.in_(sorted(idx))))
                 conn.execute(self._insert_ignore(assessments), records)
 
         self._write(_do, "store judged rows")
@@ -315,7 +320,7 @@ class SqlStore:
         for t in new:
             trace_records.append(_trace_record(t, experiment_id, created))
             span_records += [_span_record(s, t.trace_id, i) for i, s in enumerate(t.spans)]
-            tag_records += [{"trace_id": t.trace_id, "key": k, "value": str(v)} for k, v in t.tags.items()]
+            tag_records += [{"trace_id": t.trace_id, "key": _text(k), "value": _text(str(v))} for k, v in t.tags.items()]
         conn.execute(self._insert_ignore(traces), trace_records)
         if span_records:
             conn.execute(self._insert_ignore(spans), span_records)
@@ -341,7 +346,7 @@ class SqlStore:
                 span_records = [_span_record(s, t.trace_id, base + i) for i, s in enumerate(t.spans)]
                 if span_records:
                     conn.execute(self._insert_ignore(spans), span_records)
-                self._upsert_tags(conn, [{"trace_id": t.trace_id, "key": k, "value": str(v)}
+                self._upsert_tags(conn, [{"trace_id": t.trace_id, "key": _text(k), "value": _text(str(v))}
                                          for k, v in t.tags.items()])
 
         self._write(_do, "store traces", integrity_retry=True)
@@ -474,6 +479,36 @@ class SqlStore:
 
 
 # -- records ------------------------------------------------------------------------------------------
+#: The widths of the keyed text columns (the schema's String(n)); SQLite does not enforce them, PostgreSQL
+#: does, so they are checked here and both backends take and refuse the same values.
+ID_MAX, NAME_MAX, CODE_MAX, SOURCE_MAX = 64, 256, 128, 512
+
+
+def _text(value: Any) -> Any:
+    """Text as the store keeps it: NUL, which PostgreSQL's text refuses, becomes U+FFFD on every backend."""
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
+def _check_judgment(it: Judgment) -> None:
+    """A judgment the store can hold, else a ConfigError that says which value is wrong (that one row fails)."""
+    where = f"row {it.row_index}"
+    if not isinstance(it.scorer, str) or not it.scorer or len(it.scorer) > NAME_MAX:
+        raise ConfigError(f"{where}: a scorer needs a name of 1 to {NAME_MAX} characters, got {it.scorer!r}"[:400])
+    if it.row is not None:
+        tid = it.row.trace_id
+        if not isinstance(tid, str) or not tid or len(tid) > ID_MAX or "\x00" in tid:
+            raise ConfigError(f"{where}: a stored trace needs a trace_id of 1 to {ID_MAX} characters, got "
+                              f"{tid!r}"[:400])
+    for fb in it.feedbacks:
+        if not isinstance(fb.name, str) or not fb.name or len(fb.name) > NAME_MAX:
+            raise ConfigError(f"{where}: feedback needs a name of 1 to {NAME_MAX} characters, got {fb.name!r}"[:400])
+        if fb.trace_id is not None and (len(fb.trace_id) > ID_MAX or "\x00" in fb.trace_id):
+            raise ConfigError(f"{where}: feedback names a trace_id longer than {ID_MAX} characters: "
+                              f"{fb.trace_id!r}"[:400])
+
+
 def _check_name(name: Any, what: str) -> None:
     if not isinstance(name, str) or not name.strip() or len(name) > 256:
         raise ConfigError(f"a {what} needs a name of 1 to 256 characters, got {name!r}")
@@ -486,15 +521,22 @@ def _status(status: Any) -> str:
 
 def _check_trace(t: Any) -> Trace:
     t = Trace.coerce(t)
-    if not t.trace_id or len(t.trace_id) > 64:
-        raise ConfigError(f"a stored trace needs a trace_id of 1 to 64 characters, got {t.trace_id!r}")
+    if not t.trace_id or len(t.trace_id) > ID_MAX or "\x00" in t.trace_id:
+        raise ConfigError(f"a stored trace needs a trace_id of 1 to {ID_MAX} characters, got {t.trace_id!r}"[:400])
     seen = set()
     for s in t.spans:
-        if not s.span_id or len(s.span_id) > 64:
-            raise ConfigError(f"trace {t.trace_id}: every span needs a span_id of 1 to 64 characters")
+        if not s.span_id or len(s.span_id) > ID_MAX or "\x00" in s.span_id:
+            raise ConfigError(f"trace {t.trace_id}: every span needs a span_id of 1 to {ID_MAX} characters")
+        if s.parent_id and (len(s.parent_id) > ID_MAX or "\x00" in s.parent_id):
+            raise ConfigError(f"trace {t.trace_id}: span {s.span_id!r} has a parent_id longer than {ID_MAX} "
+                              "characters")
         if s.span_id in seen:
             raise ConfigError(f"trace {t.trace_id}: span_id {s.span_id!r} appears twice")
         seen.add(s.span_id)
+    for k in t.tags:
+        if not isinstance(k, str) or not k or len(k) > NAME_MAX:
+            raise ConfigError(f"trace {t.trace_id}: a tag key must be 1 to {NAME_MAX} characters, got a key of "
+                              f"{len(k) if isinstance(k, str) else type(k).__name__} characters: {str(k)[:60]!r}…")
     return t
 
 
@@ -505,7 +547,7 @@ def _trace_record(t: Trace, experiment_id: str, created: int) -> dict[str, Any]:
     # Only a span without a parent is the root: OTLP may deliver a trace's children before its root.
     root = next((s for s in t.spans if not s.parent_id), None)
     return {
-        "trace_id": t.trace_id, "experiment_id": experiment_id, "name": root.name[:512] if root else None,
+        "trace_id": t.trace_id, "experiment_id": experiment_id, "name": _text(root.name[:512]) if root else None,
         "status": _status(root.status) if root else "UNSET", "timestamp_ms": _ms(start) if start else created,
         "execution_time_ms": _ms(end - start) if start is not None and end is not None else None,
         "start_time_ns": start, "end_time_ns": end, "creation_time_ms": created,
@@ -514,8 +556,9 @@ def _trace_record(t: Trace, experiment_id: str, created: int) -> dict[str, Any]:
 
 def _span_record(s: Span, trace_id: str, seq: int) -> dict[str, Any]:
     return {
-        "trace_id": trace_id, "span_id": s.span_id, "parent_id": s.parent_id or None, "name": (s.name or "")[:512],
-        "span_type": (s.span_type or "UNKNOWN")[:32], "status": _status(s.status),
+        "trace_id": trace_id, "span_id": s.span_id, "parent_id": s.parent_id or None,
+        "name": _text((s.name or "")[:512]), "span_type": _text((s.span_type or "UNKNOWN")[:32]),
+        "status": _text(_status(s.status)),
         "start_time_ns": s.start_time_ns, "end_time_ns": s.end_time_ns,
         "inputs": None if s.inputs is None else dumps(s.inputs),
         "outputs": None if s.outputs is None else dumps(s.outputs),
@@ -528,13 +571,14 @@ def _assessment_record(a: Assessment, trace_id: str, run_id: str | None = None, 
     err = a.error if isinstance(a, Feedback) else None
     return {
         "assessment_id": uuid.uuid4().hex, "trace_id": trace_id, "span_id": a.span_id,
-        "kind": "expectation" if isinstance(a, Expectation) else "feedback", "name": a.name,
+        "kind": "expectation" if isinstance(a, Expectation) else "feedback", "name": _text(a.name),
         "value": None if a.value is None else dumps(a.value),
-        "rationale": a.rationale if isinstance(a, Feedback) else None,
-        "error_code": err.error_code if err else None, "error_message": err.error_message if err else None,
-        "source_type": a.source.source_type.value, "source_id": a.source.source_id,
+        "rationale": _text(a.rationale) if isinstance(a, Feedback) else None,
+        "error_code": _text(str(err.error_code)[:CODE_MAX]) if err else None,
+        "error_message": _text(err.error_message) if err else None,
+        "source_type": a.source.source_type.value, "source_id": _text(str(a.source.source_id)[:SOURCE_MAX]),
         "metadata": dumps(a.metadata or {}), "create_time_ms": a.create_time_ms,
-        "run_id": run_id, "row_index": row_index, "scorer": scorer, "position": position,
+        "run_id": run_id, "row_index": row_index, "scorer": _text(scorer), "position": position,
     }
 
 
