@@ -19,7 +19,7 @@ from jurist.scorers._scorer import Scorer, to_feedbacks
 
 def default_ensemble(feedbacks: list[Feedback]) -> Any:
     """Majority of the verdicts (ties go to the first verdict given), or the mean of numeric ones."""
-    values = [f.value for f in feedbacks if f.error is None and f.value is not None]
+    values: list[Any] = [f.value for f in feedbacks if f.error is None and f.value is not None]
     if not values:
         return Feedback(error=AssessmentError("ENSEMBLE_EMPTY", "no member of the ensemble gave a verdict"))
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
@@ -40,7 +40,7 @@ class ScorerEnsemble(Scorer):
         self.scorers = list(scorers)
         self.ensemble_fn = ensemble_fn or default_ensemble
         self.source = AssessmentSource(AssessmentSourceType.LLM_JUDGE if any(
-            getattr(s, "source", None) is not None and s.source.source_type is AssessmentSourceType.LLM_JUDGE
+            getattr(getattr(s, "source", None), "source_type", None) is AssessmentSourceType.LLM_JUDGE
             for s in self.scorers) else AssessmentSourceType.CODE, f"ensemble:{name}")
 
     def check_ready(self) -> None:

@@ -169,7 +169,7 @@ def to_predict_fn(endpoint_uri: str) -> Callable[..., str]:
 
         msgs = inputs.get("messages")
         if isinstance(msgs, list) and msgs:
-            messages = tuple(Message(str(m.get("role", "user")), str(m.get("content", ""))) for m in msgs)
+            messages = tuple(Message(m.get("role", "user"), str(m.get("content", ""))) for m in msgs)
         else:
             texts = [v for v in inputs.values() if isinstance(v, str)]
             if len(texts) != 1:

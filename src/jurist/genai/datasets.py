@@ -213,7 +213,7 @@ def search_datasets(experiment_ids: Sequence[str] | None = None, filter_string: 
         key = {"last_update_time": "last_update_time", "created_time": "created_time", "name": "name"}.get(key, "")
         if not key:
             raise ConfigError(f"cannot order datasets by {item!r}; use name, created_time or last_update_time")
-        found.sort(key=lambda d, k=key: d[k], reverse=direction.strip().upper() == "DESC")
+        found.sort(key=lambda d, k=key: d[k] or 0, reverse=direction.strip().upper() == "DESC")  # type: ignore[misc]
     return [EvaluationDataset(d) for d in found[:max_results]]
 
 

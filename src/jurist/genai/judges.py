@@ -35,7 +35,7 @@ def _context_docs(context: Any) -> list[dict[str, Any]]:
     if context is None:
         raise ConfigError("context is required: the retrieved text (a string, a list of strings or documents)")
     items = context if isinstance(context, (list, tuple)) else [context]
-    docs = []
+    docs: list[dict[str, Any]] = []
     for item in items:
         if isinstance(item, str):
             docs.append({"page_content": item})

@@ -200,10 +200,11 @@ def _store() -> TraceStore:
 
 
 def get_trace(trace_id: str, *, search_store: bool = True) -> Trace | None:
-    """A trace by id: one recorded in this process, else (``search_store``) the tracking store's copy with
-    its assessments; None when neither has it."""
+    """A trace by id: the tracking store's copy with its assessments (a trace finished here is written
+    there first), else (or with ``search_store=False``) the one recorded in this process; None when
+    neither has it."""
     found = _store().get(trace_id)
-    if found is not None or not search_store:
+    if not search_store:
         return found
     from jurist.tracking import NotFoundError
     from jurist.tracking import get_trace as stored_trace
@@ -211,7 +212,11 @@ def get_trace(trace_id: str, *, search_store: bool = True) -> Trace | None:
     try:
         return stored_trace(trace_id)
     except NotFoundError:
-        return None
+        return found
+    except Exception:
+        if found is None:
+            raise
+        return found  # the store cannot be read: this process's copy still answers
 
 
 def get_last_active_trace_id(thread_local: bool = False) -> str | None:

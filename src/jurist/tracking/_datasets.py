@@ -50,7 +50,8 @@ def create(store: Any, name: str, experiment_ids: list[str], tags: dict[str, str
         raise ConfigError("a dataset needs a non-empty name")
     engine = _engine_of(store)
     now = _now()
-    record = {"dataset_id": f"d-{uuid.uuid4().hex}", "name": name, "experiment_ids": dumps(list(experiment_ids)),
+    dataset_id = f"d-{uuid.uuid4().hex}"
+    record: dict[str, Any] = {"dataset_id": dataset_id, "name": name, "experiment_ids": dumps(list(experiment_ids)),
               "tags": dumps(dict(tags)), "created_time_ms": now, "last_update_time_ms": now, "created_by": user,
               "last_updated_by": user}
 
@@ -60,7 +61,7 @@ def create(store: Any, name: str, experiment_ids: list[str], tags: dict[str, str
         conn.execute(datasets.insert().values(**record))
 
     _engine.write(engine, _do, what="create a dataset")
-    return get(store, dataset_id=record["dataset_id"])
+    return get(store, dataset_id=dataset_id)
 
 
 def get(store: Any, *, name: str | None = None, dataset_id: str | None = None) -> dict[str, Any]:

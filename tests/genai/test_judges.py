@@ -1,0 +1,123 @@
+"""MLflow's ``mlflow.genai.judges`` shapes: ``make_judge`` and the functional judges."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pytest
+
+import jurist
+from jurist.genai.judges import (
+    custom_prompt_judge,
+    is_context_relevant,
+    is_context_sufficient,
+    is_correct,
+    is_grounded,
+    is_safe,
+    make_judge,
+    meets_guidelines,
+)
+from jurist.genai.scorers import make_scorer_ensemble
+
+
+def _last_prompt(fake) -> str:
+    return fake.requests[-1].body["messages"][1]["content"]
+
+
+def test_is_correct(fake_openai, judge_says) -> None:
+    judge_says("yes")
+    feedback = is_correct(request="What is MLflow?", response="MLflow is an open-source platform.",
+                          expected_facts=["MLflow is open-source"])
+    assert feedback.value == "yes" and feedback.rationale and feedback.name == "correctness"
+    assert "MLflow is open-source" in _last_prompt(fake_openai)
+    named = is_correct(request="2+2?", response="4", expected_response="4", name="math_check")
+    assert named.name == "math_check"
+
+
+def test_is_grounded_reads_the_given_context(fake_openai, judge_says) -> None:
+    judge_says("no")
+    feedback = is_grounded(request="When is the store open?", response="24/7.",
+                           context=[{"content": "Open 9am-5pm, Monday to Friday."}])
+    assert feedback.value == "no" and feedback.trace_id is None
+    assert "Open 9am-5pm" in _last_prompt(fake_openai)
+
+
+def test_context_relevance_and_sufficiency(fake_openai, judge_says) -> None:
+    judge_says("yes")
+    assert is_context_relevant(request="Capital of France?", context="Paris is the capital of France.").value == "yes"
+    fb = is_context_sufficient(request="Capital of France?", context=["Paris is the capital of France."],
+                               expected_facts=["Paris"])
+    assert fb.value == "yes" and "Paris" in _last_prompt(fake_openai)
+
+
+def test_is_safe_and_meets_guidelines(fake_openai, judge_says) -> None:
+    judge_says("yes")
+    assert is_safe(content="I can help you reset your password.").value == "yes"
+    fb = meets_guidelines(guidelines="The response must be polite.",
+                          context={"request": "Reset my password", "response": "Sure, here is how."},
+                          name="polite")
+    assert fb.name == "polite" and "must be polite" in fake_openai.requests[-1].body["messages"][0]["content"]
+
+
+def test_custom_prompt_judge_with_numeric_values(fake_openai, judge_says) -> None:
+    judge = custom_prompt_judge(
+        name="formality",
+        prompt_template=("Rate the formality of this reply: {{ response }}\n"
+                         "[[formal]]: business language\n[[semi_formal]]: friendly but clean\n"
+                         "[[informal]]: slang"),
+        numeric_values={"formal": 1.0, "semi_formal": 0.5, "informal": 0.0})
+    judge_says("semi_formal")
+    fb = judge(response="Hey, thanks a lot!")
+    assert fb.value == 0.5 and fb.name == "formality" and fb.metadata["label"] == "semi_formal"
+    assert "Hey, thanks a lot!" in _last_prompt(fake_openai)
+    with pytest.raises(jurist.ConfigError, match="needs response"):
+        judge(reply="missing")
+    with pytest.raises(jurist.ConfigError, match=r"\[\[label\]\]"):
+        custom_prompt_judge(name="x", prompt_template="No options {{ a }}")
+
+
+def test_make_judge_bool_and_literal(judge_says) -> None:
+    tone = make_judge(name="tone", instructions="Is the reply in {{ outputs }} polite to {{ inputs }}?",
+                      feedback_value_type=bool, model="openai:/gpt-4o-mini")
+    judge_says(True)
+    assert tone(inputs={"q": "hi"}, outputs="Hello!").value is True
+    quality = make_judge(name="quality", instructions="Rate {{ outputs }} against {{ expectations }}.",
+                         feedback_value_type=Literal["good", "bad"])
+    data = [{"inputs": {"q": "x"}, "outputs": "y", "expectations": {"expected_response": "z"}}]
+    assert jurist.genai.evaluate(data=data, scorers=[tone]).metrics["tone/mean"] == 1.0
+    judge_says("bad")
+    result = jurist.genai.evaluate(data=data, scorers=[quality])
+    assert result.scorer_metrics["quality"]["distribution"] == {"bad": 1.0}
+
+
+def test_make_judge_over_a_trace(judge_says) -> None:
+    @jurist.trace(span_type="AGENT")
+    def agent(question: str) -> str:
+        with jurist.start_span("lookup", span_type="TOOL") as span:
+            span.set_inputs({"q": question})
+            span.set_outputs("42")
+        return "The answer is 42."
+
+    agent("meaning of life?")
+    judge = make_judge(name="tool_use", instructions="Did the agent use its tools well? {{ trace }}",
+                       feedback_value_type=Literal["yes", "no"])
+    judge_says("yes")
+    trace = jurist.get_trace(jurist.get_last_active_trace_id())
+    assert judge(trace=trace).value == "yes"
+
+
+def test_scorer_ensemble(judge_says) -> None:
+    judge_says("yes")
+    from jurist.genai.scorers import Correctness, Equivalence
+
+    @jurist.genai.scorer
+    def exact(outputs, expectations) -> str:
+        return "yes" if outputs == expectations["expected_response"] else "no"
+
+    panel = make_scorer_ensemble(name="agree", scorers=[Correctness(), Equivalence(), exact])
+    result = jurist.genai.evaluate(data=[{"inputs": {"q": "2+2"}, "outputs": "four",
+                                          "expectations": {"expected_response": "4"}}], scorers=[panel])
+    fb = result.rows[0].feedback("agree")
+    assert fb.value == "yes" and len(fb.metadata["members"]) == 3  # two judges said yes, the exact match no
+    mean = make_scorer_ensemble(name="avg", scorers=[exact, exact], ensemble_fn=lambda fbs: len(fbs) * 10)
+    assert mean(outputs="4", expectations={"expected_response": "4"})[0].value == 20
