@@ -167,3 +167,118 @@ def test_result_df_and_tables(judge_says) -> None:
     assert list(df["exact_match/value"]) == [True, False]
     assert df["trace_id"].notna().all() and "assessments" in df.columns
     assert result.tables["eval_results"].equals(df) or list(result.tables["eval_results"].columns) == list(df.columns)
+
+
+def test_to_predict_fn_sends_messages_to_a_model(fake_openai, judge_says) -> None:
+    from tests.fakes._server import Reply
+
+    predict_fn = jurist.genai.to_predict_fn("openai:/gpt-4o-mini")
+    fake_openai.enqueue(Reply.text("MLflow tracks experiments."))
+    judge_says("yes")
+    results = jurist.genai.evaluate(
+        data=[{"inputs": {"messages": [{"role": "user", "content": "How does MLflow work?"}]}}],
+        predict_fn=predict_fn, scorers=[RelevanceToQuery()])
+    assert results.metrics["relevance_to_query/mean"] == 1.0
+    sent = fake_openai.requests[0].body["messages"]
+    assert sent == [{"role": "user", "content": "How does MLflow work?"}]
+    fake_openai.enqueue(Reply.text("hi"))
+    assert predict_fn({"input": [{"role": "user", "content": "hello"}]}) == "hi"
+
+
+def test_wrapped_app_and_scorer_calling_a_judge(judge_says) -> None:
+    judge_says("yes")
+
+    @jurist.trace
+    def customer_support_bot(user_message: str, chat_history: list | None = None) -> dict:
+        return {"bot_response": f"Helping with: {user_message}", "confidence": 0.95}
+
+    def evaluate_support_bot(question: str, history: str | None = None) -> dict:
+        result = customer_support_bot(user_message=question, chat_history=history.split("|") if history else [])
+        return {"response": result["bot_response"], "confidence_score": result["confidence"]}
+
+    @scorer
+    def premium_service_validator(inputs, outputs, trace=None):
+        judge = Guidelines(name="premium_experience" if inputs.get("user_tier") == "premium" else "standard",
+                           guidelines=["The response must be helpful"])
+        return judge(inputs=inputs, outputs=outputs)
+
+    results = jurist.genai.evaluate(
+        data=[{"inputs": {"question": "Reset password", "history": "logged in|forgot email"}},
+              {"inputs": {"question": "Track my order"}}],
+        predict_fn=evaluate_support_bot, scorers=[premium_service_validator, Safety()])
+    assert results.metrics["standard/mean"] == 1.0 and results.metrics["safety/mean"] == 1.0
+    # the app's own spans are inside the trace evaluate() recorded
+    trace = jurist.get_trace(results.rows[0].trace_id)
+    assert [s.name for s in trace.data.spans] == ["evaluate_support_bot", "customer_support_bot"]
+
+
+@scorer
+def decorator_primitive(outputs: str) -> int:
+    return 1
+
+
+@scorer
+def decorator_feedback_named(outputs: Any) -> Feedback:
+    return Feedback(name="decorator_named_feedback", value=True, rationale="accurate")
+
+
+class ScorerFeedbackUnnamed(Scorer):
+    name: str = "scorer_named_feedback"
+
+    def __call__(self, outputs: str) -> Feedback:
+        return Feedback(value=True, rationale="Good")
+
+
+class ScorerNamedFeedbacks(Scorer):
+    name: str = "scorer_named_feedbacks"  # not used: each Feedback names itself
+
+    def __call__(self, outputs: str) -> list[Feedback]:
+        return [Feedback(name="scorer_named_feedback_1", value=True), Feedback(name="scorer_named_feedback_2", value=1)]
+
+
+def test_metric_naming_rules(judge_says) -> None:
+    @scorer
+    def placeholder_metric() -> int:
+        return 1
+
+    def sample_app(messages: list[dict]) -> str:
+        return "ok"
+
+    data = [{"inputs": {"messages": [{"role": "user", "content": "How much is a microwave?"}]}}]
+    eval_results = jurist.genai.evaluate(data=data, predict_fn=sample_app, scorers=[placeholder_metric])
+    generated_traces = jurist.search_traces(run_id=eval_results.run_id)
+    assert len(generated_traces) == 1 and generated_traces["response"].iloc[0] == "ok"
+    result = jurist.genai.evaluate(data=generated_traces, scorers=[
+        decorator_primitive, decorator_feedback_named, ScorerFeedbackUnnamed(), ScorerNamedFeedbacks()])
+    assert set(result.feedback_names) == {"decorator_primitive", "decorator_named_feedback", "scorer_named_feedback",
+                                          "scorer_named_feedback_1", "scorer_named_feedback_2"}
+
+
+def test_aggregations_description_and_run() -> None:
+    @scorer(name="words", aggregations=["mean", "min", "max"], description="How many words")
+    def word_count(outputs: str) -> int:
+        return len(outputs.split())
+
+    assert word_count.description == "How many words"
+    result = jurist.genai.evaluate(data=EVAL_DATA, scorers=[word_count])
+    assert result.metrics["words/min"] == 1 and result.metrics["words/max"] == 6
+    fb = CustomScorer(my_custom_field_1=3).run(outputs="four")
+    assert isinstance(fb, Feedback) and fb.value is False and fb.name == "response_quality"
+
+
+def test_a_raising_scorer_is_an_error_on_its_row() -> None:
+    @scorer
+    def resilient_scorer(outputs, trace=None):
+        response = outputs.get("response")
+        if not response:
+            return Feedback(value=None, error=AssessmentError(error_code="MISSING_RESPONSE",
+                                                              error_message="No response field in outputs"))
+        return Feedback(value=True, rationale="Valid response")
+
+    result = jurist.genai.evaluate(data=[{"inputs": {"q": 1}, "outputs": {"response": "yes"}},
+                                         {"inputs": {"q": 2}, "outputs": {}},
+                                         {"inputs": {"q": 3}, "outputs": "not a dict"}],
+                                   scorers=[resilient_scorer])
+    errors = [r.feedback("resilient_scorer").error for r in result.rows]
+    assert errors[0] is None and errors[1].error_code == "MISSING_RESPONSE" and errors[2].error_code == "AttributeError"
+    assert result.metrics["resilient_scorer/error_count"] == 2

@@ -169,7 +169,7 @@ def test_search_traces_by_run_id(judge_says) -> None:
     judge_says("yes")
     result = jurist.genai.evaluate(data=[{"inputs": {"q": "a"}, "outputs": "b"}], scorers=[RelevanceToQuery()])
     df = jurist.search_traces(run_id=result.run_id)
-    assert len(df) == 1 and df["assessments"].iloc[0][0].name == "relevance_to_query"
+    assert len(df) == 1 and df["assessments"].iloc[0][0]["assessment_name"] == "relevance_to_query"
 
 
 def test_update_current_trace_outside_a_trace_is_an_error() -> None:
@@ -177,3 +177,102 @@ def test_update_current_trace_outside_a_trace_is_an_error() -> None:
 
     with pytest.raises(jurist.ConfigError, match="active trace"):
         jurist.update_current_trace(tags={"a": "b"})
+
+
+def test_builtin_judge_reads_inputs_outputs_and_expectations_from_a_stored_trace(fake_openai, judge_says) -> None:
+    from jurist.genai.scorers import Correctness
+
+    judge_says("yes")
+    generate_email("Globex", "renewal")
+    trace_id = jurist.get_last_active_trace_id()
+    jurist.log_expectation(trace_id=trace_id, name="expected_facts", value=["The renewal is due."])
+    trace = jurist.get_trace(trace_id)
+    assert Correctness()(trace=trace).value == "yes"
+    prompt = fake_openai.requests[-1].body["messages"][1]["content"]
+    assert "The renewal is due." in prompt and "Globex" in prompt
+    assert Correctness()(trace=trace, expectations={"expected_facts": ["Custom fact"]}).value == "yes"
+    assert "Custom fact" in fake_openai.requests[-1].body["messages"][1]["content"]
+
+
+def test_re_evaluating_failed_traces_with_an_updated_app(judge_says) -> None:
+    from jurist.genai.scorers import Guidelines, Safety
+
+    def sample_app(messages: list[dict]) -> str:
+        return "Reply to " + messages[-1]["content"]
+
+    judge_says("no")
+    data = [{"inputs": {"messages": [{"role": "user", "content": "How much does a microwave cost?"}]}},
+            {"inputs": {"messages": [{"role": "user", "content": "Can I return it?"}]}}]
+    results1 = jurist.genai.evaluate(data=data, predict_fn=sample_app, scorers=[Safety()])
+    traces = jurist.search_traces(run_id=results1.run_id)
+    failures = traces[traces["assessments"].apply(
+        lambda x: any(a["assessment_name"] == "safety" and a["feedback"]["value"] == "no" for a in x))]
+    assert len(failures) == 2
+    judge_says("yes")
+    calls = []
+
+    def updated_app(messages: list[dict]) -> str:
+        calls.append(messages)
+        return "Better reply"
+
+    results2 = jurist.genai.evaluate(data=failures, predict_fn=updated_app, scorers=[
+        Guidelines(name="content_policy", guidelines="Response must follow our content policy")])
+    assert len(calls) == 2 and results2.metrics["content_policy/mean"] == 1.0
+
+
+def test_tool_call_trajectory_and_conversational_tool_efficiency(fake_openai, judge_says) -> None:
+    from jurist.entities import Feedback
+    from jurist.genai.scorers import ConversationalToolCallEfficiency
+
+    @jurist.trace(span_type="TOOL")
+    def get_weather(city: str) -> str:
+        return f"sunny in {city}"
+
+    @jurist.trace(span_type="AGENT")
+    def agent(question: str, session_id: str) -> str:
+        jurist.update_current_trace(metadata={"mlflow.trace.session": session_id})
+        return get_weather("Paris")
+
+    agent("weather in Paris?", "trip")
+    agent("and again?", "trip")
+
+    @scorer
+    def tool_call_trajectory(trace: Trace, expectations: dict) -> Feedback:
+        actual = [span.name for span in trace.search_spans(span_type=SpanType.TOOL)]
+        ok = actual == expectations["tool_call_trajectory"]
+        return Feedback(value=1 if ok else 0, rationale=f"Actual: {actual}")
+
+    traces = jurist.search_traces(return_type="list")
+    for t in traces:
+        jurist.log_expectation(trace_id=t.trace_id, name="tool_call_trajectory", value=["get_weather"])
+    judge_says("no", "get_weather was called twice for Paris.")
+    results = jurist.genai.evaluate(data=jurist.search_traces(return_type="list"),
+                                    scorers=[tool_call_trajectory, ConversationalToolCallEfficiency()])
+    assert results.metrics["tool_call_trajectory/mean"] == 1.0
+    assert results.metrics["conversational_tool_call_efficiency/mean"] == 0.0
+    prompt = [r for r in fake_openai.requests if "tool calls of turn 2" in r.body["messages"][1]["content"]]
+    assert prompt and "sunny in Paris" in prompt[0].body["messages"][1]["content"]
+
+
+def test_retrieved_document_recall_from_documents() -> None:
+    from jurist.entities import Feedback
+
+    @jurist.trace(span_type="RETRIEVER")
+    def search(query: str) -> list[Document]:
+        return [Document(page_content="Refunds within 30 days.", metadata={"doc_uri": "faq.md"}),
+                Document(page_content="Shipping is free.", metadata={"doc_uri": "ship.md"})]
+
+    @jurist.trace
+    def rag(query: str) -> str:
+        return search(query)[0].page_content
+
+    @scorer
+    def retrieved_document_recall(trace: Trace, expectations: dict) -> Feedback:
+        urls = [d["metadata"]["doc_uri"] for s in trace.search_spans(span_type=SpanType.RETRIEVER) for d in s.outputs]
+        hits = len(set(urls) & set(expectations["relevant_document_urls"]))
+        return Feedback(value=hits / len(expectations["relevant_document_urls"]))
+
+    result = jurist.genai.evaluate(
+        data=[{"inputs": {"query": "refunds?"}, "expectations": {"relevant_document_urls": ["faq.md", "x.md"]}}],
+        predict_fn=rag, scorers=[retrieved_document_recall])
+    assert result.metrics["retrieved_document_recall/mean"] == 0.5

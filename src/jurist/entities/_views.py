@@ -117,7 +117,18 @@ class TraceInfo:
 
     @property
     def assessments(self) -> list[Any]:
-        return list(getattr(self._trace, "assessments", None) or [])
+        """The trace's feedback and expectations. A trace read from the store carries them; for one recorded
+        in this process they are read from the tracking store, where the trace was written when it ended."""
+        held = getattr(self._trace, "assessments", None)
+        if held is not None:
+            return list(held)
+        from jurist.tracking import NotFoundError
+        from jurist.tracking import get_trace as stored_trace
+
+        try:
+            return list(stored_trace(self._trace.trace_id).assessments)
+        except NotFoundError:
+            return []
 
     @property
     def request_preview(self) -> str | None:

@@ -49,8 +49,9 @@ def _record_row(r: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def to_rows(data: Any) -> tuple[Any, list[Trace]]:
-    """jurist's rows for ``data``, and the traces among them (for grouping into sessions)."""
+def to_rows(data: Any, predict: bool = False) -> tuple[Any, list[Trace]]:
+    """jurist's rows for ``data``, and the traces among them (for grouping into sessions). With a
+    ``predict_fn`` (``predict``), a trace gives only its inputs and expectations: the app runs again."""
     from jurist.genai.datasets import EvaluationDataset
 
     if isinstance(data, EvaluationDataset):
@@ -59,6 +60,8 @@ def to_rows(data: Any) -> tuple[Any, list[Trace]]:
         data = [Trace.coerce(t) for t in data["trace"]]
     if isinstance(data, (list, tuple)) and data and all(isinstance(t, Trace) for t in data):
         traces = list(data)
+        if predict:
+            return [{k: v for k, v in _trace_row(t).items() if k in ("inputs", "expectations")} for t in traces], []
         return [_trace_row(t) for t in traces], traces
     if isinstance(data, (list, tuple)) and all(isinstance(r, dict) for r in data):
         return [_record_row(r) for r in data], []
@@ -138,7 +141,7 @@ def evaluate(data: Any, scorers: Sequence[Scorer] | Scorer, predict_fn: Callable
     if experiment_name is not None and experiment_id is not None:
         raise ConfigError("give experiment_name= or experiment_id=, not both")
     flush_traces()  # traces the app just recorded are in the store before their feedback is
-    rows, traces = to_rows(data)
+    rows, traces = to_rows(data, predict=predict_fn is not None)
     listed = [scorers] if isinstance(scorers, Scorer) else list(scorers) if isinstance(scorers, (list, tuple)) \
         else scorers
     if traces and isinstance(listed, list):
@@ -164,16 +167,19 @@ def to_predict_fn(endpoint_uri: str) -> Callable[..., str]:
         else endpoint_uri
     client = ModelClient(uri)
 
-    def predict(**inputs: Any) -> str:
+    def predict(payload: dict[str, Any] | None = None, /, **inputs: Any) -> str:
         from jurist._runtime import RUNTIME
 
-        msgs = inputs.get("messages")
-        if isinstance(msgs, list) and msgs:
+        if payload is not None:  # predict({"messages": [...]}) as well as predict(messages=[...])
+            inputs = {**payload, **inputs}
+        msgs = inputs.get("messages", inputs.get("input"))
+        if isinstance(msgs, list) and msgs and all(isinstance(m, dict) for m in msgs):
             messages = tuple(Message(m.get("role", "user"), str(m.get("content", ""))) for m in msgs)
         else:
             texts = [v for v in inputs.values() if isinstance(v, str)]
             if len(texts) != 1:
-                raise ConfigError("to_predict_fn's function takes messages=[...] or exactly one text input")
+                raise ConfigError("to_predict_fn's function takes messages=[{'role', 'content'}, ...] (or input=) "
+                                  "or exactly one text input")
             messages = (Message("user", texts[0]),)
         resp = RUNTIME.run(client.chat(ChatRequest(messages=messages)))
         return resp.text or ""

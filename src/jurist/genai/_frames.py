@@ -2,7 +2,8 @@
 
 Columns are MLflow's (``trace_id``, ``trace``, ``state``, ``request_time``, ``execution_duration``,
 ``request``, ``response``, ``trace_metadata``, ``tags``, ``spans``, ``assessments``); the ``trace``
-column holds the trace objects themselves, which is what lets ``evaluate(data=df)`` judge them again.
+column holds the trace objects themselves, which is what lets ``evaluate(data=df)`` judge them again,
+and ``assessments`` holds MLflow's dict form of each (``a["assessment_name"]``, ``a["feedback"]["value"]``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,23 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from jurist.evaluation._result import EvaluationResult
+
+def assessment_record(a: Any) -> dict[str, Any]:
+    """An assessment as MLflow's DataFrames hold it: ``assessment_name``, ``source``, ``create_time``,
+    ``rationale``, ``metadata``, and ``feedback`` (``value``, ``error``) or ``expectation`` (``value``)."""
+    from jurist.entities import Expectation
+
+    rec: dict[str, Any] = {
+        "assessment_name": str(a.name), "trace_id": a.trace_id, "span_id": a.span_id,
+        "source": a.source.to_dict(), "create_time": a.create_time_ms, "metadata": dict(a.metadata or {}),
+    }
+    if isinstance(a, Expectation):
+        rec["expectation"] = {"value": a.value}
+    else:
+        rec["rationale"] = a.rationale
+        rec["feedback"] = {"value": a.value, "error": a.error.to_dict() if a.error else None}
+    return rec
+
 
 TRACE_COLUMNS = ("trace_id", "trace", "client_request_id", "state", "request_time", "execution_duration",
                  "request", "response", "trace_metadata", "tags", "spans", "assessments")
@@ -32,7 +50,7 @@ def trace_record(t: Any) -> dict[str, Any]:
         "trace_metadata": dict(t.tags),
         "tags": dict(t.tags),
         "spans": [s.to_dict() for s in t.spans],
-        "assessments": list(getattr(t, "assessments", None) or []),
+        "assessments": [assessment_record(a) for a in getattr(t, "assessments", None) or []],
     }
 
 
@@ -50,7 +68,7 @@ def result_frame(result: EvaluationResult) -> pd.DataFrame:
     for r in result.rows:
         rec: dict[str, Any] = {"trace_id": r.trace_id, "request": r.inputs, "response": r.outputs,
                                "inputs": r.inputs, "outputs": r.outputs, "expectations": r.expectations,
-                               "tags": r.tags, "assessments": list(r.feedbacks)}
+                               "tags": r.tags, "assessments": [assessment_record(f) for f in r.feedbacks]}
         for name in result.feedback_names:
             fbs = [f for f in r.feedbacks if f.name == name]
             rec[f"{name}/value"] = fbs[0].value if len(fbs) == 1 else ([f.value for f in fbs] or None)

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         ConversationalGuidelines,
         ConversationalRoleAdherence,
         ConversationalSafety,
+        ConversationalToolCallEfficiency,
         ConversationCompleteness,
         Correctness,
         Equivalence,

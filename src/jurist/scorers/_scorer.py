@@ -74,6 +74,14 @@ class Scorer:
     def __call__(self, **kwargs: Any) -> Any:
         return RUNTIME.run(self.ascore(**kwargs))
 
+    def run(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
+            session: Any = None) -> Any:
+        """Score one row as ``evaluate()`` would: a Feedback, or a list when there are several (MLflow's
+        ``Scorer.run``)."""
+        fbs = to_feedbacks(RUNTIME.run(self.ascore(inputs=inputs, outputs=outputs, expectations=expectations,
+                                                    trace=trace, session=session)), self.name, _code_source(self))
+        return fbs[0] if len(fbs) == 1 else fbs
+
     def check_ready(self) -> None:
         """Raise ConfigError before a run if this scorer cannot work (missing key…)."""
 
@@ -162,7 +170,7 @@ class FunctionScorer(Scorer):
     """A scorer made by ``@scorer`` from a sync or async function."""
 
     def __init__(self, func: Callable[..., Any], name: str | None = None,
-                 aggregations: Sequence[Aggregation] | None = None) -> None:
+                 aggregations: Sequence[Aggregation] | None = None, description: str | None = None) -> None:
         sig = inspect.signature(func)
         params = sig.parameters
         self._var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
@@ -177,6 +185,7 @@ class FunctionScorer(Scorer):
         self._accepts = tuple(p for p in SCORER_ARGS if p in params or self._var_kw)
         self.func = func
         self.name = name or func.__name__
+        self.description = description
         self.aggregations = check_aggregations(aggregations)
         self._is_async = inspect.iscoroutinefunction(func)
         self.source = AssessmentSource(AssessmentSourceType.CODE, func.__name__)
@@ -203,7 +212,8 @@ class FunctionScorer(Scorer):
 def scorer(func: Callable[..., Any]) -> FunctionScorer: ...
 @overload
 def scorer(
-    func: None = None, *, name: str | None = None, aggregations: Sequence[Aggregation] | None = None
+    func: None = None, *, name: str | None = None, aggregations: Sequence[Aggregation] | None = None,
+    description: str | None = None,
 ) -> Callable[[Callable[..., Any]], FunctionScorer]: ...
 
 
@@ -212,6 +222,7 @@ def scorer(
     *,
     name: str | None = None,
     aggregations: Sequence[Aggregation] | None = None,
+    description: str | None = None,
 ) -> Any:
     """Make a scorer from a function taking any of ``inputs, outputs, expectations, trace``.
 
@@ -228,6 +239,6 @@ def scorer(
         return FunctionScorer(func)
 
     def wrap(f: Callable[..., Any]) -> FunctionScorer:
-        return FunctionScorer(f, name=name, aggregations=aggregations)
+        return FunctionScorer(f, name=name, aggregations=aggregations, description=description)
 
     return wrap

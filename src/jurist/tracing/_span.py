@@ -200,11 +200,11 @@ def _store() -> TraceStore:
 
 
 def get_trace(trace_id: str, *, search_store: bool = True) -> Trace | None:
-    """A trace by id: the tracking store's copy with its assessments (a trace finished here is written
-    there first), else (or with ``search_store=False``) the one recorded in this process; None when
-    neither has it."""
+    """A trace by id: one recorded in this process, else (``search_store``) the tracking store's copy with
+    its assessments; None when neither has it. (``trace.info.assessments`` of a trace recorded here reads
+    the store's assessments.)"""
     found = _store().get(trace_id)
-    if not search_store:
+    if found is not None or not search_store:
         return found
     from jurist.tracking import NotFoundError
     from jurist.tracking import get_trace as stored_trace
@@ -212,11 +212,7 @@ def get_trace(trace_id: str, *, search_store: bool = True) -> Trace | None:
     try:
         return stored_trace(trace_id)
     except NotFoundError:
-        return found
-    except Exception:
-        if found is None:
-            raise
-        return found  # the store cannot be read: this process's copy still answers
+        return None
 
 
 def get_last_active_trace_id(thread_local: bool = False) -> str | None:
