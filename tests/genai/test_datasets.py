@@ -49,6 +49,14 @@ def test_create_merge_and_read(tracking_store) -> None:
     df = dataset.to_df()
     assert list(df["inputs"])[1] == {"question": "How do I reset my password?"}
     assert dataset.schema["expectations"]["must_mention_hours"] == "bool"
+    assert dataset.profile == {"num_records": 2, "num_with_expectations": 1, "source_types": {"HUMAN": 1, "CODE": 1}}
+    dataset_dict = dataset.to_dict()
+    from jurist.genai.datasets import EvaluationDataset
+
+    assert EvaluationDataset.from_dict(dataset_dict).dataset_id == dataset.dataset_id
+    delete_dataset(dataset_id=dataset.dataset_id)
+    rebuilt = EvaluationDataset.from_dict(dataset_dict)
+    assert rebuilt.dataset_id != dataset.dataset_id and len(rebuilt.records) == 2
 
 
 def test_merge_from_dataframe_and_traces(tracking_store) -> None:

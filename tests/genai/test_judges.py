@@ -121,3 +121,44 @@ def test_scorer_ensemble(judge_says) -> None:
     assert fb.value == "yes" and len(fb.metadata["members"]) == 3  # two judges said yes, the exact match no
     mean = make_scorer_ensemble(name="avg", scorers=[exact, exact], ensemble_fn=lambda fbs: len(fbs) * 10)
     assert mean(outputs="4", expectations={"expected_response": "4"})[0].value == 20
+
+
+def _weather_agent():
+    @jurist.trace(span_type="TOOL")
+    def get_weather(location: str) -> dict:
+        return {"temperature": 72, "condition": "sunny", "location": location}
+
+    @jurist.trace
+    def agent(query: str):
+        cities = [c for c in ("Paris", "London", "Tokyo") if c in query]
+        return {"response": [get_weather(location=c)["condition"] for c in cities]}
+
+    return agent
+
+
+def test_tool_call_correctness_exact_and_fuzzy(fake_openai, judge_says) -> None:
+    from jurist.genai.scorers import ToolCallCorrectness, ToolCallEfficiency
+
+    agent = _weather_agent()
+    eval_dataset = [
+        {"inputs": {"query": "Get weather for Paris and then for London"},
+         "expectations": {"expected_tool_calls": [{"name": "get_weather", "arguments": {"location": "London"}},
+                                                  {"name": "get_weather", "arguments": {"location": "Paris"}}]}},
+        {"inputs": {"query": "What's the weather in Tokyo?"},
+         "expectations": {"expected_tool_calls": [{"name": "get_weather"}]}},
+    ]
+    unordered = jurist.genai.evaluate(data=eval_dataset, predict_fn=agent,
+                                      scorers=[ToolCallCorrectness(should_exact_match=True)])
+    assert unordered.metrics["tool_call_correctness/mean"] == 1.0 and fake_openai.calls == 0  # no model asked
+    ordered = jurist.genai.evaluate(data=eval_dataset, predict_fn=agent, scorers=[
+        ToolCallCorrectness(should_exact_match=True, should_consider_ordering=True)])
+    assert [r.feedback("tool_call_correctness").value for r in ordered.rows] == ["no", "yes"]
+    judge_says("yes")
+    fuzzy = jurist.genai.evaluate(data=eval_dataset, predict_fn=agent,
+                                  scorers=[ToolCallCorrectness(model="openai:/gpt-4o-mini"), ToolCallEfficiency()])
+    assert fuzzy.metrics["tool_call_correctness/mean"] == 1.0 and fake_openai.calls == 4
+    assert "expected_tool_calls" in fake_openai.requests[0].body["messages"][1]["content"]
+    trace = jurist.get_trace(fuzzy.rows[0].trace_id)
+    assert ToolCallCorrectness(name="my_tool_call_correctness")(trace=trace).name == "my_tool_call_correctness"
+    again = jurist.judges.judge_from_dict(ToolCallCorrectness(should_exact_match=True).to_dict())
+    assert again.should_exact_match is True

@@ -276,3 +276,20 @@ def test_retrieved_document_recall_from_documents() -> None:
         data=[{"inputs": {"query": "refunds?"}, "expectations": {"relevant_document_urls": ["faq.md", "x.md"]}}],
         predict_fn=rag, scorers=[retrieved_document_recall])
     assert result.metrics["retrieved_document_recall/mean"] == 0.5
+
+
+def test_traces_can_stay_in_memory_only(monkeypatch) -> None:
+    monkeypatch.setenv("JURIST_STORE_TRACES", "false")
+    generate_email("Acme", "x")
+    trace_id = jurist.get_last_active_trace_id()
+    assert jurist.get_trace(trace_id) is not None  # this process's copy
+    assert jurist.search_traces(return_type="list") == []
+
+
+def test_a_trace_lands_in_the_experiment_active_when_it_ended() -> None:
+    jurist.set_experiment("first")
+    generate_email("Acme", "x")
+    first = jurist.get_last_active_trace_id()
+    jurist.set_experiment("second")
+    assert [t.trace_id for t in jurist.search_traces("first")] == [first]
+    assert jurist.search_traces("second") == []

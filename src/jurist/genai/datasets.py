@@ -139,8 +139,35 @@ class EvaluationDataset:
                     out[part].setdefault(k, type(v).__name__)
         return out
 
+    @property
+    def profile(self) -> dict[str, Any]:
+        """Counts over the records: how many, how many carry expectations, and from which sources."""
+        recs = self.to_records()
+        sources: dict[str, int] = {}
+        for r in recs:
+            kind = str((r.get("source") or {}).get("source_type", "UNKNOWN"))
+            sources[kind] = sources.get(kind, 0) + 1
+        return {"num_records": len(recs), "num_with_expectations": sum(1 for r in recs if r.get("expectations")),
+                "source_types": sources}
+
     def to_dict(self) -> dict[str, Any]:
         return {**self._meta, "records": self.to_records()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvaluationDataset:
+        """The dataset ``to_dict`` wrote: the stored one with its id, else made anew in this store from the
+        dict's name, experiments, tags and records."""
+        from jurist.tracking import NotFoundError
+
+        try:
+            return get_dataset(dataset_id=data["dataset_id"])
+        except (KeyError, NotFoundError):
+            pass
+        ds = create_dataset(name=data["name"], experiment_id=data.get("experiment_ids") or None,
+                            tags=data.get("tags"))
+        records = [{k: v for k, v in r.items() if k in ("inputs", "expectations", "outputs", "tags", "source")}
+                   for r in data.get("records") or []]
+        return ds.merge_records(records) if records else ds
 
     def __len__(self) -> int:
         return len(self.to_records())

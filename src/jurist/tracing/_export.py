@@ -6,12 +6,13 @@ any tracking call of this process that reads or writes traces (``log_feedback``,
 ``search_traces`` …) writes the queue first, so ``log_feedback(trace_id=...)`` right after a traced call
 finds its trace. Traces that ``evaluate()`` records around ``predict_fn`` are left to the run's own
 logging. A store that cannot be written is logged once per batch and the batch dropped: tracing never
-fails the application.
+fails the application. ``JURIST_STORE_TRACES=false`` keeps finished traces in memory only.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 from collections.abc import Iterable
@@ -37,6 +38,8 @@ class Exporter:
         self._timer: threading.Timer | None = None
 
     def add(self, trace: Trace) -> None:
+        if os.environ.get("JURIST_STORE_TRACES", "").strip().lower() in ("0", "false", "no", "off"):
+            return
         from jurist.tracking._store import active_experiment_name, get_tracking_uri
 
         item = (trace, get_tracking_uri(), active_experiment_name())
