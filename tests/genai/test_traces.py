@@ -293,3 +293,20 @@ def test_a_trace_lands_in_the_experiment_active_when_it_ended() -> None:
     jurist.set_experiment("second")
     assert [t.trace_id for t in jurist.search_traces("first")] == [first]
     assert jurist.search_traces("second") == []
+
+
+def test_search_syntax_of_mlflows_reference() -> None:
+    @jurist.trace(name="my_function")
+    def my_app(message: str) -> str:
+        jurist.update_current_trace(metadata={"mlflow.user": "alice@company.com"}, tags={"environment": "production"})
+        return message.upper()
+
+    my_app("hi")
+    trace_id = jurist.get_last_active_trace_id()
+    for query in ("attributes.status = 'OK'", "attributes.timestamp_ms > 1749006880539",
+                  "attributes.execution_time_ms < 60000", "tags.environment = 'production'",
+                  "tags.`mlflow.traceName` = 'my_function'", "metadata.`mlflow.user` = 'alice@company.com'",
+                  "attributes.status = 'OK' AND tags.environment = 'production'",
+                  f"attributes.request_id = '{trace_id}'"):
+        assert [t.trace_id for t in jurist.search_traces(query)] == [trace_id], query
+    assert jurist.search_traces("attributes.status = 'ERROR'") == []

@@ -4,6 +4,7 @@ shape of MLflow's: each acts on the store at the tracking URI and the active exp
 from __future__ import annotations
 
 import getpass
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -164,6 +165,8 @@ def search_traces(
         ...     filter_string="feedback.tone.source_type = 'HUMAN'", max_results=500)
         >>> [(t.trace_id, t.search_assessments("tone")) for t in labelled]  # doctest: +SKIP
     """
+    if filter_string is None and _looks_like_filter(experiment):  # MLflow's search_traces("attributes.status = 'OK'")
+        experiment, filter_string = None, str(experiment)
     mlflow_shape = any(v is not None for v in (experiment_ids, locations, run_id, return_type, extract_fields))
     if return_type not in (None, "pandas", "list"):
         raise ConfigError(f"return_type must be 'pandas' or 'list', got {return_type!r}")
@@ -191,6 +194,16 @@ def search_traces(
     from jurist.genai._frames import traces_frame
 
     return traces_frame(found)
+
+
+_FILTER_OPERATOR = re.compile(r"\s*(=|!=|<>|<=|>=|<|>)\s*|\s+(LIKE|ILIKE|IN|IS)\s+", re.IGNORECASE)
+
+
+def _looks_like_filter(experiment: Any) -> bool:
+    """A string with a comparison in it, naming no experiment, is a filter given in the first place."""
+    if not isinstance(experiment, str) or _FILTER_OPERATOR.search(experiment) is None:
+        return False
+    return get_store().get_experiment_by_name(experiment) is None
 
 
 def _quote(value: str) -> str:
