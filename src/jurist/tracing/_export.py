@@ -1,7 +1,8 @@
 """Finished traces go to the tracking store, as MLflow's do: the store at the tracking URI, in the
 experiment that was active when the trace ended.
 
-A trace is queued when its root span ends and written shortly after by a background timer, in batches;
+A trace is queued when its root span ends and written shortly after by a background timer, in batches
+(and at the latest when the process exits);
 any tracking call of this process that reads or writes traces (``log_feedback``, ``get_trace``,
 ``search_traces`` …) writes the queue first, so ``log_feedback(trace_id=...)`` right after a traced call
 finds its trace. Traces that ``evaluate()`` records around ``predict_fn`` are left to the run's own
@@ -11,6 +12,7 @@ fails the application. ``JURIST_STORE_TRACES=false`` keeps finished traces in me
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import sys
@@ -36,6 +38,7 @@ class Exporter:
         self._pending: list[tuple[Trace, str, str | None]] = []
         self._skip: set[str] = set()
         self._timer: threading.Timer | None = None
+        self._at_exit = False
 
     def add(self, trace: Trace) -> None:
         if os.environ.get("JURIST_STORE_TRACES", "").strip().lower() in ("0", "false", "no", "off"):
@@ -50,6 +53,9 @@ class Exporter:
             self._pending.append(item)
             if len(self._pending) > MAX_PENDING:
                 del self._pending[: len(self._pending) - MAX_PENDING]
+            if not self._at_exit:  # a script that ends right after its last trace still stores it
+                atexit.register(self.flush)
+                self._at_exit = True
             if self._timer is None:
                 self._timer = threading.Timer(FLUSH_DELAY_S, self._timed)
                 self._timer.daemon = True
