@@ -37,6 +37,8 @@ def test_quickstart(judge_says) -> None:
     assert round(results.metrics["is_concise/mean"], 3) == round(2 / 3, 3)
     run = jurist.get_run(results.run_id)
     assert run.experiment_id == jurist.tracking.get_experiment_by_name("GenAI Evaluation Quickstart").experiment_id
+    assert run.info.run_id == results.run_id and run.info.status == "FINISHED"
+    assert run.data.metrics["correctness/mean"] == 1.0
 
 
 def test_dataframe_data_and_experiment_name(judge_says) -> None:

@@ -171,3 +171,31 @@ def _preview(value: Any, limit: int = 1000) -> str | None:
 
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text[:limit]
+
+
+class RunInfo:
+    """``run.info``: MLflow's names for a run's id, experiment, name, status and times."""
+
+    def __init__(self, run: Any) -> None:
+        self._run = run
+
+    run_id = property(lambda self: self._run.run_id)
+    experiment_id = property(lambda self: self._run.experiment_id)
+    run_name = property(lambda self: self._run.name)
+    status = property(lambda self: str(self._run.status))
+    start_time = property(lambda self: self._run.start_time_ms)
+    end_time = property(lambda self: self._run.end_time_ms)
+
+    def __repr__(self) -> str:
+        return f"RunInfo(run_id={self.run_id!r}, status={self.status!r})"
+
+
+class RunData:
+    """``run.data``: a run's metrics, parameters and tags."""
+
+    def __init__(self, run: Any) -> None:
+        self._run = run
+
+    metrics = property(lambda self: dict(self._run.metrics))
+    params = property(lambda self: {k: str(v) for k, v in self._run.params.items()})
+    tags = property(lambda self: dict(self._run.tags))
