@@ -310,3 +310,25 @@ def test_search_syntax_of_mlflows_reference() -> None:
                   f"attributes.request_id = '{trace_id}'"):
         assert [t.trace_id for t in jurist.search_traces(query)] == [trace_id], query
     assert jurist.search_traces("attributes.status = 'ERROR'") == []
+
+
+def test_experiments_in_mlflows_shapes() -> None:
+    import pytest
+
+    exp = jurist.set_experiment(experiment_name="by-keyword")
+    assert exp.name == "by-keyword" and jurist.set_experiment(experiment_id=exp.experiment_id).name == "by-keyword"
+    with pytest.raises(jurist.ConfigError, match="one of"):
+        jurist.set_experiment(experiment_name="a", experiment_id="0")
+    generate_email("Acme", "x")
+    assert len(jurist.search_traces(locations=[exp.experiment_id], return_type="list")) == 1
+
+
+def test_a_store_that_cannot_be_written_never_fails_the_app(monkeypatch, caplog) -> None:
+    from jurist.tracing._export import flush_traces
+
+    monkeypatch.setenv("JURIST_TRACKING_URI", "http://127.0.0.1:9/")  # nothing listens on the discard port
+    out = generate_email("Acme", "x")  # the app itself is unaffected
+    assert out["email"].startswith("Dear Acme")
+    with caplog.at_level("WARNING", logger="jurist.tracing._export"):
+        flush_traces()
+    assert "could not store 1 finished trace" in caplog.text
