@@ -84,6 +84,7 @@ def test_evaluate_search_traces_dataframe(judge_says) -> None:
     def mentions_customer(inputs, outputs) -> bool:
         return inputs["customer_name"] in outputs["email"]
 
+    jurist.set_experiment("evaluations")  # the run goes here; the traces stay in "prod"
     results = jurist.genai.evaluate(data=traces, scorers=[RetrievalGroundedness(), RelevanceToQuery(),
                                                           mentions_customer])
     assert results.metrics["mentions_customer/mean"] == 1.0
@@ -92,6 +93,8 @@ def test_evaluate_search_traces_dataframe(judge_says) -> None:
     for trace_id in traces["trace_id"]:
         names = {a.name for a in jurist.get_trace(trace_id).info.assessments}
         assert {"mentions_customer", "relevance_to_query"} <= names
+    # and the run finds them, though they live in the experiment they were recorded in
+    assert set(jurist.search_traces(run_id=results.run_id)["trace_id"]) == set(traces["trace_id"])
 
 
 def test_expectations_come_from_the_trace(judge_says) -> None:

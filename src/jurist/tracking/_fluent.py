@@ -178,14 +178,14 @@ def search_traces(
         raise ConfigError("give the experiment once: experiment, experiment_ids= or locations=")
     chosen = next((w for w in where if w is not None), experiment)
     if run_id is not None:
+        get_store().get_run(run_id)  # an unknown run is an error, not an empty answer
         clause = f"run_id = '{_quote(run_id)}'"
         filter_string = f"{filter_string} AND {clause}" if filter_string else clause
-        if chosen is None:
-            chosen = get_store().get_run(run_id).experiment_id
     flush_traces()
     limit = max_results if max_results is not None else (50_000 if mlflow_shape else 100)
-    found = get_store().search_traces(_experiment_ids(chosen), filter_string=filter_string, max_results=limit,
-                                      order_by=order_by)
+    # A run's traces may live in other experiments (a run that judged stored traces): by run, search them all.
+    ids = None if run_id is not None and chosen is None else _experiment_ids(chosen)
+    found = get_store().search_traces(ids, filter_string=filter_string, max_results=limit, order_by=order_by)
     if not include_spans:
         for t in found:
             t.spans = []
