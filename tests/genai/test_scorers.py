@@ -92,6 +92,13 @@ def test_scorer_class_with_fields() -> None:
     with pytest.raises(jurist.ConfigError, match="no field"):
         CustomScorer(not_a_field=1)
 
+    class Unnamed(Scorer):
+        def __call__(self, outputs: str) -> bool:
+            return bool(outputs)
+
+    named = Unnamed(name="non_empty", aggregations=["mean"])
+    assert named.name == "non_empty" and named(outputs="x") is True and named.run(outputs="x").name == "non_empty"
+
 
 class GoodScorer(Scorer):
     results: list[str] = None  # type: ignore[assignment]

@@ -46,7 +46,8 @@ class Scorer:
         # Class-level fields, as MLflow's pydantic scorers declare them: mutable defaults are copied so
         # that instances never share them; keywords must name a declared field.
         declared = _declared_fields(type(self))
-        unknown = [k for k in fields if k not in declared and not hasattr(type(self), k)]
+        unknown = [k for k in fields if k not in declared and k not in ("name", "aggregations")
+                   and not hasattr(type(self), k)]
         if unknown:
             raise ConfigError(f"{type(self).__name__} has no field(s) {', '.join(unknown)}; its fields are "
                               f"{', '.join(sorted(declared)) or 'none'}")
