@@ -21,11 +21,20 @@ from jurist.genai.scorers import Correctness
 from tests.tracking.conftest import postgres_url, store_uri  # noqa: F401 - fixtures
 
 
-@pytest.fixture
-def tracking_store(store_uri: str) -> Iterator[str]:  # noqa: F811
-    jurist.set_tracking_uri(store_uri)
-    yield store_uri
-    jurist.set_tracking_uri(None)
+@pytest.fixture(params=["database", "server"])
+def tracking_store(request: pytest.FixtureRequest, store_uri: str) -> Iterator[str]:  # noqa: F811
+    """A SQLite or PostgreSQL store, used directly or through a jurist server over it."""
+    if request.param == "database":
+        jurist.set_tracking_uri(store_uri)
+        yield store_uri
+        jurist.set_tracking_uri(None)
+        return
+    from jurist.server._serve import ServerThread
+
+    with ServerThread(store_uri, token="") as server:
+        jurist.set_tracking_uri(server.url)
+        yield server.url
+        jurist.set_tracking_uri(None)
 
 
 def test_create_merge_and_read(tracking_store) -> None:

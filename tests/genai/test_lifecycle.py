@@ -95,3 +95,19 @@ def test_a_local_function_cannot_be_registered() -> None:
 def test_start_needs_registration() -> None:
     with pytest.raises(jurist.ConfigError, match="not registered"):
         Safety().start(sampling_config=ScorerSamplingConfig(sample_rate=0.5))
+
+
+def test_delete_scorer_through_a_server(tmp_path) -> None:
+    from jurist.server._serve import ServerThread
+
+    with ServerThread(f"sqlite:///{tmp_path / 'served.db'}", token="") as server:
+        jurist.set_tracking_uri(server.url)
+        try:
+            Safety().register(name="served_safety")
+            assert [s.name for s in list_scorers()] == ["served_safety"]
+            delete_scorer(name="served_safety")
+            assert list_scorers() == []
+            with pytest.raises(jurist.tracking.NotFoundError):
+                delete_scorer(name="served_safety")
+        finally:
+            jurist.set_tracking_uri(None)

@@ -34,9 +34,19 @@ def inputs_hash(inputs: Any) -> str:
 def _engine_of(store: Any) -> Any:
     engine = getattr(store, "engine", None)
     if engine is None:
-        raise ConfigError(f"evaluation datasets need a database tracking URI (SQLite or PostgreSQL); {store.uri} "
-                          "is a jurist server")
+        raise ConfigError(f"evaluation datasets need a database or a jurist server; {store.uri} is neither")
     return engine
+
+
+def _remote(store: Any) -> bool:
+    """A jurist server's client: the same calls go over its ``/api/datasets`` routes."""
+    return getattr(store, "engine", None) is None and hasattr(store, "_call")
+
+
+def _path(*parts: str) -> str:
+    from urllib.parse import quote
+
+    return "/api/datasets" + "".join("/" + quote(str(p), safe="") for p in parts)
 
 
 def _dataset(r: Any) -> dict[str, Any]:
@@ -48,6 +58,9 @@ def _dataset(r: Any) -> dict[str, Any]:
 def create(store: Any, name: str, experiment_ids: list[str], tags: dict[str, str], user: str | None) -> dict[str, Any]:
     if not isinstance(name, str) or not name.strip():
         raise ConfigError("a dataset needs a non-empty name")
+    if _remote(store):
+        return store._call("POST", _path(), {"name": name, "experiment_ids": list(experiment_ids),  # type: ignore[no-any-return]
+                                             "tags": dict(tags), "user": user}, idempotent=False)
     engine = _engine_of(store)
     now = _now()
     dataset_id = f"d-{uuid.uuid4().hex}"
@@ -67,6 +80,8 @@ def create(store: Any, name: str, experiment_ids: list[str], tags: dict[str, str
 def get(store: Any, *, name: str | None = None, dataset_id: str | None = None) -> dict[str, Any]:
     if (name is None) == (dataset_id is None):
         raise ConfigError("give one of name= and dataset_id=")
+    if _remote(store):
+        return store._call("GET", _path("by-name", name) if name is not None else _path(dataset_id))  # type: ignore[no-any-return, arg-type]
     col, value = (datasets.c.name, name) if name is not None else (datasets.c.dataset_id, dataset_id)
     row = _engine.read(_engine_of(store), lambda c: c.execute(select(datasets).where(col == value)).first(),
                        what="read a dataset")
@@ -76,12 +91,18 @@ def get(store: Any, *, name: str | None = None, dataset_id: str | None = None) -
 
 
 def search(store: Any) -> list[dict[str, Any]]:
+    if _remote(store):
+        return store._call("GET", _path())  # type: ignore[no-any-return]
     rows = _engine.read(_engine_of(store), lambda c: c.execute(
         select(datasets).order_by(datasets.c.last_update_time_ms.desc(), datasets.c.name)).all(), what="list datasets")
     return [_dataset(r) for r in rows]
 
 
 def remove(store: Any, dataset_id: str) -> None:
+    if _remote(store):
+        store._call("DELETE", _path(dataset_id))
+        return
+
     def _do(conn: Connection) -> int:
         conn.execute(delete(dataset_records).where(dataset_records.c.dataset_id == dataset_id))
         return int(conn.execute(delete(datasets).where(datasets.c.dataset_id == dataset_id)).rowcount)
@@ -91,6 +112,10 @@ def remove(store: Any, dataset_id: str) -> None:
 
 
 def set_tags(store: Any, dataset_id: str, tags: dict[str, Any], drop: list[str], user: str | None) -> None:
+    if _remote(store):
+        store._call("PATCH", _path(dataset_id, "tags"), {"tags": dict(tags), "drop": list(drop), "user": user})
+        return
+
     def _do(conn: Connection) -> None:
         row = conn.execute(select(datasets.c.tags).where(datasets.c.dataset_id == dataset_id)).first()
         if row is None:
@@ -106,6 +131,9 @@ def set_tags(store: Any, dataset_id: str, tags: dict[str, Any], drop: list[str],
 
 def merge(store: Any, dataset_id: str, records: list[dict[str, Any]], user: str | None) -> None:
     """Insert new records and merge the ones whose inputs are already there."""
+    if _remote(store):  # merging is idempotent: the same records again change nothing
+        store._call("POST", _path(dataset_id, "records"), {"records": records, "user": user})
+        return
 
     def _do(conn: Connection) -> None:
         if conn.execute(select(datasets.c.dataset_id).where(datasets.c.dataset_id == dataset_id)).first() is None:
@@ -143,6 +171,8 @@ def merge(store: Any, dataset_id: str, records: list[dict[str, Any]], user: str 
 
 
 def records(store: Any, dataset_id: str) -> list[dict[str, Any]]:
+    if _remote(store):
+        return store._call("GET", _path(dataset_id, "records"))  # type: ignore[no-any-return]
     rows = _engine.read(_engine_of(store), lambda c: c.execute(
         select(dataset_records).where(dataset_records.c.dataset_id == dataset_id).order_by(dataset_records.c.seq)
     ).all(), what="read dataset records")

@@ -11,8 +11,14 @@ from jurist.tracking._entities import NotFoundError
 def delete_judge(store: Any, name: str, version: int | None = None) -> int:
     """Delete every version of the judge ``name`` (or only ``version``); returns how many were deleted."""
     engine = getattr(store, "engine", None)
+    if engine is None and hasattr(store, "_call"):  # a jurist server's client
+        from urllib.parse import quote
+
+        answer = store._call("DELETE", f"/api/judges/{quote(name, safe='')}",
+                             query={"version": version} if version is not None else None)
+        return int(answer["deleted"])
     if engine is None:
-        raise ConfigError(f"deleting a registered scorer needs a database tracking URI; {store.uri} is a server")
+        raise ConfigError(f"deleting a registered scorer needs a database or a jurist server; {store.uri} is neither")
     from sqlalchemy import delete
 
     from jurist.tracking import _engine
