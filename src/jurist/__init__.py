@@ -59,8 +59,8 @@ _EXPORTS: dict[str, str] = {
 
 
 def __getattr__(name: str) -> Any:
-    if name == "genai":  # MLflow's module path: ``jurist.genai.evaluate`` after ``import jurist``
-        return importlib.import_module("jurist.genai")
+    if name in ("genai", "openai"):  # MLflow's module paths: ``jurist.genai.evaluate``, ``jurist.openai.autolog``
+        return importlib.import_module(f"jurist.{name}")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'jurist' has no attribute {name!r}")
