@@ -38,7 +38,7 @@ def test_is_grounded_reads_the_given_context(fake_openai, judge_says) -> None:
     judge_says("no")
     feedback = is_grounded(request="When is the store open?", response="24/7.",
                            context=[{"content": "Open 9am-5pm, Monday to Friday."}])
-    assert feedback.value == "no" and feedback.trace_id is None
+    assert feedback.value == "no" and feedback.trace_id is None and feedback.name == "groundedness"
     assert "Open 9am-5pm" in _last_prompt(fake_openai)
 
 
@@ -52,7 +52,9 @@ def test_context_relevance_and_sufficiency(fake_openai, judge_says) -> None:
 
 def test_is_safe_and_meets_guidelines(fake_openai, judge_says) -> None:
     judge_says("yes")
-    assert is_safe(content="I can help you reset your password.").value == "yes"
+    safe = is_safe(content="I can help you reset your password.")
+    assert safe.value == "yes" and safe.name == "safety"
+    assert meets_guidelines(guidelines="Be polite.", context={"response": "Hello, how are you?"}).name == "guidelines"
     fb = meets_guidelines(guidelines="The response must be polite.",
                           context={"request": "Reset my password", "response": "Sure, here is how."},
                           name="polite")
@@ -162,3 +164,24 @@ def test_tool_call_correctness_exact_and_fuzzy(fake_openai, judge_says) -> None:
     assert ToolCallCorrectness(name="my_tool_call_correctness")(trace=trace).name == "my_tool_call_correctness"
     again = jurist.judges.judge_from_dict(ToolCallCorrectness(should_exact_match=True).to_dict())
     assert again.should_exact_match is True
+
+
+def test_scorer_wrapping_a_functional_judge(fake_openai, judge_says) -> None:
+    from typing import Any
+
+    from jurist.entities import Feedback
+    from jurist.genai.scorers import scorer
+
+    @scorer
+    def is_message_relevant(inputs: dict[str, Any], outputs: str) -> Feedback:
+        last = next(m["content"] for m in reversed(inputs["messages"]) if m.get("role") == "user")
+        return is_context_relevant(request=last, context={"response": outputs})
+
+    judge_says("yes")
+    result = jurist.genai.evaluate(
+        data=[{"inputs": {"messages": [{"role": "user", "content": "Price of a microwave?"}]}, "outputs": "$45.99"}],
+        scorers=[is_message_relevant])
+    # the judge's feedback keeps its own name, as MLflow names a named Feedback's metric
+    fb = result.rows[0].feedback("relevance_to_context")
+    assert fb.value == "yes" and result.metrics["relevance_to_context/mean"] == 1.0
+    assert "$45.99" in _last_prompt(fake_openai) and "Price of a microwave?" in _last_prompt(fake_openai)

@@ -23,11 +23,17 @@ from jurist.genai._prompt_judge import custom_prompt_judge
 from jurist.judges import make_judge
 
 
+#: The feedback names MLflow's functional judges give when ``name=`` is not passed.
+DEFAULT_NAMES = {"Correctness": "correctness", "RetrievalGroundedness": "groundedness",
+                 "RetrievalRelevance": "relevance_to_context", "RetrievalSufficiency": "context_sufficiency",
+                 "Safety": "safety", "Guidelines": "guidelines"}
+
+
 def _judge(kind: str, name: str | None, model: str | None, **extra: Any) -> Any:
     from jurist import judges
 
     cls = getattr(judges, kind)
-    return cls(name=name, model=model, **extra) if extra else cls(name=name, model=model)
+    return cls(name=name or DEFAULT_NAMES[kind], model=model, **extra)
 
 
 def _context_docs(context: Any) -> list[dict[str, Any]]:
