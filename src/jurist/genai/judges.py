@@ -22,7 +22,6 @@ from jurist.errors import ConfigError
 from jurist.genai._prompt_judge import custom_prompt_judge
 from jurist.judges import make_judge
 
-
 #: The feedback names MLflow's functional judges give when ``name=`` is not passed.
 DEFAULT_NAMES = {"Correctness": "correctness", "RetrievalGroundedness": "groundedness",
                  "RetrievalRelevance": "relevance_to_context", "RetrievalSufficiency": "context_sufficiency",
