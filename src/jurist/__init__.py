@@ -37,6 +37,9 @@ _EXPORTS: dict[str, str] = {
     "get_last_active_trace": "jurist.tracing",
     "get_trace": "jurist.tracing",
     "SpanType": "jurist.tracing",
+    "update_current_trace": "jurist.tracing",
+    "Document": "jurist.entities",
+    "flush_trace_async_logging": "jurist.tracing._export",
     "set_tracking_uri": "jurist.tracking",
     "get_tracking_uri": "jurist.tracking",
     "set_experiment": "jurist.tracking",
@@ -56,6 +59,8 @@ _EXPORTS: dict[str, str] = {
 
 
 def __getattr__(name: str) -> Any:
+    if name in ("genai", "openai"):  # MLflow's module paths: ``jurist.genai.evaluate``, ``jurist.openai.autolog``
+        return importlib.import_module(f"jurist.{name}")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'jurist' has no attribute {name!r}")
@@ -69,10 +74,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from jurist import genai
     from jurist.entities import (
         AssessmentError,
         AssessmentSource,
         AssessmentSourceType,
+        Document,
         Expectation,
         Feedback,
         Span,
@@ -90,6 +97,7 @@ if TYPE_CHECKING:
         get_trace,
         start_span,
         trace,
+        update_current_trace,
     )
     from jurist.tracking import (
         create_experiment,
@@ -114,6 +122,7 @@ __all__ = [
     "AssessmentSource",
     "AssessmentSourceType",
     "ConfigError",
+    "Document",
     "EvaluationResult",
     "Expectation",
     "Feedback",
@@ -125,6 +134,7 @@ __all__ = [
     "__version__",
     "create_experiment",
     "evaluate",
+    "genai",
     "get_current_active_span",
     "get_judge",
     "get_last_active_trace",
@@ -147,4 +157,5 @@ __all__ = [
     "start_monitor",
     "start_span",
     "trace",
+    "update_current_trace",
 ]

@@ -198,7 +198,7 @@ def test_judges_list_shows_every_builtin_judge(runner: CliRunner, columns: str) 
     r = runner.invoke(app, ["judges", "list"], env={"COLUMNS": columns})
     assert r.exit_code == 0, r.output
     judges = builtin_judges()
-    assert len(judges) == len(BUILTIN) == 20
+    assert len(judges) == len(BUILTIN) == 21
     for cls in judges.values():
         assert cls.default_name in r.stdout
         assert cls.__name__ in r.stdout

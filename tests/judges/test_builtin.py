@@ -90,6 +90,8 @@ CASES = [
     Case("ConversationalRoleAdherence", {"session": CHAT}, ("U-MARK", "A-MARK")),
     Case("KnowledgeRetention", {"session": CHAT}, ("U-MARK", "A-MARK")),
     Case("ConversationalGuidelines", {"session": CHAT}, ("U-MARK", "A-MARK"), {"guidelines": "Be polite."}),
+    Case("ConversationalToolCallEfficiency", {"session": [TOOL_TRACE, TOOL_TRACE]},
+         ("Q-MARK", "lookup_city", "T-ARG-MARK", "T-OUT-MARK", "turn 2")),
 ]
 SESSION_JUDGES = [c.judge for c in CASES if "session" in c.call]
 RETRIEVAL_JUDGES = ["RetrievalGroundedness", "RetrievalRelevance", "RetrievalSufficiency"]

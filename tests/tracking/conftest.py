@@ -19,7 +19,7 @@ from jurist.tracking import SqlStore, set_tracking_uri
 from jurist.tracking._store import set_active_experiment
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-TABLES = ("assessments", "run_rows", "spans", "trace_tags", "traces", "runs", "judges", "experiments")
+TABLES = ("dataset_records", "datasets", "assessments", "run_rows", "spans", "trace_tags", "traces", "runs", "judges", "experiments")
 
 
 def _admin_url() -> str:

@@ -9,15 +9,20 @@ from jurist.entities._assessment import (
     FeedbackValue,
 )
 from jurist.entities._trace import SPAN_TYPES, Span, Trace
+from jurist.entities._views import Document, SpanType, TraceData, TraceInfo
 
 __all__ = [
     "SPAN_TYPES",
     "AssessmentError",
     "AssessmentSource",
     "AssessmentSourceType",
+    "Document",
     "Expectation",
     "Feedback",
     "FeedbackValue",
     "Span",
+    "SpanType",
     "Trace",
+    "TraceData",
+    "TraceInfo",
 ]

@@ -84,9 +84,25 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+class _DefaultName(str):
+    """The name of a Feedback made without one. It reads as ``"feedback"`` (MLflow's default), and a
+    scorer that returns such a Feedback gives it its own name instead."""
+
+    __slots__ = ()
+
+
+#: What ``Feedback(value=...)`` is named when no name is given.
+DEFAULT_FEEDBACK_NAME = _DefaultName("feedback")
+
+
+def is_default_name(name: str) -> bool:
+    """True for the name of a Feedback made without one."""
+    return type(name) is _DefaultName
+
+
 @dataclass
 class _Assessment:
-    name: str
+    name: str = DEFAULT_FEEDBACK_NAME
     value: FeedbackValue = None
     source: AssessmentSource = field(default_factory=AssessmentSource)
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -100,7 +116,7 @@ class _Assessment:
 
     def _base_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name,
+            "name": str(self.name),
             "value": self.value,
             "source": self.source.to_dict(),
             "metadata": dict(self.metadata),
@@ -121,6 +137,9 @@ class Feedback(_Assessment):
     """A verdict on an output: ``value`` (bool/int/float/str/list/dict), ``rationale`` and where it came from.
 
     A failed judgment has ``value=None`` and an ``error``; jurist never invents a value.
+
+    ``name`` may be left out inside a scorer: the feedback then takes the scorer's name. ``error`` takes
+    an :class:`AssessmentError` or the exception itself.
 
     Example:
         >>> fb = Feedback(name="correctness", value="yes", rationale="Paris is the capital.")
@@ -180,6 +199,11 @@ class Expectation(_Assessment):
     source: AssessmentSource = field(
         default_factory=lambda: AssessmentSource(AssessmentSourceType.HUMAN, "default")
     )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if is_default_name(self.name):
+            raise TypeError("an Expectation needs a name, e.g. Expectation(name='expected_response', value=...)")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Expectation:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jurist.entities._views import TraceData, TraceInfo
 
 SPAN_TYPES = (
     "LLM", "CHAT_MODEL", "RETRIEVER", "TOOL", "AGENT", "CHAIN", "EMBEDDING", "RERANKER", "PARSER", "UNKNOWN",
@@ -45,6 +48,14 @@ class Span:
     status: str = "OK"
     start_time_ns: int | None = None
     end_time_ns: int | None = None
+
+    def get_attribute(self, key: str) -> Any:
+        """One attribute's value, or None (MLflow's ``span.get_attribute``)."""
+        return self.attributes.get(key)
+
+    @property
+    def request_id(self) -> str | None:
+        return self.trace_id
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -130,10 +141,26 @@ class Trace:
         root = self.root_span
         return root.outputs if root else None
 
-    def search_spans(self, span_type: str | None = None, name: str | None = None) -> list[Span]:
-        """Spans of a type (``RETRIEVER``, ``TOOL`` …) and/or with a name, in trace order."""
-        st = span_type.upper() if span_type else None
-        return [s for s in self.spans if (st is None or s.span_type == st) and (name is None or s.name == name)]
+    @property
+    def info(self) -> TraceInfo:
+        """MLflow's view of the trace's id, timing, state, metadata, tags and assessments."""
+        from jurist.entities._views import TraceInfo
+
+        return TraceInfo(self)
+
+    @property
+    def data(self) -> TraceData:
+        """MLflow's view of the trace's spans, request and response."""
+        from jurist.entities._views import TraceData
+
+        return TraceData(self)
+
+    def search_spans(self, span_type: str | None = None, name: str | None = None,
+                     span_id: str | None = None) -> list[Span]:
+        """Spans of a type (``RETRIEVER``, ``TOOL`` …), with a name and/or an id, in trace order."""
+        st = str(span_type).upper() if span_type else None
+        return [s for s in self.spans if (st is None or s.span_type == st) and (name is None or s.name == name)
+                and (span_id is None or s.span_id == span_id)]
 
     def get_span(self, span_id: str) -> Span | None:
         return next((s for s in self.spans if s.span_id == span_id), None)

@@ -109,13 +109,33 @@ class EvaluationResult:
 
     @property
     def metrics(self) -> dict[str, float]:
-        """Flat numeric metrics: ``{"<name>/pass_rate": 0.8, "<name>/error_count": 0, "<name>/mean": …}``."""
+        """Flat numeric metrics: ``{"<name>/pass_rate": 0.8, "<name>/error_count": 0, "<name>/mean": …}``.
+
+        A yes/no or true/false scorer also has ``<name>/mean``, the share of yes, which is MLflow's name
+        for the same number.
+        """
         flat: dict[str, float] = {}
         for name, m in self.scorer_metrics.items():
             for k, v in m.items():
                 if isinstance(v, (int, float)):
                     flat[f"{name}/{k}"] = v
+            if "pass_rate" in m and "mean" not in m:
+                flat[f"{name}/mean"] = m["pass_rate"]
         return flat
+
+    @property
+    def result_df(self) -> pd.DataFrame:
+        """One row per evaluated trace, in MLflow's columns: ``trace_id``, ``request``, ``response``,
+        ``expectations``, ``assessments`` (the row's Feedback objects), ``<name>/value`` … plus
+        ``inputs``/``outputs`` as jurist names them."""
+        from jurist.genai._frames import result_frame
+
+        return result_frame(self)
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """MLflow's ``tables``: ``{"eval_results": result_df}``."""
+        return {"eval_results": self.result_df}
 
     @property
     def feedback_names(self) -> list[str]:

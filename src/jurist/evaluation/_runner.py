@@ -45,6 +45,14 @@ def _error_feedback(scorer: Scorer, exc: BaseException, row: Row) -> Feedback:
     return Feedback(name=scorer.name, source=src, error=AssessmentError.from_exception(exc))
 
 
+def _leave_to_run(span: Any) -> None:
+    """The run logger stores a predict_fn trace with its run: it is not written again as a loose trace."""
+    if span.parent_id is None:
+        from jurist.tracing import _otel
+
+        _otel.store().exporter.skip(span.trace_id)
+
+
 #: Called on the event loop as each (row, scorer) judgment finishes: row, scorer name, outputs, feedback.
 OnJudged = Callable[[Row, str, Any, list[Feedback]], None]
 
@@ -108,12 +116,14 @@ class Runner:
         with capture() as cap:
             if inspect.iscoroutinefunction(fn):
                 with start_span(name, span_type="CHAIN") as span:
+                    _leave_to_run(span)
                     span.set_inputs(inputs)
                     out = await fn(**inputs)
                     span.set_outputs(out)
             else:
                 def call() -> Any:
                     with start_span(name, span_type="CHAIN") as span:
+                        _leave_to_run(span)
                         span.set_inputs(inputs)
                         result = fn(**inputs)
                         span.set_outputs(result)
@@ -138,7 +148,9 @@ class Runner:
             result = await scorer.ascore(inputs=row.inputs, outputs=outputs, expectations=row.expectations,
                                          trace=row.judged_trace, session=row.session)
             src = getattr(scorer, "source", None) or AssessmentSource(AssessmentSourceType.CODE, scorer.name)
-            fbs = result if isinstance(result, list) and all(isinstance(f, Feedback) for f in result) and result \
+            # A list of Feedback is kept as it is; an empty one means the scorer had nothing to judge on
+            # this row (a conversation judge on a turn that is not its session's first).
+            fbs = result if isinstance(result, list) and all(isinstance(f, Feedback) for f in result) \
                 else to_feedbacks(result, scorer.name, src)
         except Exception as e:  # one bad row never ends the run
             fbs = [_error_feedback(scorer, e, row)]

@@ -39,6 +39,7 @@ BUILTIN: dict[str, str] = {
     "ConversationalRoleAdherence": "conversational_role_adherence",
     "KnowledgeRetention": "knowledge_retention",
     "ConversationalGuidelines": "conversational_guidelines",
+    "ConversationalToolCallEfficiency": "conversational_tool_call_efficiency",
 }
 
 
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     from jurist.judges.builtin.conversational_guidelines import ConversationalGuidelines
     from jurist.judges.builtin.conversational_role_adherence import ConversationalRoleAdherence
     from jurist.judges.builtin.conversational_safety import ConversationalSafety
+    from jurist.judges.builtin.conversational_tool_call_efficiency import ConversationalToolCallEfficiency
     from jurist.judges.builtin.correctness import Correctness
     from jurist.judges.builtin.equivalence import Equivalence
     from jurist.judges.builtin.expectations_guidelines import ExpectationsGuidelines

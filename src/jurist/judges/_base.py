@@ -10,7 +10,14 @@ from importlib import resources
 from typing import Any, ClassVar
 
 from jurist._runtime import RUNTIME
-from jurist.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Feedback, Trace
+from jurist.entities import (
+    AssessmentError,
+    AssessmentSource,
+    AssessmentSourceType,
+    Expectation,
+    Feedback,
+    Trace,
+)
 from jurist.errors import ConfigError, JudgeParseError, JuristError
 from jurist.judges._confidence import verdict_confidence
 from jurist.judges._parsing import parse_verdict
@@ -229,7 +236,15 @@ class Judge(Scorer):
         return await self._run(**kwargs)
 
     async def _run(self, **kwargs: Any) -> list[Feedback]:
-        units = self.units(**{k: kwargs.get(k) for k in ("inputs", "outputs", "expectations", "trace", "session")})
+        args = {k: kwargs.get(k) for k in ("inputs", "outputs", "expectations", "trace", "session")}
+        if args["expectations"] is None and isinstance(args["trace"], Trace) and "expectations" in self.required:
+            # The trace's expectation assessments stand in for expectations= (as in MLflow); for a trace
+            # recorded in this process they are read from the tracking store.
+            info = args["trace"].info
+            found = await asyncio.to_thread(lambda: [a for a in info.assessments if isinstance(a, Expectation)])
+            if found:
+                args["expectations"] = {e.name: e.value for e in found}
+        units = self.units(**args)
         if len(units) == 1:
             return [await self.judge_unit(units[0])]
         # Several spans of one trace: judged side by side, under the connection's limiter.

@@ -210,6 +210,10 @@ def judge_from_dict(data: Mapping[str, Any]) -> Judge:
             feedback_value_type=parse_type_name(data.get("feedback_value_type", "str")), **common,
             trace_tools=data.get("trace_tools"), max_steps=data.get("max_steps", DEFAULT_MAX_STEPS),
         )
+    if kind == "ScorerReference":  # a registered @scorer function, kept as its import path
+        from jurist.genai._lifecycle import scorer_from_reference
+
+        return scorer_from_reference(dict(data))  # type: ignore[no-any-return]
     from jurist.judges import builtin_judges
 
     cls = builtin_judges().get(kind)

@@ -285,6 +285,9 @@ def create_app(store_uri: str | None = None, *, token: str | None = None, store:
         return monitor.to_dict()
 
     app.include_router(api)
+    from jurist.server._genai import genai_router
+
+    app.include_router(genai_router(the_store, [Depends(auth)], _ERRORS))  # datasets, scorer removal
 
     # -- OTLP/HTTP --------------------------------------------------------------------------------
     otlp = APIRouter(dependencies=[Depends(auth)])

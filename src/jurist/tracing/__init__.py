@@ -34,6 +34,7 @@ from jurist.tracing._span import (
     get_trace,
     start_span,
 )
+from jurist.tracing._update import update_current_trace
 
 __all__ = [
     "Capture",
@@ -50,4 +51,5 @@ __all__ = [
     "to_jsonable",
     "to_otlp_json",
     "trace",
+    "update_current_trace",
 ]

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from jurist.entities import Trace
+from jurist.entities._views import SpanType as SpanType  # re-exported by jurist.tracing
 from jurist.tracing import _keys
 from jurist.tracing._serialize import dumps_limited
 
@@ -22,21 +23,6 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Span as OtelSpan
 
     from jurist.tracing._store import TraceStore
-
-
-class SpanType:
-    """The span types jurist knows (MLflow's names). Any other string is kept as given, upper-cased."""
-
-    LLM = "LLM"
-    CHAT_MODEL = "CHAT_MODEL"
-    RETRIEVER = "RETRIEVER"
-    TOOL = "TOOL"
-    AGENT = "AGENT"
-    CHAIN = "CHAIN"
-    EMBEDDING = "EMBEDDING"
-    RERANKER = "RERANKER"
-    PARSER = "PARSER"
-    UNKNOWN = "UNKNOWN"
 
 
 _CURRENT: ContextVar[LiveSpan | None] = ContextVar("jurist_current_span", default=None)
@@ -215,7 +201,8 @@ def _store() -> TraceStore:
 
 def get_trace(trace_id: str, *, search_store: bool = True) -> Trace | None:
     """A trace by id: one recorded in this process, else (``search_store``) the tracking store's copy with
-    its assessments; None when neither has it."""
+    its assessments; None when neither has it. (``trace.info.assessments`` of a trace recorded here reads
+    the store's assessments.)"""
     found = _store().get(trace_id)
     if found is not None or not search_store:
         return found

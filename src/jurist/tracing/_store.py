@@ -40,6 +40,21 @@ class TraceStore:
         self._done: OrderedDict[str, Trace] = OrderedDict()
         self._last: str | None = None
         self._local = threading.local()
+        #: Tags set with ``update_current_trace`` on traces still running, applied when they finish.
+        self._tags: dict[str, dict[str, str]] = {}
+        from jurist.tracing._export import Exporter
+
+        #: Writes finished traces to the tracking store.
+        self.exporter = Exporter()
+
+    def set_tags(self, trace_id: str, tags: dict[str, str]) -> None:
+        """Tags for a trace: on the finished trace now, or kept until it finishes."""
+        with self._lock:
+            done = self._done.get(trace_id)
+            if done is not None:
+                done.tags.update(tags)
+                return
+            self._tags.setdefault(trace_id, {}).update(tags)
 
     def add(self, span: Span) -> None:
         """Take one finished span; a root span (no parent) completes its trace."""
@@ -56,6 +71,7 @@ class TraceStore:
                 spans = self._pending[trace_id] = []
                 while len(self._pending) > self.max_pending_traces:
                     old, _ = self._pending.popitem(last=False)
+                    self._tags.pop(old, None)
                     self._dropped.pop(old, None)
             if len(spans) < self.max_spans_per_trace:
                 spans.append(span)
@@ -65,7 +81,7 @@ class TraceStore:
                 return
             del self._pending[trace_id]
             spans.sort(key=_start)
-            trace = Trace(trace_id=trace_id, spans=spans)
+            trace = Trace(trace_id=trace_id, spans=spans, tags=self._tags.pop(trace_id, {}))
             dropped = self._dropped.pop(trace_id, 0)
             if dropped:
                 trace.tags["jurist.dropped_spans"] = str(dropped)
@@ -75,6 +91,7 @@ class TraceStore:
             self._last = trace_id
         # The thread that ends a root span is the one that ran it.
         self._local.last = trace_id
+        self.exporter.add(trace)
 
     def get(self, trace_id: str) -> Trace | None:
         with self._lock:
@@ -99,6 +116,7 @@ class TraceStore:
             self._pending.clear()
             self._dropped.clear()
             self._done.clear()
+            self._tags.clear()
             self._last = None
         self._local = threading.local()
 

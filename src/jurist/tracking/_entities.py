@@ -112,6 +112,20 @@ class Run:
         if not isinstance(self.status, RunStatus):
             self.status = RunStatus(str(self.status).upper())
 
+    @property
+    def info(self) -> Any:
+        """MLflow's view: ``run.info.run_id``, ``.experiment_id``, ``.status``, ``.start_time`` …"""
+        from jurist.entities._views import RunInfo
+
+        return RunInfo(self)
+
+    @property
+    def data(self) -> Any:
+        """MLflow's view: ``run.data.metrics``, ``.params``, ``.tags``."""
+        from jurist.entities._views import RunData
+
+        return RunData(self)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id, "experiment_id": self.experiment_id, "status": self.status.value,

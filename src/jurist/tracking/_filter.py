@@ -25,6 +25,7 @@ from jurist.errors import ConfigError
 TRACE_FIELDS = {
     "status": "status", "name": "name", "timestamp_ms": "timestamp_ms", "timestamp": "timestamp_ms",
     "execution_time_ms": "execution_time_ms", "trace_id": "trace_id", "experiment_id": "experiment_id",
+    "state": "status", "request_id": "trace_id",
 }
 ASSESSMENT_PARTS = ("value", "source_type", "source_id")
 OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "IS NULL", "IS NOT NULL")
@@ -96,9 +97,13 @@ def _field(ident: str, where: int) -> tuple[str, str, str]:
         return "trace", TRACE_FIELDS[parts[1].lower()], "value"
     if len(parts) == 1 and head in TRACE_FIELDS:
         return "trace", TRACE_FIELDS[head], "value"
-    if len(parts) == 1 and head in ("run_id", "run"):
+    if (len(parts) == 1 and head in ("run_id", "run")) or (
+            head in ("attributes", "attribute") and len(parts) == 2 and parts[1].lower() == "run_id"):
         return "run", "run_id", "value"
-    if head in ("tag", "tags") and len(parts) >= 2:
+    if head in ("tag", "tags") and parts[1:] == ["mlflow.traceName"]:  # MLflow's tag for the root span's name
+        return "trace", "name", "value"
+    # MLflow's trace metadata lives in jurist's tags: ``metadata.`mlflow.trace.session` = 's1'`` reads them.
+    if head in ("tag", "tags", "metadata", "request_metadata") and len(parts) >= 2:
         return "tag", ".".join(parts[1:]), "value"
     if head in ("feedback", "expectation", "assessment") and len(parts) >= 2:
         kind = "feedback" if head == "assessment" else head

@@ -4,6 +4,7 @@ shape of MLflow's: each acts on the store at the tracking URI and the active exp
 from __future__ import annotations
 
 import getpass
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,21 +49,34 @@ def _source(source: Any, default: AssessmentSourceType) -> AssessmentSource:
 
 
 # -- experiments ------------------------------------------------------------------------------------
-def set_experiment(name: str) -> Experiment:
-    """Make ``name`` the active experiment (created if new): runs and traces are logged to it.
+def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None, *,
+                   name: str | None = None) -> Experiment:
+    """Make an experiment the active one: runs and traces are logged to it. By name (created if new),
+    as ``set_experiment("support-bot")``, or by id, as MLflow's ``set_experiment(experiment_id=...)``.
 
     Example:
         >>> jurist.set_experiment("support-bot")                       # doctest: +SKIP
         Experiment(experiment_id='3f2a…', name='support-bot', …)
     """
-    exp = get_store().get_or_create_experiment(name)
+    given = [v for v in (experiment_name, name) if v is not None]
+    if len(given) + (experiment_id is not None) != 1:
+        raise ConfigError("set_experiment takes one of experiment_name= (or a name) and experiment_id=")
+    store = get_store()
+    exp = store.get_experiment(str(experiment_id)) if experiment_id is not None \
+        else store.get_or_create_experiment(given[0])
     set_active_experiment(exp.name)
     return exp
 
 
-def create_experiment(name: str, tags: dict[str, str] | None = None) -> Experiment:
-    """Create an experiment; a name already in use is a ConfigError."""
-    return get_store().create_experiment(name, tags)
+def create_experiment(name: str, artifact_location: str | None = None,
+                      tags: dict[str, str] | None = None) -> str:
+    """Create an experiment and return its id, as MLflow's does; a name already in use is a ConfigError.
+
+    ``artifact_location`` is accepted for MLflow's signature; jurist keeps no artifacts.
+    """
+    if isinstance(artifact_location, dict) and tags is None:  # create_experiment(name, {"team": ...})
+        artifact_location, tags = None, artifact_location
+    return get_store().create_experiment(name, tags).experiment_id
 
 
 def get_experiment_by_name(name: str) -> Experiment | None:
@@ -117,16 +131,30 @@ def log_trace(trace: Trace | dict[str, Any], experiment: str | None = None) -> s
 
 def get_trace(trace_id: str) -> StoredTrace:
     """A stored trace with its spans, tags and assessments."""
+    flush_traces()
     return get_store().get_trace(trace_id)
 
 
 def search_traces(
     experiment: str | Experiment | Sequence[str | Experiment] | None = None,
     filter_string: str | None = None,
-    max_results: int = 100,
+    max_results: int | None = None,
     order_by: Sequence[str] | None = None,
-) -> list[StoredTrace]:
+    *,
+    experiment_ids: Sequence[str] | None = None,
+    locations: Sequence[str] | None = None,
+    run_id: str | None = None,
+    return_type: str | None = None,
+    include_spans: bool = True,
+    extract_fields: Sequence[str] | None = None,
+    model_id: str | None = None,
+) -> Any:
     """Traces of an experiment (a name or id; default the active one), with their assessments, newest first.
+
+    Called in jurist's shape (``experiment``, ``filter_string``, ``max_results``, ``order_by``) it returns
+    a list of traces. Called in MLflow's (``experiment_ids=``, ``locations=``, ``run_id=`` or
+    ``return_type=``) it returns what MLflow's does: a pandas DataFrame, one row per trace, or the list
+    with ``return_type="list"``; ``max_results`` then defaults to every trace (up to 50,000).
 
     ``filter_string`` takes clauses joined by ``AND``: ``trace.status = 'OK'``, ``tags.env = 'prod'``,
     ``run_id = '…'``, ``feedback.correctness = 'no'``, ``feedback.tone.source_type = 'HUMAN'``,
@@ -137,8 +165,56 @@ def search_traces(
         ...     filter_string="feedback.tone.source_type = 'HUMAN'", max_results=500)
         >>> [(t.trace_id, t.search_assessments("tone")) for t in labelled]  # doctest: +SKIP
     """
-    return get_store().search_traces(_experiment_ids(experiment), filter_string=filter_string,
-                                     max_results=max_results, order_by=order_by)
+    if filter_string is None and _looks_like_filter(experiment):  # MLflow's search_traces("attributes.status = 'OK'")
+        experiment, filter_string = None, str(experiment)
+    mlflow_shape = any(v is not None for v in (experiment_ids, locations, run_id, return_type, extract_fields))
+    if return_type not in (None, "pandas", "list"):
+        raise ConfigError(f"return_type must be 'pandas' or 'list', got {return_type!r}")
+    if model_id is not None:
+        raise ConfigError("jurist has no logged models: search_traces(model_id=...) is not supported; "
+                          "filter on a tag instead (filter_string=\"tags.model = '...'\")")
+    where = [experiment_ids, locations]
+    if experiment is not None and any(w is not None for w in where):
+        raise ConfigError("give the experiment once: experiment, experiment_ids= or locations=")
+    chosen = next((w for w in where if w is not None), experiment)
+    if run_id is not None:
+        get_store().get_run(run_id)  # an unknown run is an error, not an empty answer
+        clause = f"run_id = '{_quote(run_id)}'"
+        filter_string = f"{filter_string} AND {clause}" if filter_string else clause
+    flush_traces()
+    limit = max_results if max_results is not None else (50_000 if mlflow_shape else 100)
+    # A run's traces may live in other experiments (a run that judged stored traces): by run, search them all.
+    ids = None if run_id is not None and chosen is None else _experiment_ids(chosen)
+    found = get_store().search_traces(ids, filter_string=filter_string, max_results=limit, order_by=order_by)
+    if not include_spans:
+        for t in found:
+            t.spans = []
+    if not mlflow_shape or return_type == "list":
+        return found
+    from jurist.genai._frames import traces_frame
+
+    return traces_frame(found)
+
+
+_FILTER_OPERATOR = re.compile(r"\s*(=|!=|<>|<=|>=|<|>)\s*|\s+(LIKE|ILIKE|IN|IS)\s+", re.IGNORECASE)
+
+
+def _looks_like_filter(experiment: Any) -> bool:
+    """A string with a comparison in it, naming no experiment, is a filter given in the first place."""
+    if not isinstance(experiment, str) or _FILTER_OPERATOR.search(experiment) is None:
+        return False
+    return get_store().get_experiment_by_name(experiment) is None
+
+
+def _quote(value: str) -> str:
+    return str(value).replace("'", "''")
+
+
+def flush_traces() -> None:
+    """Store the traces this process has finished recording before reading or writing the store."""
+    from jurist.tracing._export import flush_traces as flush
+
+    flush()
 
 
 def log_assessment(trace_id: str, assessment: Assessment) -> Assessment:
@@ -146,6 +222,7 @@ def log_assessment(trace_id: str, assessment: Assessment) -> Assessment:
     if not isinstance(assessment, (Feedback, Expectation)):
         raise ConfigError(f"log_assessment takes a Feedback or an Expectation, got {type(assessment).__name__}")
     assessment.trace_id = trace_id
+    flush_traces()
     return get_store().log_assessment(assessment)
 
 
@@ -170,8 +247,8 @@ def log_feedback(
         raise ConfigError("log_feedback needs a value (or an error saying why there is none)")
     fb = Feedback(name=name, value=value, rationale=rationale, source=_source(source, AssessmentSourceType.HUMAN),
                   error=error, metadata=dict(metadata or {}), trace_id=trace_id, span_id=span_id)  # type: ignore[arg-type]
-    store = get_store()
-    store.log_assessment(fb)
+    flush_traces()
+    get_store().log_assessment(fb)
     return fb
 
 
@@ -191,6 +268,7 @@ def log_expectation(
     """
     exp = Expectation(name=name, value=value, source=_source(source, AssessmentSourceType.HUMAN),
                       metadata=dict(metadata or {}), trace_id=trace_id, span_id=span_id)
+    flush_traces()
     get_store().log_assessment(exp)
     return exp
 

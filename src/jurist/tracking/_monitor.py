@@ -198,7 +198,13 @@ class Monitor:
         expectations = {e.name: e.value for e in trace.expectations} or None
         meta = {"monitor_id": self.monitor_id, "judge_version": self.version}
         try:
-            feedbacks = RUNTIME.run(self.judge.ascore(trace=trace, expectations=expectations))
+            feedbacks = RUNTIME.run(self.judge.ascore(trace=trace, expectations=expectations, inputs=trace.inputs,
+                                                      outputs=trace.outputs))
+            if not isinstance(feedbacks, list):  # a code scorer returns what its function returned
+                from jurist.scorers._scorer import to_feedbacks
+
+                source = getattr(self.judge, "source", None) or AssessmentSource(AssessmentSourceType.CODE)
+                feedbacks = to_feedbacks(feedbacks, self.judge_name, source)
         except Exception as e:  # a judge that cannot judge this trace: one error feedback, never retried
             source = getattr(self.judge, "source", None) or AssessmentSource(AssessmentSourceType.LLM_JUDGE)
             feedbacks = [Feedback(name=self.judge_name, source=source, error=AssessmentError.from_exception(e))]

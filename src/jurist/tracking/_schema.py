@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 #: The Alembic revision this code writes and reads; a store below it is upgraded when opened.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 metadata = MetaData()
 
@@ -137,4 +137,34 @@ judges = Table(
     Column("model", String(512)),
     Column("definition", Text, nullable=False),
     Column("creation_time_ms", BigInteger, nullable=False),
+)
+
+# -- evaluation datasets (revision 0002) ------------------------------------------------------------
+datasets = Table(
+    "datasets", metadata,
+    Column("dataset_id", String(64), primary_key=True),
+    Column("name", String(256), nullable=False, unique=True),
+    Column("experiment_ids", Text, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("created_time_ms", BigInteger, nullable=False),
+    Column("last_update_time_ms", BigInteger, nullable=False),
+    Column("created_by", String(256)),
+    Column("last_updated_by", String(256)),
+)
+
+dataset_records = Table(
+    "dataset_records", metadata,
+    Column("dataset_id", String(64), ForeignKey("datasets.dataset_id", ondelete="CASCADE"), primary_key=True),
+    Column("record_id", String(64), primary_key=True),
+    # Records are matched by a hash of their inputs: merging the same inputs again updates the record.
+    Column("inputs_hash", String(64), nullable=False),
+    Column("inputs", Text, nullable=False),
+    Column("expectations", Text),
+    Column("outputs", Text),
+    Column("tags", Text, nullable=False),
+    Column("source", Text),
+    Column("seq", Integer, nullable=False),
+    Column("create_time_ms", BigInteger, nullable=False),
+    Column("last_update_time_ms", BigInteger, nullable=False),
+    UniqueConstraint("dataset_id", "inputs_hash", name="uq_dataset_records_inputs"),
 )
