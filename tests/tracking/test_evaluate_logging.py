@@ -229,3 +229,25 @@ def test_a_tracking_uri_that_was_asked_for_must_work(fake_openai, monkeypatch) -
     with pytest.raises(ConfigError, match="unsupported tracking store 'mysql'"):
         evaluate(qa_rows(2), [Safety()])
     assert fake_openai.calls == 0
+
+
+def test_resume_judges_again_what_failed_for_want_of_an_answer(fake_openai) -> None:  # type: ignore[no-untyped-def]
+    from jurist.models import RetryPolicy
+    from tests.fakes.openai import openai_error, server_error
+
+    judge = Correctness()
+    judge.client.retry = RetryPolicy(max_attempts=1)  # one 500 is the judgment's end
+    # concurrency 1: the first judgment meets a 500 (its provider failed), the second a 400 (refused)
+    fake_openai.enqueue(server_error(500), openai_error(400, "bad", "invalid_request_error"))
+    first = evaluate(qa_rows(4), [judge], cache=False, concurrency=1)
+    codes = [fb.error.error_code if fb.error else None for r in first.rows for fb in r.feedbacks]
+    assert codes == ["SERVER_ERROR", "BAD_REQUEST", None, None]
+    calls = fake_openai.calls
+    again = evaluate(qa_rows(4), [judge], cache=False, concurrency=1, resume=first.run_id)
+    assert fake_openai.calls == calls + 1  # only the server error is judged again: a refusal would repeat
+    codes = [fb.error.error_code if fb.error else None for r in again.rows for fb in r.feedbacks]
+    assert codes == [None, "BAD_REQUEST", None, None]
+    # the new verdict replaced the stored error: a later resume judges nothing
+    assert _count(jurist.get_tracking_uri(), "SELECT count(*) FROM assessments WHERE error_code IS NOT NULL") == 1
+    evaluate(qa_rows(4), [judge], cache=False, concurrency=1, resume=first.run_id)
+    assert fake_openai.calls == calls + 1

@@ -62,6 +62,17 @@ def _error(status: int, message: str, *, type_: str = "invalid_request_error", c
     return web.json_response(body, status=status)
 
 
+def _schema_problem(rf: Any) -> str | None:
+    """Why a response format's schema would make a grammar llama.cpp cannot build, or None."""
+    if not isinstance(rf, dict):
+        return None if rf is None else "response_format must be an object"
+    spec = rf.get("json_schema") if rf.get("type") == "json_schema" else rf
+    schema = spec.get("schema") if isinstance(spec, dict) else None
+    from jurist.models.providers.local import grammar_problem
+
+    return grammar_problem(schema) if schema is not None else None
+
+
 class _Handlers:
     def __init__(self, spec: ModelSpec, engine: LocalEngine, api_key: str | None) -> None:
         self.spec = spec
@@ -101,6 +112,9 @@ class _Handlers:
             return _error(400, "'messages' must be a non-empty array.", param="messages")
         if body.get("n") not in (None, 1):
             return _error(400, "Only n=1 is supported.", param="n")
+        why = _schema_problem(body.get("response_format"))
+        if why is not None:
+            return _error(400, f"Invalid response_format schema: {why}", param="response_format")
         # llama.cpp's server reads the rest (messages, response_format, sampling) itself.
         forward = {k: v for k, v in body.items() if k not in ("model", "stream", "stream_options", "n")}
         if forward.get("max_completion_tokens") is not None:
