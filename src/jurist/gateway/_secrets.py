@@ -86,3 +86,29 @@ class Redactor:
             if v in text:
                 text = text.replace(v, "***")
         return text
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    def held_back(self, text: str) -> int:
+        """How many characters at the end of ``text`` could be the start of a key that the next piece of a
+        stream completes: a stream's text is sent only up to there, so a key split over two chunks is still
+        caught whole."""
+        longest = 0
+        for v in self.values:
+            for n in range(min(len(v) - 1, len(text)), longest, -1):
+                if text.endswith(v[:n]):
+                    longest = n
+                    break
+        return longest
+
+    def body(self, raw: bytes) -> bytes:
+        """A response body with every known key replaced (bytes that are not UTF-8 are left as they are)."""
+        if not self.values:
+            return raw
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw
+        redacted = self(text)
+        return raw if redacted is text else redacted.encode("utf-8")
