@@ -41,7 +41,16 @@ from jurist.errors import (
 )
 from jurist.gateway._secrets import Redactor
 from jurist.gateway._table import Route, Target
-from jurist.gateway._wire import DONE, error_body, from_chat_response, sse, stream_chunks, to_chat_request
+from jurist.gateway._wire import (
+    DONE,
+    error_body,
+    from_chat_response,
+    schema_in_prompt,
+    sse,
+    stream_chunks,
+    structured,
+    to_chat_request,
+)
 from jurist.models._http import HTTPResponse, Transport, call_with_retries
 from jurist.models._types import ChatRequest, ChatResponse
 from jurist.models.providers import tools_unsupported
@@ -166,6 +175,7 @@ class Dispatcher:
             resp = await target.client.chat(request, use_cache=False)
         else:
             resp = await self._send(route, target, request, redact)
+        resp = structured(resp, request)
         u = resp.usage
         cost = target.cost(resp.model, u.input_tokens, u.output_tokens)
         body = redact.body(json.dumps(from_chat_response(resp, target.model), ensure_ascii=False).encode())
@@ -179,7 +189,7 @@ class Dispatcher:
         assert provider is not None
         if request.uses_tools and not provider.supports_tools:
             raise tools_unsupported(provider.name, provider.model, "A request with tools")
-        send = request if provider.supports_response_schema else request.without_schema()
+        send = request if provider.supports_response_schema else schema_in_prompt(request)
 
         async def attempts(req: ChatRequest) -> ChatResponse:
             url = provider.url(req)
@@ -205,7 +215,7 @@ class Dispatcher:
         except SchemaUnsupportedError:
             if send.response_schema is None:
                 raise
-            return await attempts(send.without_schema())  # the schema is spelled out in the prompt instead
+            return await attempts(schema_in_prompt(send))  # the schema is spelled out in the prompt instead
 
     # -- a stream -----------------------------------------------------------------------------------
     async def stream(self, route: Route, body: dict[str, Any], redact: Redactor) -> Stream | Result:
