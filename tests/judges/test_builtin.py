@@ -214,6 +214,64 @@ def test_retrieval_judge_reads_mlflow_trace_form(fake_openai: FakeOpenAI) -> Non
     assert "Q-MARK" in user and "R-MARK" in user and "D-MARK" in user
 
 
+def _openinference_retriever_otlp() -> dict[str, Any]:
+    """An OTLP/JSON payload shaped as OpenInference's instrumentations send a RAG call: the documents as
+    flattened ``retrieval.documents.N.document.*`` attributes, no outputs on the retriever span."""
+    def attr(k: str, v: Any) -> dict[str, Any]:
+        value = {"doubleValue": v} if isinstance(v, float) else {"stringValue": v}
+        return {"key": k, "value": value}
+
+    tid = "0af7651916cd43dd8448eb211c80319c"
+    root = {"traceId": tid, "spanId": "b7ad6b7169203331", "name": "query", "kind": 2,
+            "startTimeUnixNano": "1", "attributes": [
+                attr("openinference.span.kind", "CHAIN"), attr("input.value", "Q-MARK: capital of France?"),
+                attr("output.value", "R-MARK: Paris.")]}
+    retriever = {"traceId": tid, "spanId": "c7ad6b7169203332", "parentSpanId": "b7ad6b7169203331",
+                 "name": "retrieve", "kind": "SPAN_KIND_INTERNAL", "startTimeUnixNano": "2", "attributes": [
+                     attr("openinference.span.kind", "RETRIEVER"), attr("input.value", "capital of France"),
+                     attr("retrieval.documents.0.document.content", "OI-DOC-ONE: Paris is the capital."),
+                     attr("retrieval.documents.0.document.id", "doc-17"),
+                     attr("retrieval.documents.0.document.score", 0.91),
+                     attr("retrieval.documents.0.document.metadata", json.dumps({"source": "atlas.md"})),
+                     attr("retrieval.documents.1.document.content", "OI-DOC-TWO: Lyon is a city."),
+                     attr("retrieval.documents.1.document.id", "doc-18")]}
+    empty = {"traceId": tid, "spanId": "d7ad6b7169203333", "parentSpanId": "b7ad6b7169203331",
+             "name": "retrieve-nothing", "startTimeUnixNano": "3",
+             "attributes": [attr("openinference.span.kind", "RETRIEVER")]}
+    return {"resourceSpans": [{
+        "resource": {"attributes": [attr("service.name", "rag-app"), attr("service.version", "1.4.2"),
+                                    attr("deployment.environment", "prod")]},
+        "scopeSpans": [{"spans": [root, retriever, empty]}]}]}
+
+
+@pytest.mark.parametrize("judge_name", RETRIEVAL_JUDGES)
+def test_retrieval_judges_read_openinference_documents(fake_openai: FakeOpenAI, judge_name: str) -> None:
+    from jurist.tracing import from_otlp_json
+
+    (trace,) = from_otlp_json(_openinference_retriever_otlp())
+    fbs = getattr(jurist.judges, judge_name)()(trace=trace, expectations={"expected_response": "Paris"})
+
+    assert fake_openai.calls == 1  # the span with documents; the one without asks no model
+    judged, empty = fbs
+    assert judged.span_id == "c7ad6b7169203332" and judged.value == "yes" and judged.error is None
+    user = messages(fake_openai)[1]
+    assert "[1] (source: atlas.md) (score: 0.91)\nOI-DOC-ONE: Paris is the capital." in user
+    assert "[2] (source: doc-18)\nOI-DOC-TWO: Lyon is a city." in user
+    assert "no documents were retrieved" not in user
+    # A retriever span with no documents gets an error, never a verdict.
+    assert empty.span_id == "d7ad6b7169203333" and empty.value is None
+    assert empty.error is not None and empty.error.error_code == "NO_DOCUMENTS"
+    assert "retrieval.documents" in (empty.error.error_message or "")
+
+
+@pytest.mark.parametrize("judge_name", RETRIEVAL_JUDGES)
+def test_a_retriever_span_with_empty_outputs_is_an_error_not_a_verdict(fake_openai: FakeOpenAI,
+                                                                        judge_name: str) -> None:
+    (fb,) = getattr(jurist.judges, judge_name)()(trace=rag_trace([]), expectations={"expected_response": "Paris"})
+    assert fb.value is None and fb.error is not None and fb.error.error_code == "NO_DOCUMENTS"
+    assert fake_openai.calls == 0
+
+
 # -- tool-call judges -------------------------------------------------------------------------------
 @pytest.mark.parametrize("judge_name", ["ToolCallCorrectness", "ToolCallEfficiency"])
 def test_tool_judges_return_one_feedback_for_the_trace(fake_openai: FakeOpenAI, judge_name: str) -> None:

@@ -40,13 +40,15 @@ def load_prompt(name: str) -> str:
 class Unit:
     """One judgment to make: the prompt sections (tag → text), and what the feedback attaches to.
 
-    ``trace`` is set when the judge explores that trace with tools instead of reading it inline.
+    ``trace`` is set when the judge explores that trace with tools instead of reading it inline; ``error``
+    when there is nothing to judge (the feedback is that error, and no model is asked).
     """
 
     sections: tuple[tuple[str, str], ...]
     trace_id: str | None = None
     span_id: str | None = None
     trace: Trace | None = field(default=None, compare=False, repr=False)
+    error: AssessmentError | None = None
 
 
 class Judge(Scorer):
@@ -184,8 +186,10 @@ class Judge(Scorer):
         return list(await asyncio.gather(*(self.judge_unit(u) for u in units)))
 
     async def judge_unit(self, unit: Unit) -> Feedback:
-        request = self.request(unit)
         meta: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0, "cost_usd": 0.0}
+        if unit.error is not None:
+            return self._feedback(unit, meta, error=unit.error)
+        request = self.request(unit)
         client = self.client
         try:
             resp = await client.chat(request)
