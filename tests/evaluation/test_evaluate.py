@@ -245,3 +245,31 @@ def test_sync_evaluate_inside_a_running_loop_like_jupyter(fake_openai):
 
     result, fb = asyncio.run(notebook_cell())
     assert result.metrics["correctness/pass_rate"] == 1.0 and fb.value == "yes"
+
+
+def test_concurrency_bounds_the_spans_a_judge_fans_out_to(fake_openai):
+    """One row whose trace has 300 RETRIEVER spans, at concurrency=2: never more than 2 requests in flight."""
+    from jurist.judges import RetrievalRelevance
+
+    spans = [{"name": "root", "span_id": "root", "span_type": "CHAIN", "inputs": {"q": "capital?"},
+              "outputs": "Paris"}]
+    spans += [{"name": f"r{i}", "span_id": f"r{i}", "parent_id": "root", "span_type": "RETRIEVER",
+               "outputs": [f"document {i}"]} for i in range(300)]
+    rows = [{"trace": {"trace_id": "tr-wide", "spans": spans}}, *({"outputs": f"answer {i}"} for i in range(4))]
+    fake_openai.latency = 0.003  # so that requests overlap when nothing holds them back
+    result = evaluate(rows, [RetrievalRelevance(), Safety()], concurrency=2, cache=False, log=False)
+    assert fake_openai.calls == 300 + 5
+    assert fake_openai.max_in_flight == 2
+    assert sum(1 for fb in result.rows[0].feedbacks if fb.name == "retrieval_relevance" and fb.value) == 300
+
+
+def test_a_direct_call_fans_out_within_the_default_concurrency(fake_openai, monkeypatch):
+    from jurist.judges import RetrievalRelevance
+
+    monkeypatch.setenv("JURIST_MAX_CONCURRENCY", "3")
+    spans = [{"name": "root", "span_id": "root", "span_type": "CHAIN", "inputs": "q", "outputs": "a"}]
+    spans += [{"name": f"r{i}", "span_id": f"r{i}", "parent_id": "root", "span_type": "RETRIEVER",
+               "outputs": [f"doc {i}"]} for i in range(40)]
+    fake_openai.latency = 0.003
+    fbs = RetrievalRelevance()(trace={"trace_id": "t", "spans": spans})
+    assert len(fbs) == 40 and fake_openai.max_in_flight == 3

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -29,6 +31,20 @@ Write nothing outside the JSON object."""
 REPAIR_INSTRUCTIONS = """\
 Your answer could not be read: {reason}.
 Answer again with only the JSON object {{"rationale": "...", "result": ...}} where "result" is {result}."""
+
+
+#: The judgments that may be in flight at once, shared by everything one ``evaluate()`` runs: its rows and the
+#: spans a judge fans out to (a retrieval judge judges each RETRIEVER span). Set by the evaluation runner.
+JUDGMENT_SLOTS: contextvars.ContextVar[asyncio.Semaphore | None] = contextvars.ContextVar(
+    "jurist_judgment_slots", default=None)
+
+
+def _fan_out_limit() -> int:
+    """How many spans of one direct judge call are judged at once (outside evaluate): its default concurrency."""
+    try:
+        return max(1, int(os.environ.get("JURIST_MAX_CONCURRENCY") or 32))
+    except ValueError:
+        return 32
 
 
 def load_prompt(name: str) -> str:
@@ -180,10 +196,20 @@ class Judge(Scorer):
 
     async def _run(self, **kwargs: Any) -> list[Feedback]:
         units = self.units(**{k: kwargs.get(k) for k in ("inputs", "outputs", "expectations", "trace", "session")})
-        if len(units) == 1:
+        slots = JUDGMENT_SLOTS.get()
+        if len(units) == 1 and slots is None:
             return [await self.judge_unit(units[0])]
-        # Several spans of one trace: judged side by side, under the connection's limiter.
-        return list(await asyncio.gather(*(self.judge_unit(u) for u in units)))
+        # Several spans of one trace are judged side by side, but within evaluate's concurrency (or the default
+        # one for a direct call): one row of 300 spans must not put 300 requests in flight.
+        limit = slots if slots is not None else asyncio.Semaphore(_fan_out_limit())
+
+        async def one(unit: Unit) -> Feedback:
+            async with limit:
+                return await self.judge_unit(unit)
+
+        if len(units) == 1:
+            return [await one(units[0])]
+        return list(await asyncio.gather(*(one(u) for u in units)))
 
     async def judge_unit(self, unit: Unit) -> Feedback:
         meta: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0, "cost_usd": 0.0}
