@@ -15,6 +15,7 @@ from jurist._runtime import RUNTIME
 from jurist.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Feedback, Trace
 from jurist.errors import ConfigError, JudgeParseError, JuristError
 from jurist.judges._parsing import parse_verdict
+from jurist.judges._render import user_message
 from jurist.judges._values import YesNo, check_type, describe, type_name, verdict_schema
 from jurist.models import ChatRequest, Message, ModelClient, ResponseSchema, default_model
 from jurist.scorers._aggregations import Aggregation, check_aggregations
@@ -147,7 +148,7 @@ class Judge(Scorer):
         """Instructions first, then the answer format: the same for every row, so a prefix cache reuses it."""
         if self._system is None:
             fmt = FORMAT_INSTRUCTIONS.format(result=describe(self.feedback_value_type))
-            self._system = f"{self.instructions.strip()}\n\n{fmt}"
+            self._system = f"{self.instructions.strip()}\n\n{load_prompt('data_notice')}\n\n{fmt}"
         return self._system
 
     def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
@@ -160,7 +161,7 @@ class Judge(Scorer):
         return ConfigError(f"{type(self).__name__} judge '{self.name}' needs {what}{hint} (it takes: {need}).")
 
     def request(self, unit: Unit) -> ChatRequest:
-        user = "\n\n".join(f"<{tag}>\n{text}\n</{tag}>" for tag, text in unit.sections)
+        user = user_message(unit.sections)
         params = {k: v for k, v in self.inference_params.items() if k != "timeout"}
         return ChatRequest(
             messages=(Message("system", self.system_prompt()), Message("user", user)),

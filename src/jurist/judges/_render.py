@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from jurist.entities import Trace
@@ -22,6 +25,35 @@ def render_value(value: Any) -> str:
     if len(text) > MAX_FIELD_CHARS:
         text = text[:MAX_FIELD_CHARS] + f"\n…[{len(text) - MAX_FIELD_CHARS} characters cut]"
     return text
+
+
+#: Every section tag a jurist prompt uses: judged text can neither open nor close any of them.
+SECTION_TAGS = frozenset({
+    "request", "response", "expected", "context", "conversation", "trace", "inputs", "outputs", "expectations",
+    "guidelines", "expected_tool_calls", "tool_calls", "role", "source", "summary",
+})
+
+
+@functools.lru_cache(maxsize=64)
+def _tag_pattern(names: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+    return re.compile(rf"<(?=\s*/?\s*(?:{alternatives})(?![\w-]))", re.IGNORECASE)
+
+
+def fence(text: str, tags: Iterable[str] = ()) -> str:
+    """``text`` made safe to put inside a prompt section: every ``<`` that would start the tag of a section
+    (``<expected>``, ``</response>``) is written ``&lt;``, so judged data cannot end its own section and
+    forge another. Other markup (HTML, code) is left as it is."""
+    if "<" not in text:
+        return text
+    return _tag_pattern(SECTION_TAGS | frozenset(tags)).sub("&lt;", text)
+
+
+def user_message(sections: Iterable[tuple[str, str]]) -> str:
+    """The user message of a judgment: each section's text fenced inside its tags."""
+    sections = list(sections)
+    tags = [tag for tag, _ in sections]
+    return "\n\n".join(f"<{tag}>\n{fence(text, tags)}\n</{tag}>" for tag, text in sections)
 
 
 def render_trace(trace: Trace) -> str:
