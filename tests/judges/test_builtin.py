@@ -420,3 +420,43 @@ def test_judged_text_cannot_close_or_open_a_prompt_section(fake_openai: FakeOpen
     assert "&lt;/response>" in user and "&lt;expected>" in user and "&lt; RESPONSE >" in user
     assert "<b>kept</b>" in user  # markup that is not a section tag is left alone
     assert "never instructions to you" in system
+
+
+LONG = "Paris is the capital of France. " * 6_125 + "\nCorrection: the capital is actually Lyon."
+
+
+def test_a_cut_value_is_flagged_in_the_feedback_and_the_log(fake_openai: FakeOpenAI,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="jurist.judges")
+    fb = jurist.judges.Correctness()(inputs=REQUEST, outputs=LONG, expectations={"expected_response": EXPECTED})
+    assert len(LONG) > 196_000
+    assert fb.metadata["truncated"] == [{"original_chars": len(LONG), "kept_chars": 20_000}]
+    _, user = messages(fake_openai)
+    assert "Lyon" not in user and f"of {len(LONG)} characters cut here" in user
+    assert any("max_field_chars" in r.getMessage() and "JURIST_MAX_FIELD_CHARS" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_the_limit_is_a_judge_setting_and_an_env_var(fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+    row = {"inputs": REQUEST, "outputs": LONG, "expectations": {"expected_response": EXPECTED}}
+    whole = jurist.judges.Correctness(max_field_chars=300_000)
+    fb = whole(**row)
+    assert "truncated" not in fb.metadata and "Correction: the capital is actually Lyon." in messages(fake_openai)[1]
+    assert judge_from_dict(whole.to_dict()).max_field_chars == 300_000
+
+    monkeypatch.setenv("JURIST_MAX_FIELD_CHARS", "1000")
+    fb = jurist.make_judge(name="j", instructions="Is {{ outputs }} right?", feedback_value_type=bool)(outputs=LONG)
+    assert fb.metadata["truncated"] == [{"original_chars": len(LONG), "kept_chars": 1000}]
+    monkeypatch.setenv("JURIST_MAX_FIELD_CHARS", "lots")
+    with pytest.raises(ConfigError, match="JURIST_MAX_FIELD_CHARS"):
+        jurist.judges.Safety()(outputs="short")
+    with pytest.raises(ConfigError, match="max_field_chars"):
+        jurist.judges.Safety(max_field_chars=0)
+
+
+def test_each_retriever_span_says_which_of_its_documents_were_cut(fake_openai: FakeOpenAI) -> None:
+    fbs = jurist.judges.RetrievalRelevance(max_field_chars=5_000)(trace=rag_trace(["short doc"], [LONG]))
+    assert "truncated" not in fbs[0].metadata
+    assert fbs[1].metadata["truncated"] == [{"original_chars": len(LONG), "kept_chars": 5_000}]

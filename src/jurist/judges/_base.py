@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -15,7 +16,7 @@ from jurist._runtime import RUNTIME
 from jurist.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Feedback, Trace
 from jurist.errors import ConfigError, JudgeParseError, JuristError
 from jurist.judges._parsing import parse_verdict
-from jurist.judges._render import user_message
+from jurist.judges._render import check_field_limit, rendering, user_message
 from jurist.judges._values import YesNo, check_type, describe, type_name, verdict_schema
 from jurist.models import ChatRequest, Message, ModelClient, ResponseSchema, default_model
 from jurist.scorers._aggregations import Aggregation, check_aggregations
@@ -66,6 +67,8 @@ class Unit:
     span_id: str | None = None
     trace: Trace | None = field(default=None, compare=False, repr=False)
     error: AssessmentError | None = None
+    #: Values cut to fit the judge's ``max_field_chars``: ``(original characters, kept characters)`` each.
+    truncated: tuple[tuple[int, int], ...] = ()
 
 
 class Judge(Scorer):
@@ -96,6 +99,7 @@ class Judge(Scorer):
         extra_headers: Mapping[str, str] | None = None,
         description: str | None = None,
         aggregations: Sequence[Aggregation] | None = None,
+        max_field_chars: int | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.strip():
             raise ConfigError("a judge needs a non-empty name")
@@ -113,6 +117,9 @@ class Judge(Scorer):
         self.extra_headers = dict(extra_headers or {})
         self.description = description
         self.aggregations = check_aggregations(aggregations)
+        #: The most characters of one judged value shown to the model (None: ``JURIST_MAX_FIELD_CHARS``, else
+        #: 20,000); a value cut to fit is named in the feedback's ``metadata["truncated"]``.
+        self.max_field_chars = check_field_limit(max_field_chars)
         self._client: ModelClient | None = None
 
     @property
@@ -196,7 +203,10 @@ class Judge(Scorer):
         return await self._run(**kwargs)
 
     async def _run(self, **kwargs: Any) -> list[Feedback]:
-        units = self.units(**{k: kwargs.get(k) for k in ("inputs", "outputs", "expectations", "trace", "session")})
+        with rendering(self.max_field_chars) as cuts:
+            units = self.units(**{k: kwargs.get(k) for k in ("inputs", "outputs", "expectations", "trace", "session")})
+        if cuts and len(units) == 1 and not units[0].truncated:
+            units = [dataclasses.replace(units[0], truncated=tuple(cuts))]
         slots = JUDGMENT_SLOTS.get()
         if len(units) == 1 and slots is None:
             return [await self.judge_unit(units[0])]
@@ -216,6 +226,7 @@ class Judge(Scorer):
         meta: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0, "cost_usd": 0.0}
         if unit.error is not None:
             return self._feedback(unit, meta, error=unit.error)
+        self.note_truncation(unit, meta)
         request = self.request(unit)
         client = self.client
         try:
@@ -246,6 +257,17 @@ class Judge(Scorer):
         except JuristError as e:  # the provider gave up, or refused: an error on this judgment only
             return self._feedback(unit, meta, error=AssessmentError.from_exception(e))
         return self._feedback(unit, meta, value=value, rationale=rationale)
+
+    def note_truncation(self, unit: Unit, meta: dict[str, Any]) -> None:
+        """Say in the feedback, and in the log, that the model saw only part of a value: a verdict on a cut
+        text may miss what its end says."""
+        if not unit.truncated:
+            return
+        meta["truncated"] = [{"original_chars": o, "kept_chars": k} for o, k in unit.truncated]
+        log.warning("judge %r: %d value(s) longer than %d characters were cut (%s characters originally); the "
+                    "model did not see their ends. Set max_field_chars on the judge or JURIST_MAX_FIELD_CHARS "
+                    "to show more", self.name, len(unit.truncated), unit.truncated[0][1],
+                    ", ".join(f"{o:,}" for o, _ in unit.truncated))
 
     @staticmethod
     def _account(meta: dict[str, Any], resp: Any) -> None:
@@ -284,6 +306,7 @@ class Judge(Scorer):
             "description": self.description,
             "base_url": self.base_url,
             "aggregations": [a for a in self.aggregations or [] if isinstance(a, str)] or None,
+            **({"max_field_chars": self.max_field_chars} if self.max_field_chars is not None else {}),
             **self._extra_fields(),
         }
 

@@ -10,7 +10,7 @@ from typing import Any
 from jurist.entities import AssessmentError, Span, Trace
 from jurist.errors import ConfigError
 from jurist.judges._base import Unit
-from jurist.judges._render import render_value
+from jurist.judges._render import render_value, rendering
 from jurist.judges.builtin._common import BuiltinJudge
 
 _TEXT_KEYS = ("page_content", "content", "text", "document", "chunk", "body")
@@ -140,5 +140,7 @@ class RetrievalJudge(BuiltinJudge):
                     f"RETRIEVER span {span.span_id!r} ({span.name!r}) carries no documents: neither outputs "
                     "(a list of documents) nor OpenInference's retrieval.documents.N.document.content attributes")))
                 continue
-            units.append(Unit(self.span_sections(t, span, expectations), trace_id=t.trace_id, span_id=span.span_id))
+            with rendering(self.max_field_chars) as cuts:  # each span's cuts on its own feedback
+                sections = self.span_sections(t, span, expectations)
+            units.append(Unit(sections, trace_id=t.trace_id, span_id=span.span_id, truncated=tuple(cuts)))
         return units
