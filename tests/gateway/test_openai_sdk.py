@@ -150,3 +150,18 @@ def test_a_target_that_refuses_the_schema_gets_it_in_the_prompt(gateway: tuple[S
     last = servers["gemini"].requests[-1].body
     assert "responseSchema" not in last.get("generationConfig", {})
     assert '"rationale"' in last["systemInstruction"]["parts"][0]["text"]  # the schema, spelled out
+
+
+def test_the_sdk_lists_and_retrieves_each_endpoint_as_a_model(gateway: tuple[Served, Any]) -> None:
+    served, client = gateway
+    listed = sorted(m.id for m in client.models.list())
+    assert listed == sorted(MODELS)
+    for name in listed:
+        got = client.models.retrieve(name)
+        assert (got.id, got.object, got.owned_by) == (name, "model", "jurist-gateway")
+    with pytest.raises(openai.NotFoundError) as e:
+        client.models.retrieve("no-such-endpoint")
+    assert e.value.body["code"] == "model_not_found"
+    import httpx
+
+    assert httpx.get(f"{served.url}/v1/models/openai").status_code == 401  # needs a client token too

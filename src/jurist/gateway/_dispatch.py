@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -84,6 +85,9 @@ class Stream:
 def failure(status: int, message: str, etype: str, code: str, **kw: Any) -> Result:
     return Result(status=status, body=error_body(message, etype, code), error_code=code, **kw)
 
+
+#: A stream chunk that finishes a choice.
+_FINISHED = re.compile(rb'"finish_reason"\s*:\s*"')
 
 #: The longest a target that answered 429 is passed over (its Retry-After, capped).
 MAX_COOLDOWN_S = 60.0
@@ -323,11 +327,14 @@ class Dispatcher:
         """The target's events as they come, reading usage from them on the way, known keys taken out."""
         model = None
         scrub = _StreamScrubber(redact) if redact else None
+        ended = False  # [DONE] or a finish_reason seen: the target finished its answer
         try:
             async for line in resp.content:
                 if not line.startswith(b"data:"):
                     yield line
                     continue
+                if not ended and (line.strip() == b"data: [DONE]" or _FINISHED.search(line)):
+                    ended = True
                 event: Any = None
                 if scrub is not None or b'"usage"' in line:
                     try:
@@ -353,7 +360,11 @@ class Dispatcher:
                 yield redact.body(out) if scrub is not None else out  # a key whole in any other field
             if scrub is not None and scrub.pending:  # the stream ended with no [DONE]
                 yield sse(scrub.flush_event())
+            if not ended:  # the connection closed before the answer was finished
+                raise aiohttp.ClientPayloadError("the stream ended before the answer finished")
         except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+            # The client saw 200 when the stream opened; the usage records what it was: a failed request.
+            result.status = 502
             result.error_code = "stream_interrupted"
             msg = redact(f"the stream from target '{target.label}' broke off: {type(e).__name__}")
             yield sse({"error": {"message": msg, "type": "server_error", "code": "stream_interrupted"}})
