@@ -259,3 +259,30 @@ def test_a_stream_scrubber_holds_back_only_what_could_start_a_key() -> None:
         sent.append(event["choices"][0]["delta"]["content"])
     assert sent == ["hello ", "", "*** and ", "sk more", "sk-pl"]
     assert not scrub.pending
+
+
+def test_a_key_given_as_a_reference_over_the_admin_api_is_never_repeated(
+        harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    gw = harness.start({"endpoints": []})
+    with admin(gw) as a:
+        answers = [a.put("/admin/endpoints/x", json={"targets": [{"model": "openai:/m", "key": f"{kind}:{PLANTED}"}]})
+                   for kind in ("env", "secret")]
+    for r in answers:
+        assert r.status_code == 422 and "looks like an API key" in r.text
+        assert PLANTED[3:] not in r.text
+    assert PLANTED[3:] not in caplog.text
+
+
+def test_the_server_start_line_hides_the_store_password(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.gateway.conftest import free_port
+
+    uri = f"postgresql+psycopg://jurist:S3cret-pw-{PLANTED}@127.0.0.1:{free_port()}/nowhere"
+    out = subprocess.run([sys.executable, "-m", "jurist.cli", "server", "--port", str(free_port()),
+                          "--backend-store-uri", uri], capture_output=True, text=True, timeout=120)
+    shown = out.stdout + out.stderr
+    assert "jurist server on" in shown and "jurist:***@127.0.0.1" in shown
+    assert "S3cret" not in shown and PLANTED not in shown

@@ -75,10 +75,21 @@ class KeyRef(_Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> KeyRef:
+        from jurist.gateway._secrets import looks_like_key, masked
+
         if (self.env is None) == (self.secret is None):
             raise ValueError("give exactly one of 'env' (an environment variable) or 'secret' (a stored secret)")
+        name = self.env if self.env is not None else self.secret
+        assert name is not None
+        if looks_like_key(name):  # a key pasted where its name belongs: refused, and never repeated
+            kind = "env" if self.env is not None else "secret"
+            raise ValueError(
+                f"'{kind}:{masked(name)}' holds what looks like an API key, not the name of "
+                f"{'an environment variable' if kind == 'env' else 'a stored secret'}: put the key in an "
+                "environment variable (key: env:VARIABLE_NAME) or store it with PUT /admin/secrets/<name> "
+                "(key: secret:<name>)")
         if self.env is not None and not _ENV_NAME.match(self.env):
-            raise ValueError(f"{self.env!r} is not an environment variable name")
+            raise ValueError(f"{masked(self.env)!r} is not an environment variable name")
         if self.secret is not None:
             check_name(self.secret, "secret name")
         return self

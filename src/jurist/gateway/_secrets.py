@@ -75,6 +75,28 @@ def same_secret(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
+#: How API keys of well-known providers start (OpenAI, Anthropic, AWS, Google, Groq, xAI, Hugging Face …).
+_KEY_PREFIXES = ("sk-", "sk_", "rk-", "pk-", "AKIA", "ASIA", "AIza", "gsk_", "xai-", "hf_", "ghp_", "r8_",
+                 "nvapi-", "pplx-", "jgw-")
+
+
+def looks_like_key(value: str) -> bool:
+    """Whether ``value``, written where a name belongs (an environment variable, a secret's name), is more
+    likely a key pasted there: a provider's key prefix, or a long run of mixed letters and digits."""
+    if value.startswith(_KEY_PREFIXES):
+        return True
+    digits = sum(c.isdigit() for c in value)
+    return len(value) >= 24 and digits >= 4 and any(c.islower() for c in value) and any(c.isupper() for c in value)
+
+
+def masked(value: str) -> str:
+    """A name as it may be shown in a message: itself, or when it looks like a key, its first three
+    characters and its length only."""
+    if not looks_like_key(value):
+        return value
+    return f"{value[:3]}…({len(value)} characters, hidden: it looks like a key)"
+
+
 class Redactor:
     """Replaces every known key in a text with ``***`` (keys shorter than 6 characters are not keys)."""
 
