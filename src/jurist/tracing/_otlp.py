@@ -66,10 +66,19 @@ def encode_attributes(attrs: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"key": str(k), "value": encode_value(v)} for k, v in attrs.items()]
 
 
-def decode_value(value: Any) -> Any:
+#: The deepest an attribute value may nest (arrays and key/value lists in one another).
+MAX_VALUE_DEPTH = 64
+
+
+def decode_value(value: Any, _depth: int = 0) -> Any:
     """An OTLP ``AnyValue`` as a Python value (bytes stay base64 text)."""
     if not isinstance(value, Mapping):
         return value
+    if _depth > MAX_VALUE_DEPTH:
+        from jurist.errors import ConfigError
+
+        raise ConfigError(f"an attribute value is nested more than {MAX_VALUE_DEPTH} levels deep (arrays or "
+                          "key/value lists inside one another); flatten it")
     for key in ("stringValue", "string_value"):
         if key in value:
             return value[key]
@@ -90,23 +99,23 @@ def decode_value(value: Any) -> Any:
                 return value[key]
     for key in ("arrayValue", "array_value"):
         if key in value:
-            return [decode_value(v) for v in (value[key] or {}).get("values") or []]
+            return [decode_value(v, _depth + 1) for v in (value[key] or {}).get("values") or []]
     for key in ("kvlistValue", "kvlist_value"):
         if key in value:
-            return decode_attributes((value[key] or {}).get("values") or [])
+            return decode_attributes((value[key] or {}).get("values") or [], _depth + 1)
     for key in ("bytesValue", "bytes_value"):
         if key in value:
             return value[key]
     return None
 
 
-def decode_attributes(attrs: Any) -> dict[str, Any]:
+def decode_attributes(attrs: Any, _depth: int = 0) -> dict[str, Any]:
     if isinstance(attrs, Mapping):  # already a plain mapping
         return dict(attrs)
     out: dict[str, Any] = {}
     for kv in attrs or []:
         if isinstance(kv, Mapping) and "key" in kv:
-            out[str(kv["key"])] = decode_value(kv.get("value"))
+            out[str(kv["key"])] = decode_value(kv.get("value"), _depth)
     return out
 
 
@@ -240,7 +249,7 @@ def _maybe_json(value: Any) -> Any:
         if s[:1] in ("{", "[", '"'):
             try:
                 return json.loads(s)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested too deeply to read: kept as text
                 return value
     return value
 
@@ -250,7 +259,7 @@ def _json(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return value
     return value
 
@@ -341,7 +350,12 @@ def _resource_spans(payload: Any) -> list[Mapping[str, Any]]:
     if isinstance(payload, (bytes, bytearray)):
         payload = payload.decode("utf-8")
     if isinstance(payload, str):
-        payload = json.loads(payload)
+        try:
+            payload = json.loads(payload)
+        except RecursionError:
+            from jurist.errors import ConfigError
+
+            raise ConfigError("the OTLP/JSON payload is nested too deeply to read") from None
     if isinstance(payload, Mapping):
         if "resourceSpans" in payload or "resource_spans" in payload:
             return list(_get(payload, "resourceSpans", "resource_spans") or [])
