@@ -213,6 +213,9 @@ class GatewayConfig(_Strict):
     reload_interval: float = Field(default=1.0, gt=0)
     #: Prefix of every Redis key, so several gateways can share one Redis.
     redis_prefix: str = "jurist:gateway:"
+    #: Seconds one Redis call may take (connecting included) before the request goes on without it. Short:
+    #: the limits are checked on every request's path, and a Redis that stalls must not stall the gateway.
+    redis_timeout: float = Field(default=0.25, gt=0, le=30)
 
     @model_validator(mode="after")
     def _unique(self) -> GatewayConfig:
