@@ -286,3 +286,12 @@ def test_the_server_start_line_hides_the_store_password(tmp_path: Path) -> None:
     shown = out.stdout + out.stderr
     assert "jurist server on" in shown and "jurist:***@127.0.0.1" in shown
     assert "S3cret" not in shown and PLANTED not in shown
+
+
+def test_held_back_is_the_longest_end_that_could_start_a_key() -> None:
+    from jurist.gateway._secrets import Redactor
+
+    r = Redactor([PLANTED, "abcdefgh"])
+    cases = {"hello s": 1, "x sk-plan": 7, PLANTED[:-1]: len(PLANTED) - 1, "nothing": 0, "zzabc": 3, "ssss": 1,
+             PLANTED: 0}
+    assert {t: r.held_back(t) for t in cases} == cases

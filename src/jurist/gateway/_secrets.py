@@ -117,11 +117,16 @@ class Redactor:
         stream completes: a stream's text is sent only up to there, so a key split over two chunks is still
         caught whole."""
         longest = 0
+        end = len(text)
         for v in self.values:
-            for n in range(min(len(v) - 1, len(text)), longest, -1):
-                if text.endswith(v[:n]):
-                    longest = n
+            # Only where the key's first character occurs near the end can a key be starting; the earliest
+            # such place that matches is the longest piece to hold back.
+            p = text.find(v[0], max(0, end - len(v) + 1))
+            while p != -1 and end - p > longest:
+                if v.startswith(text[p:]):
+                    longest = end - p
                     break
+                p = text.find(v[0], p + 1)
         return longest
 
     def body(self, raw: bytes) -> bytes:
