@@ -295,3 +295,12 @@ def test_held_back_is_the_longest_end_that_could_start_a_key() -> None:
     cases = {"hello s": 1, "x sk-plan": 7, PLANTED[:-1]: len(PLANTED) - 1, "nothing": 0, "zzabc": 3, "ssss": 1,
              PLANTED + "!": 0, "xa": 1}
     assert {t: r.held_back(t) for t in cases} == cases
+
+
+def test_the_redactor_takes_out_every_key_a_longer_one_first() -> None:
+    from jurist.gateway._secrets import Redactor
+
+    r = Redactor(["sk-abc12345", "xyzsk-abc12345", "AIzaSyA-0123456789", "AIzaSyB-9876543210"])
+    text = "a xyzsk-abc12345 b sk-abc12345 c AIzaSyB-9876543210 d AIzaSyA-0123456789"
+    assert r(text) == "a *** b *** c *** d ***"
+    assert r("nothing here") == "nothing here"

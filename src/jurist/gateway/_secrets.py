@@ -102,11 +102,19 @@ class Redactor:
 
     def __init__(self, values: Iterable[str] = ()) -> None:
         self.values = tuple(sorted({v for v in values if v and len(v) >= 6}, key=len, reverse=True))
+        # Keys of one provider share their first characters (sk-proj-, AIza …): one search for each such
+        # start, then only the keys that start so. Every answer passes through here, so this stays cheap.
+        groups: dict[str, list[str]] = {}
+        for v in self.values:
+            groups.setdefault(v[:4], []).append(v)
+        self._groups = tuple((start, tuple(vs)) for start, vs in groups.items())
 
     def __call__(self, text: str) -> str:
-        for v in self.values:
-            if v in text:
-                text = text.replace(v, "***")
+        found = [v for start, values in self._groups if start in text for v in values if v in text]
+        if len(found) > 1:
+            found.sort(key=len, reverse=True)  # a key inside a longer one goes after it
+        for v in found:
+            text = text.replace(v, "***")
         return text
 
     def __bool__(self) -> bool:
