@@ -108,6 +108,11 @@ class Redactor:
         for v in self.values:
             groups.setdefault(v[:4], []).append(v)
         self._groups = tuple((start, tuple(vs)) for start, vs in groups.items())
+        by_first: dict[str, list[str]] = {}
+        for v in self.values:
+            by_first.setdefault(v[0], []).append(v)
+        self._by_first = {c: tuple(vs) for c, vs in by_first.items()}
+        self._longest = max((len(v) for v in self.values), default=0)
 
     def __call__(self, text: str) -> str:
         found = [v for start, values in self._groups if start in text for v in values if v in text]
@@ -124,18 +129,16 @@ class Redactor:
         """How many characters at the end of ``text`` could be the start of a key that the next piece of a
         stream completes: a stream's text is sent only up to there, so a key split over two chunks is still
         caught whole."""
-        longest = 0
         end = len(text)
-        for v in self.values:
-            # Only where the key's first character occurs near the end can a key be starting; the earliest
-            # such place that matches is the longest piece to hold back.
-            p = text.find(v[0], max(0, end - len(v) + 1))
-            while p != -1 and end - p > longest:
-                if v.startswith(text[p:]):
-                    longest = end - p
-                    break
-                p = text.find(v[0], p + 1)
-        return longest
+        # From the earliest place a key could still be starting (the longest piece) to the end; a key can
+        # start only at one of its first characters.
+        for p in range(max(0, end - self._longest + 1), end):
+            keys = self._by_first.get(text[p])
+            if keys:
+                tail = text[p:]
+                if any(len(v) > len(tail) and v.startswith(tail) for v in keys):
+                    return end - p
+        return 0
 
     def body(self, raw: bytes) -> bytes:
         """A response body with every known key replaced (bytes that are not UTF-8 are left as they are)."""
