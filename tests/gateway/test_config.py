@@ -81,7 +81,10 @@ def test_missing_fields_and_weights_that_cannot_route() -> None:
 
 
 def test_yaml_errors_and_files(tmp_path: Path) -> None:
-    assert error("endpoints: [").startswith("gateway.yaml: not valid YAML:")
+    assert error("endpoints: [").startswith("gateway.yaml: not valid YAML at line 1")
+    # PyYAML quotes the broken line; that line may hold a pasted key, so only its place is named.
+    msg = error('endpoints:\n  - {name: j, targets: [{model: "openai:/m", key: "env:sk-proj-Abc123456789xyz}]}\n')
+    assert "not valid YAML at line" in msg and "sk-proj" not in msg and "Abc123456789xyz" not in msg
     assert "the top level must be a mapping" in error("- a\n- b\n")
     with pytest.raises(ConfigError, match="no such gateway configuration file"):
         load_config(tmp_path / "missing.yaml")

@@ -252,7 +252,11 @@ def parse_config(text: str, source: str) -> GatewayConfig:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        raise ConfigError(f"{source}: not valid YAML: {' '.join(str(e).split())}") from None
+        # Where and what, without the snippet of the line that PyYAML quotes: that line may hold a key.
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        what = " ".join(str(x) for x in (getattr(e, "context", None), getattr(e, "problem", None)) if x)
+        raise ConfigError(f"{source}: not valid YAML{where}: {what or type(e).__name__}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
