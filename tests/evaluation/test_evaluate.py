@@ -245,3 +245,64 @@ def test_sync_evaluate_inside_a_running_loop_like_jupyter(fake_openai):
 
     result, fb = asyncio.run(notebook_cell())
     assert result.metrics["correctness/pass_rate"] == 1.0 and fb.value == "yes"
+
+
+def test_concurrency_bounds_the_spans_a_judge_fans_out_to(fake_openai):
+    """One row whose trace has 300 RETRIEVER spans, at concurrency=2: never more than 2 requests in flight."""
+    from jurist.judges import RetrievalRelevance
+
+    spans = [{"name": "root", "span_id": "root", "span_type": "CHAIN", "inputs": {"q": "capital?"},
+              "outputs": "Paris"}]
+    spans += [{"name": f"r{i}", "span_id": f"r{i}", "parent_id": "root", "span_type": "RETRIEVER",
+               "outputs": [f"document {i}"]} for i in range(300)]
+    rows = [{"trace": {"trace_id": "tr-wide", "spans": spans}}, *({"outputs": f"answer {i}"} for i in range(4))]
+    fake_openai.latency = 0.003  # so that requests overlap when nothing holds them back
+    result = evaluate(rows, [RetrievalRelevance(), Safety()], concurrency=2, cache=False, log=False)
+    assert fake_openai.calls == 300 + 5
+    assert fake_openai.max_in_flight == 2
+    assert sum(1 for fb in result.rows[0].feedbacks if fb.name == "retrieval_relevance" and fb.value) == 300
+
+
+def test_a_direct_call_fans_out_within_the_default_concurrency(fake_openai, monkeypatch):
+    from jurist.judges import RetrievalRelevance
+
+    monkeypatch.setenv("JURIST_MAX_CONCURRENCY", "3")
+    spans = [{"name": "root", "span_id": "root", "span_type": "CHAIN", "inputs": "q", "outputs": "a"}]
+    spans += [{"name": f"r{i}", "span_id": f"r{i}", "parent_id": "root", "span_type": "RETRIEVER",
+               "outputs": [f"doc {i}"]} for i in range(40)]
+    fake_openai.latency = 0.003
+    fbs = RetrievalRelevance()(trace={"trace_id": "t", "spans": spans})
+    assert len(fbs) == 40 and fake_openai.max_in_flight == 3
+
+
+def test_a_ragged_csv_row_names_its_line(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text("inputs,outputs\nq1,a1\nq2\nq3,a3,extra\n")
+    with pytest.raises(ConfigError, match=r"d.csv: line 3 has 1 field\(s\) but the header has 2 \(inputs, outputs\)"):
+        evaluate(p, [Safety(model="openai:/gpt-4o-mini")])
+    p.write_text("inputs,outputs\nq1,a1\nq3,a3,extra\n")
+    with pytest.raises(ConfigError, match="line 3 has 3 field"):
+        evaluate(p, [Safety(model="openai:/gpt-4o-mini")])
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".json"])
+def test_a_file_that_is_not_utf8_names_the_file_and_line(tmp_path, suffix):
+    p = tmp_path / f"d{suffix}"
+    good = '{"outputs": "a"}\n' if suffix != ".csv" else "outputs\na\n"
+    p.write_bytes(good.encode() + b'{"outputs": "caf\xe9"}\n' if suffix != ".csv" else good.encode() + b"caf\xe9\n")
+    with pytest.raises(ConfigError, match=rf"d{suffix}: line (2|3) is not UTF-8 text \(byte 0xe9\)"):
+        evaluate(p, [Safety(model="openai:/gpt-4o-mini")])
+
+
+def test_json_nested_too_deeply_is_a_clear_error(tmp_path):
+    p = tmp_path / "d.jsonl"
+    p.write_text('{"outputs": ' + "[" * 3000 + "]" * 3000 + "}\n")
+    with pytest.raises(ConfigError, match="line 1 is nested too deeply"):
+        evaluate(p, [Safety(model="openai:/gpt-4o-mini")])
+
+
+def test_a_csv_with_a_byte_order_mark_is_read(fake_openai, tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_bytes("\ufeffinputs,outputs\nq1,a1\n".encode())
+    result = evaluate(p, [Safety()], log=False)
+    assert result.rows[0].inputs == "q1" and result.rows[0].outputs == "a1"

@@ -78,6 +78,9 @@ class FakeServer:
         #: Keep each request (benchmarks turn this off and count only).
         self.keep_requests = True
         self.count = 0
+        #: Requests being answered now, and the most there ever were at once.
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -97,7 +100,7 @@ class FakeServer:
             self._loop = loop
             asyncio.set_event_loop(loop)
             try:
-                app = web.Application(client_max_size=64 * 1024 * 1024)
+                app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self._counting])
                 self.routes(app)
                 runner = web.AppRunner(app, access_log=None)
                 loop.run_until_complete(runner.setup())
@@ -121,6 +124,17 @@ class FakeServer:
             raise errors[0]
         return self
 
+    @web.middleware
+    async def _counting(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await handler(request)  # type: ignore[no-any-return]
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
     def stop(self) -> None:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
@@ -135,6 +149,7 @@ class FakeServer:
         with self._lock:
             self.requests.clear()
             self.count = 0
+            self.max_in_flight = 0
             self.script.clear()
             self.responder = None
             self.usage = (42, 17)

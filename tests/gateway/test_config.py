@@ -81,7 +81,10 @@ def test_missing_fields_and_weights_that_cannot_route() -> None:
 
 
 def test_yaml_errors_and_files(tmp_path: Path) -> None:
-    assert error("endpoints: [").startswith("gateway.yaml: not valid YAML:")
+    assert error("endpoints: [").startswith("gateway.yaml: not valid YAML at line 1")
+    # PyYAML quotes the broken line; that line may hold a pasted key, so only its place is named.
+    msg = error('endpoints:\n  - {name: j, targets: [{model: "openai:/m", key: "env:sk-proj-Abc123456789xyz}]}\n')
+    assert "not valid YAML at line" in msg and "sk-proj" not in msg and "Abc123456789xyz" not in msg
     assert "the top level must be a mapping" in error("- a\n- b\n")
     with pytest.raises(ConfigError, match="no such gateway configuration file"):
         load_config(tmp_path / "missing.yaml")
@@ -91,3 +94,19 @@ def test_yaml_errors_and_files(tmp_path: Path) -> None:
     p.write_text("endpoints: [{name: j, targets: []}]")
     with pytest.raises(ConfigError, match=r"gw\.yaml: endpoints\[0\]\.targets: List should have at least 1 item"):
         load_config(p)
+
+
+@pytest.mark.parametrize("ref", ["env:sk-proj-Ab3dE5gH7jK9mN1pQ3", "secret:sk-ant-api03-Zx9Yw8Vu7", "env:sk_live_0123456789",
+                                 "env:Ab12Cd34Ef56Gh78Ij90Kl12Mn34"])
+def test_a_key_pasted_in_place_of_its_name_is_refused_without_repeating_it(ref: str) -> None:
+    msg = error(f"endpoints: [{{name: j, targets: [{{model: 'openai:/m', key: '{ref}'}}]}}]")
+    key = ref.split(":", 1)[1]
+    assert "looks like an API key" in msg and "PUT /admin/secrets" in msg
+    assert key not in msg and key[3:] not in msg and key[-8:] not in msg
+
+
+def test_names_that_look_like_names_are_still_shown() -> None:
+    from jurist.gateway._secrets import masked
+
+    for name in ("OPENAI_API_KEY", "anthropic-prod", "GEMINI_KEY_2", "prod.openai.key"):
+        assert masked(name) == name

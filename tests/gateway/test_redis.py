@@ -110,3 +110,87 @@ def test_jurist_redis_url_turns_sharing_on(harness: Harness, fake: dict[str, Any
     assert isinstance(gw.gateway.limits.backend, RedisBackend)
     with new_client(gw) as c:
         assert [chat(c, "judge").status_code for _ in range(2)] == [200, 429]
+
+
+class PausableProxy:
+    """A loopback TCP proxy to the test Redis that can stop passing bytes on (a Redis that stalls)."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        import threading
+
+        self.target = target
+        self.paused = False
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+        ready = threading.Event()
+
+        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while data := await reader.read(65536):
+                    while self.paused:
+                        await asyncio.sleep(0.01)
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                writer.close()
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+        async def serve() -> None:
+            self.server = await asyncio.start_server(handle, "127.0.0.1", 0)
+            self.port = self.server.sockets[0].getsockname()[1]
+            ready.set()
+
+        def run() -> None:
+            asyncio.set_event_loop(self.loop)
+            self.loop.run_until_complete(serve())
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=run, daemon=True, name="redis-proxy")
+        self.thread.start()
+        ready.wait(10)
+
+    def stop(self) -> None:
+        self.paused = False
+
+        async def close() -> None:
+            self.server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def test_a_stalled_redis_costs_a_request_only_the_short_redis_timeout(
+        harness: Harness, fake: dict[str, Any], redis_prefix: str) -> None:
+    """Redis stops answering mid-run: requests are served without limits (fail-open, as documented) after
+    at most ``redis_timeout``, not after the client's own timeout."""
+    from urllib.parse import urlparse
+
+    u = urlparse(redis_url())
+    proxy = PausableProxy((u.hostname or "127.0.0.1", u.port or 6379))
+    try:
+        config = {"redis_prefix": redis_prefix, "redis_timeout": 0.2, "endpoints": [
+            {"name": "judge", "targets": [target(fake["a"], "a", key_env="FAKE_A_KEY")],
+             "limits": {"requests_per_minute": 1000}}]}
+        path = harness.write(config)
+        db = (u.path or "/0")
+        gw = harness.start(path=path, redis_url=f"redis://127.0.0.1:{proxy.port}{db}")
+        assert gw.gateway.limits.backend.client.connection_pool.connection_kwargs["socket_timeout"] == 0.2
+        with new_client(gw) as c:
+            assert chat(c, "judge").status_code == 200
+            proxy.paused = True
+            # The old 5 s Redis timeout would outlast this client's 3 s; the gateway must answer first.
+            c.timeout = httpx.Timeout(3.0)
+            answers = [chat(c, "judge") for _ in range(3)]
+        assert [r.status_code for r in answers] == [200, 200, 200]
+    finally:
+        proxy.stop()

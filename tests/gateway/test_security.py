@@ -181,3 +181,126 @@ def test_secrets_need_a_master_key(harness: Harness, monkeypatch: pytest.MonkeyP
     with admin(gw) as a:
         r = a.put("/admin/secrets/k", json={"value": "sk-something-long"})
     assert r.status_code == 400 and "JURIST_SECRET_KEY" in r.json()["error"]["message"]
+
+
+def _streamed_text(r: httpx.Response) -> str:
+    """The text a client puts together from a stream's deltas."""
+    import json
+
+    text = ""
+    for line in r.text.splitlines():
+        if line.startswith("data: {"):
+            for choice in json.loads(line[6:]).get("choices") or []:
+                text += (choice.get("delta") or {}).get("content") or ""
+    return text
+
+
+def test_a_key_past_the_cut_of_an_error_message_is_still_taken_out(
+    harness: Harness, planted: StreamingOpenAI, planted_anthropic: FakeAnthropic,
+) -> None:
+    """Provider messages are trimmed to 500 characters: the key is taken out first, so no piece of it
+    survives the cut."""
+    gw = harness.start({"endpoints": [
+        {"name": "oa", "targets": [target(planted, "p", key_env="PLANTED_KEY")], "retries": 0},
+        {"name": "claude", "retries": 0, "targets": [{"name": "c", "model": "anthropic:/claude-3-5-haiku",
+                                                      "base_url": planted_anthropic.base_url,
+                                                      "key": "env:PLANTED_KEY"}]},
+    ]})
+    with new_client(gw) as c:
+        answers = []
+        for status in (400, 500):
+            for stream in (False, True):
+                planted.enqueue(openai_error(status, "x" * 490 + f" key {PLANTED} was refused", "server_error"))
+                answers.append(chat(c, "oa", stream=stream))
+                planted_anthropic.enqueue(anthropic_error(status, "api_error", "y" * 490 + f" key {PLANTED}"))
+                answers.append(chat(c, "claude", max_tokens=10, stream=stream))
+    assert [r.status_code for r in answers] == [400] * 4 + [502] * 4
+    for r in answers:
+        assert "***" in r.text, r.text
+        assert PLANTED[:8] not in r.text, r.text  # not even the start of it
+
+
+def test_an_answer_that_repeats_the_key_reaches_the_client_without_it(
+    harness: Harness, planted: StreamingOpenAI, planted_anthropic: FakeAnthropic,
+) -> None:
+    gw = harness.start({"endpoints": [
+        {"name": "oa", "targets": [target(planted, "p", key_env="PLANTED_KEY")]},
+        {"name": "claude", "targets": [{"name": "c", "model": "anthropic:/claude-3-5-haiku",
+                                        "base_url": planted_anthropic.base_url, "key": "env:PLANTED_KEY"}]},
+    ]})
+    echo = f"Your header was: Authorization: Bearer {PLANTED} (thanks)"
+    planted.responder = lambda body: echo
+    planted_anthropic.responder = lambda body: echo
+    with new_client(gw) as c:
+        plain = [chat(c, "oa"), chat(c, "claude", max_tokens=10)]
+        streamed = [chat(c, "oa", stream=True), chat(c, "claude", max_tokens=10, stream=True)]
+    for r in plain:
+        assert r.status_code == 200
+        assert r.json()["choices"][0]["message"]["content"] == echo.replace(PLANTED, "***")
+    for r in streamed:
+        assert r.status_code == 200
+        # The fake splits the text into three chunks, and the key with it: the client still never sees it.
+        assert _streamed_text(r) == echo.replace(PLANTED, "***"), r.text
+        assert PLANTED[:10] not in r.text and PLANTED[-10:] not in r.text
+        assert r.text.rstrip().endswith("data: [DONE]")
+
+
+def test_a_stream_scrubber_holds_back_only_what_could_start_a_key() -> None:
+    from jurist.gateway._dispatch import _StreamScrubber
+    from jurist.gateway._secrets import Redactor
+
+    scrub = _StreamScrubber(Redactor([PLANTED]))
+    pieces = ["hello s", "k-plan", "ted-9c1f4e7a2b8d6035aa and sk", " more", "sk-pl"]
+    sent = []
+    for i, piece in enumerate(pieces):
+        event = {"choices": [{"index": 0, "delta": {"content": piece},
+                              "finish_reason": "stop" if i == len(pieces) - 1 else None}]}
+        scrub.event(event)
+        sent.append(event["choices"][0]["delta"]["content"])
+    assert sent == ["hello ", "", "*** and ", "sk more", "sk-pl"]
+    assert not scrub.pending
+
+
+def test_a_key_given_as_a_reference_over_the_admin_api_is_never_repeated(
+        harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    gw = harness.start({"endpoints": []})
+    with admin(gw) as a:
+        answers = [a.put("/admin/endpoints/x", json={"targets": [{"model": "openai:/m", "key": f"{kind}:{PLANTED}"}]})
+                   for kind in ("env", "secret")]
+    for r in answers:
+        assert r.status_code == 422 and "looks like an API key" in r.text
+        assert PLANTED[3:] not in r.text
+    assert PLANTED[3:] not in caplog.text
+
+
+def test_the_server_start_line_hides_the_store_password(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.gateway.conftest import free_port
+
+    uri = f"postgresql+psycopg://jurist:S3cret-pw-{PLANTED}@127.0.0.1:{free_port()}/nowhere"
+    out = subprocess.run([sys.executable, "-m", "jurist.cli", "server", "--port", str(free_port()),
+                          "--backend-store-uri", uri], capture_output=True, text=True, timeout=120)
+    shown = out.stdout + out.stderr
+    assert "jurist server on" in shown and "jurist:***@127.0.0.1" in shown
+    assert "S3cret" not in shown and PLANTED not in shown
+
+
+def test_held_back_is_the_longest_end_that_could_start_a_key() -> None:
+    from jurist.gateway._secrets import Redactor
+
+    r = Redactor([PLANTED, "abcdefgh"])
+    cases = {"hello s": 1, "x sk-plan": 7, PLANTED[:-1]: len(PLANTED) - 1, "nothing": 0, "zzabc": 3, "ssss": 1,
+             PLANTED + "!": 0, "xa": 1}
+    assert {t: r.held_back(t) for t in cases} == cases
+
+
+def test_the_redactor_takes_out_every_key_a_longer_one_first() -> None:
+    from jurist.gateway._secrets import Redactor
+
+    r = Redactor(["sk-abc12345", "xyzsk-abc12345", "AIzaSyA-0123456789", "AIzaSyB-9876543210"])
+    text = "a xyzsk-abc12345 b sk-abc12345 c AIzaSyB-9876543210 d AIzaSyA-0123456789"
+    assert r(text) == "a *** b *** c *** d ***"
+    assert r("nothing here") == "nothing here"

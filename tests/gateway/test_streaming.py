@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from tests.fakes.openai import server_error
-from tests.gateway.conftest import Harness, new_client, target, usage_rows
+from tests.gateway.conftest import Harness, admin, new_client, target, usage_rows
 
 
 def events(r: httpx.Response) -> list[Any]:
@@ -76,7 +76,12 @@ def test_a_stream_that_breaks_off_ends_with_an_error_event(harness: Harness, fak
     assert evs[-1] == "[DONE]"
     errors = [e for e in evs if isinstance(e, dict) and "error" in e]
     assert errors and errors[0]["error"]["code"] == "stream_interrupted"
-    assert usage_rows(gw)[-1]["error_code"] == "stream_interrupted"
+    row = usage_rows(gw)[-1]
+    assert row["error_code"] == "stream_interrupted"
+    assert row["status"] == 502  # counted as the failure it was, though the client saw 200 when it opened
+    with admin(gw) as a:
+        (group,) = a.get("/admin/usage").json()["groups"]
+    assert (group["requests"], group["errors"]) == (1, 1)
 
 
 def test_a_target_that_cannot_stream_is_replayed_as_a_stream(harness: Harness, fake: dict[str, Any],
@@ -109,3 +114,22 @@ def test_the_openai_sdk_streams_through_the_gateway(harness: Harness, fake: dict
     assert "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices) == "streamed"
     whole = sdk.chat.completions.create(model="judge", messages=[{"role": "user", "content": "hi"}])
     assert whole.choices[0].message.content == "streamed"
+
+
+def test_a_stream_that_stops_short_without_an_error_is_still_a_failure(harness: Harness,
+                                                                       fake: dict[str, Any]) -> None:
+    """The target closes the stream cleanly, but before any finish_reason or [DONE]: the answer is cut."""
+    import json
+
+    from tests.fakes._server import Reply
+
+    gw = harness.start({"endpoints": [{"name": "judge", "targets": [target(fake["a"], "a", key_env="FAKE_A_KEY")]}]})
+    chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "gpt-4o-mini",
+             "choices": [{"index": 0, "delta": {"content": "The answer is"}, "finish_reason": None}]}
+    fake["a"].enqueue(Reply(status=200, raw=f"data: {json.dumps(chunk)}\n\n".encode(),
+                            headers={"Content-Type": "text/event-stream"}))
+    with new_client(gw) as c:
+        evs = events(stream(c, "judge"))
+    assert evs[-1] == "[DONE]"
+    assert any(isinstance(e, dict) and (e.get("error") or {}).get("code") == "stream_interrupted" for e in evs)
+    assert usage_rows(gw)[-1]["status"] == 502

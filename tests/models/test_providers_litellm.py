@@ -167,3 +167,10 @@ def test_importing_litellm_does_not_touch_the_network():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "[]"]
+
+
+def test_a_key_past_the_cut_of_an_exception_message_is_taken_out_first() -> None:
+    key = "sk-xai-0123456789abcdefghij"
+    err = ll.map_exception("xai", _exc("BadRequestError", 400, message="x" * 460 + f" bad key {key}"),
+                           "XAI_API_KEY", key)
+    assert key[:6] not in str(err) and "***" in str(err)

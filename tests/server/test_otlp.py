@@ -185,3 +185,24 @@ def test_otlp_needs_the_token_when_the_server_has_one(secured, backend: SqlStore
     assert client.request("POST", "/v1/traces", body, {**PB, "Authorization": "Bearer wrong"}).status == 401
     assert client.request("POST", "/v1/traces", body, {**PB, "Authorization": f"Bearer {TOKEN}"}).status == 200
     assert len(backend.search_traces(None)) == 1
+
+
+def _kvlist(depth: int) -> dict:
+    value: dict = {"stringValue": "bottom"}
+    for _ in range(depth):
+        value = {"kvlistValue": {"values": [{"key": "k", "value": value}]}}
+    return value
+
+
+@pytest.mark.parametrize("body,reason", [
+    (b'{"resourceSpans": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "not valid JSON"),
+    (json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [{
+        "traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "b7ad6b7169203331", "name": "deep",
+        "attributes": [{"key": "a", "value": _kvlist(200)}]}]}]}]}).encode(), "nested more than 64 levels"),
+])
+def test_json_nested_too_deeply_is_a_400_not_a_crash(client: Http, backend: SqlStore, body: bytes,
+                                                     reason: str) -> None:
+    r = client.request("POST", "/v1/traces", body, {"Content-Type": "application/json"})
+    assert r.status == 400, r.body
+    assert reason in r.json["message"]
+    assert backend.search_traces(None) == []

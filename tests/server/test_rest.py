@@ -64,6 +64,10 @@ def test_traces_feedback_and_search_over_http(client: Http) -> None:
     assert t["trace_id"] == "t1" and t["assessments"][0]["source"] == {"source_type": "HUMAN", "source_id": "ann"}
     bad = client.request("POST", "/api/traces/search", {"filter_string": "trace.colour = 'red'"})
     assert bad.status == 400 and "unknown filter field 'trace.colour'" in bad.json["message"]
+    for filter_string in ("trace.timestamp_ms > 12345678901234567890123456", "trace.timestamp_ms > 'abc'",
+                          " AND ".join(["tags.k = 'v'"] * 3000)):
+        bad = client.request("POST", "/api/traces/search", {"filter_string": filter_string})
+        assert bad.status == 400 and "filter_string" in bad.json["message"], bad.body
     assert client.request("GET", "/api/traces/nope").status == 404
 
 

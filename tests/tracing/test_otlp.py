@@ -154,3 +154,28 @@ def test_any_value_round_trip(value):
 def test_not_a_payload_is_a_config_error():
     with pytest.raises(ConfigError, match="resourceSpans"):
         from_otlp_json({"spans": []})
+
+
+def test_otlp_import_keeps_the_span_kind_and_every_resource_attribute() -> None:
+    from jurist.tracing import from_otlp_json, to_otlp_json
+
+    payload = {"resourceSpans": [{
+        "resource": {"attributes": [
+            {"key": "service.name", "value": {"stringValue": "rag-app"}},
+            {"key": "service.version", "value": {"stringValue": "1.4.2"}},
+            {"key": "deployment.environment", "value": {"stringValue": "prod"}},
+            {"key": "process.pid", "value": {"intValue": "4242"}}]},
+        "scopeSpans": [{"spans": [
+            {"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "b7ad6b7169203331", "name": "http", "kind": 2},
+            {"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "c7ad6b7169203332", "name": "call",
+             "kind": "SPAN_KIND_CLIENT"},
+            {"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "d7ad6b7169203333", "name": "plain"}]}]}]}
+    (trace,) = from_otlp_json(payload)
+    assert trace.tags == {"service.name": "rag-app", "service.version": "1.4.2", "deployment.environment": "prod",
+                          "process.pid": "4242"}
+    kinds = {s.name: s.attributes.get("otel.span.kind") for s in trace.spans}
+    assert kinds == {"http": "SERVER", "call": "CLIENT", "plain": None}
+    # And back out: the kind goes where OTLP keeps it, not among the attributes.
+    spans = to_otlp_json(trace)["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    assert [s["kind"] for s in spans] == [2, 3, 1]
+    assert all(a["key"] != "otel.span.kind" for s in spans for a in s["attributes"])

@@ -227,3 +227,24 @@ def test_judge_versions_are_immutable_data(store: SqlStore) -> None:
         store.get_judge("tone", 3)
     with pytest.raises(NotFoundError, match="no judge 'nope'"):
         store.get_judge("nope")
+
+
+@pytest.mark.parametrize("filter_string,reason", [
+    ("trace.timestamp_ms > 12345678901234567890123456", "out of range for trace.timestamp_ms"),
+    ("trace.execution_time_ms > 'abc'", r"is a number \(milliseconds\)"),
+    ("trace.timestamp_ms IN (1, 'x')", "is a number"),
+    ("trace.name = 5", "trace.name is text; quote the value"),
+    ("trace.timestamp_ms > 1e999", "out of range"),
+    (" AND ".join(["tags.k = 'v'"] * 3000), "more than 100 clauses"),
+    ("trace.trace_id IN (" + ", ".join(f"'t{i}'" for i in range(1001)) + ")", "at most 1000 values"),
+])
+def test_a_filter_the_database_cannot_run_is_refused_before_it(store_uri: str, filter_string: str,
+                                                                reason: str) -> None:
+    store = SqlStore(store_uri)
+    try:
+        with pytest.raises(ConfigError, match=reason):
+            store.search_traces(None, filter_string=filter_string)
+        # Large numbers and text values still work where the field holds text.
+        assert store.search_traces(None, filter_string="tags.k = 12345678901234567890123456") == []
+    finally:
+        store.close()

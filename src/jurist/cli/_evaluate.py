@@ -116,6 +116,8 @@ def _announce_run(console: Console, data: Path) -> Iterator[None]:
     """Print the run's id as soon as it is logged, so that an interrupted run can be resumed."""
     import logging
 
+    from jurist.tracking._engine import safe_uri  # the store's password is never printed
+
     class _Handler(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             run_id = getattr(record, "jurist_run_id", None)
@@ -124,7 +126,7 @@ def _announce_run(console: Console, data: Path) -> Iterator[None]:
             done = getattr(record, "jurist_done", None)
             what = f"Resuming run {run_id} ({done} judgments already stored)" if done is not None else \
                 f"Run {run_id} in experiment {getattr(record, 'jurist_experiment', '?')}"
-            console.print(Text.assemble(what, " · ", (str(getattr(record, "jurist_store", "")), "dim"),
+            console.print(Text.assemble(what, " · ", (safe_uri(str(getattr(record, "jurist_store", ""))), "dim"),
                                         " · resume with: jurist evaluate ", str(data), " --resume ", run_id),
                           highlight=False)
 

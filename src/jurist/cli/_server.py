@@ -39,12 +39,13 @@ def server_command(
         except ImportError as e:
             raise fail(f"the server needs FastAPI and uvicorn ({e}); install them with: pip install 'jurist[server]'") \
                 from None
+        from jurist.tracking._engine import safe_uri
         from jurist.tracking._store import get_tracking_uri
 
         uri = backend_store_uri or get_tracking_uri()
         token = os.environ.get("JURIST_SERVER_TOKEN")
         url = f"http://{host}:{port}"
-        typer.echo(f"jurist server on {url} · store {uri} · OTLP {url}/v1/traces · API docs {url}/docs · "
+        typer.echo(f"jurist server on {url} · store {safe_uri(uri)} · OTLP {url}/v1/traces · API docs {url}/docs · "
                    f"auth {'on' if token else 'off'}")
         if not token and host not in ("127.0.0.1", "localhost", "::1"):
             stderr_console().print(f"Warning: {host} is reachable from other machines and no JURIST_SERVER_TOKEN is "

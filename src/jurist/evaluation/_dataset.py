@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from dataclasses import dataclass, field
@@ -46,12 +47,12 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _cell(value: str) -> Any:
+def _cell(value: str, where: str = "a CSV cell") -> Any:
     """A CSV cell: JSON when it is a JSON object or array, else the text."""
     s = value.strip()
     if s[:1] in ("{", "[") and s[-1:] in ("}", "]"):
         try:
-            return json.loads(s)
+            return _json(s, where)
         except ValueError:
             return value
     return value
@@ -85,22 +86,63 @@ def _row(i: int, raw: Any, where: str) -> Row:
     return row
 
 
+def _text(path: Path) -> str:
+    """The file's text: UTF-8, a byte-order mark dropped; bytes that are not UTF-8 are named by line."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: line {line} is not UTF-8 text (byte 0x{raw[e.start]:02x}); save the file as "
+                          "UTF-8") from None
+
+
+def _json(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ConfigError(f"{where} is nested too deeply to read (keep JSON under about 1,000 levels)") from None
+
+
+def _read_csv(path: Path, text: str) -> list[Any]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            return []
+        header = [h.strip() for h in header]
+        out = []
+        for record in reader:
+            if not record:
+                continue  # a blank line
+            if len(record) != len(header):
+                raise ConfigError(
+                    f"{path}: line {reader.line_num} has {len(record)} field(s) but the header has {len(header)} "
+                    f"({', '.join(header)}); quote values that hold commas, and give every row each column")
+            out.append({k: _cell(v, f"{path}: line {reader.line_num}") for k, v in zip(header, record, strict=True)})
+        return out
+    except csv.Error as e:
+        raise ConfigError(f"{path}: line {reader.line_num} cannot be read as CSV ({e})") from None
+
+
 def _read_file(path: Path) -> list[Any]:
     suffix = path.suffix.lower()
+    if suffix not in (".jsonl", ".json", ".csv"):
+        raise ConfigError(f"{path}: unsupported data file type {suffix!r}; use .jsonl, .json or .csv")
+    text = _text(path)
     if suffix == ".jsonl":
         out = []
-        with path.open(encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    raise ConfigError(f"{path}: line {n} is not valid JSON ({e.msg})") from None
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                out.append(_json(line, f"{path}: line {n}"))
+            except json.JSONDecodeError as e:
+                raise ConfigError(f"{path}: line {n} is not valid JSON ({e.msg})") from None
         return out
     if suffix == ".json":
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = _json(text, str(path))
         except ValueError as e:
             raise ConfigError(f"{path} is not valid JSON ({e})") from None
         if isinstance(data, dict) and isinstance(data.get("rows", data.get("data")), list):
@@ -108,10 +150,7 @@ def _read_file(path: Path) -> list[Any]:
         if not isinstance(data, list):
             raise ConfigError(f"{path} must hold a JSON array of rows")
         return data
-    if suffix == ".csv":
-        with path.open(encoding="utf-8", newline="") as f:
-            return [{k: _cell(v) for k, v in r.items() if k is not None} for r in csv.DictReader(f)]
-    raise ConfigError(f"{path}: unsupported data file type {suffix!r}; use .jsonl, .json or .csv")
+    return _read_csv(path, text)
 
 
 def load_rows(data: Any) -> list[Row]:

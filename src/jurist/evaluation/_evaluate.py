@@ -183,7 +183,8 @@ def evaluate(
             them), with columns ``inputs``, ``outputs``, ``expectations``, ``trace``, ``tags``.
         scorers: judges (``Correctness()``, ``make_judge(...)``) and ``@scorer`` functions.
         predict_fn: called as ``predict_fn(**inputs)`` to produce each row's outputs.
-        concurrency: judgments in flight at once (default 32, or ``JURIST_MAX_CONCURRENCY``).
+        concurrency: judgments in flight at once, the spans a judge fans out to included (default 32, or
+            ``JURIST_MAX_CONCURRENCY``).
         cache: reuse cached answers of identical temperature-0 requests (on by default).
         progress: show a progress bar (default: when stderr is a terminal).
         experiment: the experiment (by name, created if new) to log the run to; default the active one

@@ -11,6 +11,7 @@ from typing import Any
 from jurist.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Feedback
 from jurist.errors import ConfigError
 from jurist.evaluation._dataset import Row
+from jurist.judges._base import JUDGMENT_SLOTS
 from jurist.scorers._scorer import Scorer, to_feedbacks
 
 
@@ -168,9 +169,13 @@ class Runner:
                 await self._one(r, s)
                 progress.advance()
 
+        # Every judgment in flight, a row's or one span of a row's, takes one of these: the bound holds even
+        # when a judge fans out over the spans of a trace.
+        token = JUDGMENT_SLOTS.set(asyncio.Semaphore(self.concurrency))
         try:
             workers = min(self.concurrency, todo) or 1
             await asyncio.gather(*(worker() for _ in range(workers)))
         finally:
+            JUDGMENT_SLOTS.reset(token)
             progress.close()
         return [[fb for per_scorer in row for fb in per_scorer] for row in self.feedbacks]

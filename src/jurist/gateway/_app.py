@@ -114,12 +114,24 @@ def _router(gw: Gateway) -> APIRouter:
                 for name in sorted(gw.table.routes)]
         return JSONResponse({"object": "list", "data": data})
 
+    async def model(model_id: str, request: Request) -> Response:
+        try:
+            await _client(request)
+        except Unauthorized as e:
+            return _unauthorized(str(e))
+        name = model_id[len("gateway:/"):] if model_id.startswith("gateway:/") else model_id
+        if name not in gw.table.routes:
+            return _error(404, f"no endpoint named {model_id!r} (GET /v1/models lists them)", "model_not_found")
+        return JSONResponse({"id": name, "object": "model", "created": 0, "owned_by": "jurist-gateway"})
+
     async def health() -> dict[str, Any]:
         return {"status": "ok", "endpoints": len(gw.table.routes)}
 
     router.add_api_route("/v1/chat/completions", chat_completions, methods=["POST"], tags=["chat"],
                          summary="OpenAI-compatible chat completion; model = an endpoint's name")
     router.add_api_route("/v1/models", models, methods=["GET"], tags=["chat"], summary="The endpoints, as models")
+    router.add_api_route("/v1/models/{model_id:path}", model, methods=["GET"], tags=["chat"],
+                         summary="One endpoint, as a model")
     router.add_api_route("/{endpoint}/invocations", invocations, methods=["POST"], tags=["chat"],
                          summary="MLflow AI Gateway-style invocation of an endpoint")
     router.add_api_route("/health", health, methods=["GET"], include_in_schema=False)

@@ -75,10 +75,21 @@ class KeyRef(_Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> KeyRef:
+        from jurist.gateway._secrets import looks_like_key, masked
+
         if (self.env is None) == (self.secret is None):
             raise ValueError("give exactly one of 'env' (an environment variable) or 'secret' (a stored secret)")
+        name = self.env if self.env is not None else self.secret
+        assert name is not None
+        if looks_like_key(name):  # a key pasted where its name belongs: refused, and never repeated
+            kind = "env" if self.env is not None else "secret"
+            raise ValueError(
+                f"'{kind}:{masked(name)}' holds what looks like an API key, not the name of "
+                f"{'an environment variable' if kind == 'env' else 'a stored secret'}: put the key in an "
+                "environment variable (key: env:VARIABLE_NAME) or store it with PUT /admin/secrets/<name> "
+                "(key: secret:<name>)")
         if self.env is not None and not _ENV_NAME.match(self.env):
-            raise ValueError(f"{self.env!r} is not an environment variable name")
+            raise ValueError(f"{masked(self.env)!r} is not an environment variable name")
         if self.secret is not None:
             check_name(self.secret, "secret name")
         return self
@@ -202,6 +213,9 @@ class GatewayConfig(_Strict):
     reload_interval: float = Field(default=1.0, gt=0)
     #: Prefix of every Redis key, so several gateways can share one Redis.
     redis_prefix: str = "jurist:gateway:"
+    #: Seconds one Redis call may take (connecting included) before the request goes on without it. Short:
+    #: the limits are checked on every request's path, and a Redis that stalls must not stall the gateway.
+    redis_timeout: float = Field(default=0.25, gt=0, le=30)
 
     @model_validator(mode="after")
     def _unique(self) -> GatewayConfig:
@@ -238,7 +252,11 @@ def parse_config(text: str, source: str) -> GatewayConfig:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        raise ConfigError(f"{source}: not valid YAML: {' '.join(str(e).split())}") from None
+        # Where and what, without the snippet of the line that PyYAML quotes: that line may hold a key.
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        what = " ".join(str(x) for x in (getattr(e, "context", None), getattr(e, "problem", None)) if x)
+        raise ConfigError(f"{source}: not valid YAML{where}: {what or type(e).__name__}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

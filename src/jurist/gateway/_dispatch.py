@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,8 +40,18 @@ from jurist.errors import (
     SchemaUnsupportedError,
     ServerError,
 )
+from jurist.gateway._secrets import Redactor
 from jurist.gateway._table import Route, Target
-from jurist.gateway._wire import DONE, error_body, from_chat_response, sse, stream_chunks, to_chat_request
+from jurist.gateway._wire import (
+    DONE,
+    error_body,
+    from_chat_response,
+    schema_in_prompt,
+    sse,
+    stream_chunks,
+    structured,
+    to_chat_request,
+)
 from jurist.models._http import HTTPResponse, Transport, call_with_retries
 from jurist.models._types import ChatRequest, ChatResponse
 from jurist.models.providers import tools_unsupported
@@ -75,6 +86,9 @@ def failure(status: int, message: str, etype: str, code: str, **kw: Any) -> Resu
     return Result(status=status, body=error_body(message, etype, code), error_code=code, **kw)
 
 
+#: A stream chunk that finishes a choice.
+_FINISHED = re.compile(rb'"finish_reason"\s*:\s*"')
+
 #: The longest a target that answered 429 is passed over (its Retry-After, capped).
 MAX_COOLDOWN_S = 60.0
 
@@ -105,7 +119,7 @@ class Dispatcher:
             self._cooling[(target.connection_key, target.model)] = time.monotonic() + wait
 
     # -- one answer ---------------------------------------------------------------------------------
-    async def complete(self, route: Route, body: dict[str, Any], redact: Callable[[str], str]) -> Result:
+    async def complete(self, route: Route, body: dict[str, Any], redact: Redactor) -> Result:
         errors: list[tuple[Target, JuristError]] = []
         request: list[ChatRequest] = []  # read once, only if a target needs it
         for target in self.order(route):
@@ -114,11 +128,11 @@ class Dispatcher:
                 continue
             try:
                 if target.passthrough:
-                    result = await self._passthrough(route, target, body)
+                    result = await self._passthrough(route, target, body, redact)
                 else:
                     if not request:
                         request.append(to_chat_request(body))
-                    result = await self._translated(route, target, request[0])
+                    result = await self._translated(route, target, request[0], redact)
             except ConfigError as e:
                 return failure(400, redact(f"endpoint '{route.name}': {e}"), "invalid_request_error",
                                "invalid_request", target=target.label, attempts=len(errors) + 1)
@@ -132,7 +146,7 @@ class Dispatcher:
             return result
         return self.give_up(route, errors, redact)
 
-    async def _passthrough(self, route: Route, target: Target, body: dict[str, Any]) -> Result:
+    async def _passthrough(self, route: Route, target: Target, body: dict[str, Any], redact: Redactor) -> Result:
         payload = dict(body)
         payload["model"] = target.model
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
@@ -141,7 +155,8 @@ class Dispatcher:
             http = await self.transport.post(target.connection_key, target.url, headers=target.headers, body=data,
                                              timeout=route.timeout, provider=target.provider_name)
             if not 200 <= http.status < 300:
-                raise target.map_error(http.status, http.text, http.headers)
+                # Keys out before the provider's mapper trims the message: a key cut in two is not found.
+                raise target.map_error(http.status, redact(http.text), http.headers)
             try:
                 return http, json.loads(http.body)
             except ValueError as e:
@@ -153,30 +168,32 @@ class Dispatcher:
         i = o = None
         if isinstance(usage, dict):
             i, o = usage.get("prompt_tokens"), usage.get("completion_tokens")
-        return Result(status=200, body=http.body, target=target.label, input_tokens=i, output_tokens=o,
+        # A target that echoes its key (or another target's) in its answer does not hand it to the client.
+        return Result(status=200, body=redact.body(http.body), target=target.label, input_tokens=i, output_tokens=o,
                       cost_usd=target.cost(parsed.get("model") if isinstance(parsed, dict) else None, i, o))
 
-    async def _translated(self, route: Route, target: Target, request: ChatRequest) -> Result:
+    async def _translated(self, route: Route, target: Target, request: ChatRequest, redact: Redactor) -> Result:
         """Through the target's provider module: its ``to_wire``, its URL and auth, its ``from_wire``."""
         assert target.provider is not None
         if target.client is not None:  # an in-process provider (a local model, LiteLLM): its own call
             resp = await target.client.chat(request, use_cache=False)
         else:
-            resp = await self._send(route, target, request)
+            resp = await self._send(route, target, request, redact)
+        resp = structured(resp, request)
         u = resp.usage
         cost = target.cost(resp.model, u.input_tokens, u.output_tokens)
-        body = json.dumps(from_chat_response(resp, target.model), ensure_ascii=False).encode()
+        body = redact.body(json.dumps(from_chat_response(resp, target.model), ensure_ascii=False).encode())
         return Result(status=200, body=body, target=target.label, input_tokens=u.input_tokens,
                       output_tokens=u.output_tokens, cost_usd=cost if cost is not None else resp.cost_usd)
 
-    async def _send(self, route: Route, target: Target, request: ChatRequest) -> ChatResponse:
+    async def _send(self, route: Route, target: Target, request: ChatRequest, redact: Redactor) -> ChatResponse:
         """Send over HTTP with the endpoint's retries and timeout. Unlike a judge's ModelClient, nothing here
         waits for a learned rate limit: a target that refuses is passed over for the next one."""
         provider = target.provider
         assert provider is not None
         if request.uses_tools and not provider.supports_tools:
             raise tools_unsupported(provider.name, provider.model, "A request with tools")
-        send = request if provider.supports_response_schema else request.without_schema()
+        send = request if provider.supports_response_schema else schema_in_prompt(request)
 
         async def attempts(req: ChatRequest) -> ChatResponse:
             url = provider.url(req)
@@ -187,7 +204,7 @@ class Dispatcher:
                 http = await self.transport.post(target.connection_key, url, headers=provider.sign(url, headers, data),
                                                  body=data, timeout=route.timeout, provider=provider.name)
                 if not 200 <= http.status < 300:
-                    raise provider.map_error(http.status, http.text, http.headers)
+                    raise provider.map_error(http.status, redact(http.text), http.headers)
                 try:
                     parsed = http.json()
                 except ValueError as e:
@@ -202,10 +219,10 @@ class Dispatcher:
         except SchemaUnsupportedError:
             if send.response_schema is None:
                 raise
-            return await attempts(send.without_schema())  # the schema is spelled out in the prompt instead
+            return await attempts(schema_in_prompt(send))  # the schema is spelled out in the prompt instead
 
     # -- a stream -----------------------------------------------------------------------------------
-    async def stream(self, route: Route, body: dict[str, Any], redact: Callable[[str], str]) -> Stream | Result:
+    async def stream(self, route: Route, body: dict[str, Any], redact: Redactor) -> Stream | Result:
         """Open a stream on the first target that takes it; fallbacks apply until the first byte is sent."""
         errors: list[tuple[Target, JuristError]] = []
         request: list[ChatRequest] = []
@@ -221,7 +238,7 @@ class Dispatcher:
                 else:
                     if not request:
                         request.append(to_chat_request(body))
-                    answer = await self._translated(route, target, request[0])
+                    answer = await self._translated(route, target, request[0], redact)
                     opened = self._replay(answer, target, include_usage)
             except ConfigError as e:
                 return failure(400, redact(f"endpoint '{route.name}': {e}"), "invalid_request_error",
@@ -258,7 +275,7 @@ class Dispatcher:
         return Stream(chunks(), answer)
 
     async def _open_passthrough(self, route: Route, target: Target, body: dict[str, Any], include_usage: bool,
-                                redact: Callable[[str], str]) -> Stream:
+                                redact: Redactor) -> Stream:
         payload = dict(body)
         payload["model"] = target.model
         payload["stream"] = True
@@ -281,7 +298,7 @@ class Dispatcher:
                     text = await resp.text(errors="replace")
                 finally:
                     resp.release()
-                raise target.map_error(resp.status, text, resp.headers)
+                raise target.map_error(resp.status, redact(text), resp.headers)
             return resp
 
         resp = await call_with_retries(attempt, route.retry)
@@ -296,7 +313,7 @@ class Dispatcher:
             try:
                 parsed = json.loads(raw)
                 usage = parsed.get("usage") or {}
-                answer = Result(status=200, body=raw, target=target.label, input_tokens=usage.get("prompt_tokens"),
+                answer = Result(status=200, body=redact.body(raw), target=target.label, input_tokens=usage.get("prompt_tokens"),
                                 output_tokens=usage.get("completion_tokens"))
                 answer.cost_usd = target.cost(parsed.get("model"), answer.input_tokens, answer.output_tokens)
                 return self._replay(answer, target, include_usage)
@@ -306,27 +323,48 @@ class Dispatcher:
         return Stream(self._relay(resp, target, include_usage, result, redact), result)
 
     async def _relay(self, resp: aiohttp.ClientResponse, target: Target, include_usage: bool, result: Result,
-                     redact: Callable[[str], str]) -> AsyncIterator[bytes]:
-        """The target's events as they come, reading usage from them on the way."""
+                     redact: Redactor) -> AsyncIterator[bytes]:
+        """The target's events as they come, reading usage from them on the way, known keys taken out."""
         model = None
+        scrub = _StreamScrubber(redact) if redact else None
+        ended = False  # [DONE] or a finish_reason seen: the target finished its answer
         try:
             async for line in resp.content:
-                if b'"usage"' in line and line.startswith(b"data:"):
+                if not line.startswith(b"data:"):
+                    yield line
+                    continue
+                if not ended and (line.strip() == b"data: [DONE]" or _FINISHED.search(line)):
+                    ended = True
+                event: Any = None
+                if scrub is not None or b'"usage"' in line:
                     try:
                         event = json.loads(line[5:])
                     except ValueError:
                         event = None
-                    if isinstance(event, dict) and isinstance(event.get("usage"), dict):
-                        u = event["usage"]
-                        result.input_tokens, result.output_tokens = u.get("prompt_tokens"), u.get("completion_tokens")
-                        model = event.get("model")
-                        if not include_usage:
-                            if not event.get("choices"):
-                                continue  # the usage chunk the client did not ask for
-                            event.pop("usage")
-                            line = sse(event)
-                yield line
+                changed = False
+                if isinstance(event, dict) and isinstance(event.get("usage"), dict):
+                    u = event["usage"]
+                    result.input_tokens, result.output_tokens = u.get("prompt_tokens"), u.get("completion_tokens")
+                    model = event.get("model")
+                    if not include_usage:
+                        if not event.get("choices"):
+                            continue  # the usage chunk the client did not ask for
+                        event.pop("usage")
+                        changed = True
+                if scrub is not None:
+                    if isinstance(event, dict):
+                        changed = scrub.event(event) or changed
+                    elif scrub.pending and line.strip() == b"data: [DONE]":
+                        yield sse(scrub.flush_event())
+                out = sse(event) if changed else line
+                yield redact.body(out) if scrub is not None else out  # a key whole in any other field
+            if scrub is not None and scrub.pending:  # the stream ended with no [DONE]
+                yield sse(scrub.flush_event())
+            if not ended:  # the connection closed before the answer was finished
+                raise aiohttp.ClientPayloadError("the stream ended before the answer finished")
         except (aiohttp.ClientError, asyncio.TimeoutError) as e:
+            # The client saw 200 when the stream opened; the usage records what it was: a failed request.
+            result.status = 502
             result.error_code = "stream_interrupted"
             msg = redact(f"the stream from target '{target.label}' broke off: {type(e).__name__}")
             yield sse({"error": {"message": msg, "type": "server_error", "code": "stream_interrupted"}})
@@ -336,7 +374,7 @@ class Dispatcher:
             result.cost_usd = target.cost(model, result.input_tokens, result.output_tokens)
 
     # -- failure ------------------------------------------------------------------------------------
-    def give_up(self, route: Route, errors: list[tuple[Target, JuristError]], redact: Callable[[str], str]) -> Result:
+    def give_up(self, route: Route, errors: list[tuple[Target, JuristError]], redact: Redactor) -> Result:
         """The answer when no target could: the last target's error decides the status."""
         attempts = sum(1 for _, e in errors if not isinstance(e, GatewayError))
         if not errors:
@@ -362,6 +400,76 @@ class Dispatcher:
         if isinstance(last, ProviderTimeout):
             return failure(504, message, "server_error", "upstream_timeout", **kw)
         return failure(502, message, "server_error", "upstream_error", **kw)
+
+
+class _StreamScrubber:
+    """Takes known keys out of a stream's text, also a key that arrives split over two chunks: each
+    choice's text (and each tool call's arguments) is sent only up to where a key could be starting, the
+    rest held back until the next chunk shows it is not one, or until the choice finishes."""
+
+    def __init__(self, redact: Redactor) -> None:
+        self.redact = redact
+        #: Text held back, by (choice index, None for the content or the tool call's index).
+        self.pending: dict[tuple[int, int | None], str] = {}
+        self._base: dict[str, Any] = {}
+
+    def _pass(self, key: tuple[int, int | None], text: str, final: bool) -> str:
+        text = self.redact(self.pending.pop(key, "") + text)
+        keep = 0 if final else self.redact.held_back(text)
+        if keep:
+            self.pending[key] = text[-keep:]
+            return text[:-keep]
+        return text
+
+    def event(self, event: dict[str, Any]) -> bool:
+        """Scrub one chunk in place; whether it changed."""
+        changed = False
+        self._base = {k: event[k] for k in ("id", "object", "created", "model") if k in event}
+        for choice in event.get("choices") or []:
+            if not isinstance(choice, dict):
+                continue
+            raw_idx = choice.get("index")
+            idx: int = raw_idx if isinstance(raw_idx, int) else 0
+            final = choice.get("finish_reason") is not None
+            delta = choice.get("delta")
+            if not isinstance(delta, dict):
+                delta = {}
+            text = delta.get("content")
+            if isinstance(text, str) or (final and (idx, None) in self.pending):
+                out = self._pass((idx, None), text if isinstance(text, str) else "", final)
+                if out != text:
+                    delta["content"] = out
+                    changed = True
+            calls = delta.get("tool_calls")
+            for n, call in enumerate(calls if isinstance(calls, list) else []):
+                fn = call.get("function") if isinstance(call, dict) else None
+                if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
+                    call_idx = call.get("index")
+                    key: tuple[int, int | None] = (idx, call_idx if isinstance(call_idx, int) else n)
+                    out = self._pass(key, fn["arguments"], False)
+                    if out != fn["arguments"]:
+                        fn["arguments"] = out
+                        changed = True
+            if final:
+                for key in [k for k in self.pending if k[0] == idx and k[1] is not None]:
+                    held = self._pass(key, "", True)
+                    delta.setdefault("tool_calls", []).append({"index": key[1], "function": {"arguments": held}})
+                    changed = True
+            if changed:
+                choice["delta"] = delta
+        return changed
+
+    def flush_event(self) -> dict[str, Any]:
+        """What is still held back at the end of a stream, as one last chunk."""
+        choices: dict[int, dict[str, Any]] = {}
+        for (idx, call), text in sorted(self.pending.items(), key=lambda kv: (kv[0][0], kv[0][1] or -1)):
+            delta = choices.setdefault(idx, {"index": idx, "delta": {}, "finish_reason": None})["delta"]
+            if call is None:
+                delta["content"] = self.redact(text)
+            else:
+                delta.setdefault("tool_calls", []).append({"index": call, "function": {"arguments": self.redact(text)}})
+        self.pending.clear()
+        return {**self._base, "choices": list(choices.values())}
 
 
 def _why(target: Target, e: JuristError) -> str:

@@ -54,7 +54,7 @@ return out
 class RedisBackend:
     """Counters in Redis, shared by every replica that uses the same URL and key prefix."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout: float = 0.25) -> None:
         try:
             import redis.asyncio as aioredis
         except ImportError:
@@ -62,7 +62,7 @@ class RedisBackend:
                 "JURIST_REDIS_URL is set but the 'redis' package is not installed: pip install 'jurist[gateway]'"
             ) from None
         try:
-            self.client: Any = aioredis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+            self.client: Any = aioredis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         except ValueError as e:
             raise ConfigError(f"JURIST_REDIS_URL is not a Redis URL (redis://host:port/db): {e}") from None
         self._admit = self.client.register_script(_ADMIT)

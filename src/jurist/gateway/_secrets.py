@@ -75,14 +75,78 @@ def same_secret(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
+#: How API keys of well-known providers start (OpenAI, Anthropic, AWS, Google, Groq, xAI, Hugging Face …).
+_KEY_PREFIXES = ("sk-", "sk_", "rk-", "pk-", "AKIA", "ASIA", "AIza", "gsk_", "xai-", "hf_", "ghp_", "r8_",
+                 "nvapi-", "pplx-", "jgw-")
+
+
+def looks_like_key(value: str) -> bool:
+    """Whether ``value``, written where a name belongs (an environment variable, a secret's name), is more
+    likely a key pasted there: a provider's key prefix, or a long run of mixed letters and digits."""
+    if value.startswith(_KEY_PREFIXES):
+        return True
+    digits = sum(c.isdigit() for c in value)
+    return len(value) >= 24 and digits >= 4 and any(c.islower() for c in value) and any(c.isupper() for c in value)
+
+
+def masked(value: str) -> str:
+    """A name as it may be shown in a message: itself, or when it looks like a key, its first three
+    characters and its length only."""
+    if not looks_like_key(value):
+        return value
+    return f"{value[:3]}…({len(value)} characters, hidden: it looks like a key)"
+
+
 class Redactor:
     """Replaces every known key in a text with ``***`` (keys shorter than 6 characters are not keys)."""
 
     def __init__(self, values: Iterable[str] = ()) -> None:
         self.values = tuple(sorted({v for v in values if v and len(v) >= 6}, key=len, reverse=True))
+        # Keys of one provider share their first characters (sk-proj-, AIza …): one search for each such
+        # start, then only the keys that start so. Every answer passes through here, so this stays cheap.
+        groups: dict[str, list[str]] = {}
+        for v in self.values:
+            groups.setdefault(v[:4], []).append(v)
+        self._groups = tuple((start, tuple(vs)) for start, vs in groups.items())
+        by_first: dict[str, list[str]] = {}
+        for v in self.values:
+            by_first.setdefault(v[0], []).append(v)
+        self._by_first = {c: tuple(vs) for c, vs in by_first.items()}
+        self._longest = max((len(v) for v in self.values), default=0)
 
     def __call__(self, text: str) -> str:
-        for v in self.values:
-            if v in text:
-                text = text.replace(v, "***")
+        found = [v for start, values in self._groups if start in text for v in values if v in text]
+        if len(found) > 1:
+            found.sort(key=len, reverse=True)  # a key inside a longer one goes after it
+        for v in found:
+            text = text.replace(v, "***")
         return text
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    def held_back(self, text: str) -> int:
+        """How many characters at the end of ``text`` could be the start of a key that the next piece of a
+        stream completes: a stream's text is sent only up to there, so a key split over two chunks is still
+        caught whole."""
+        end = len(text)
+        # From the earliest place a key could still be starting (the longest piece) to the end; a key can
+        # start only at one of its first characters.
+        for p in range(max(0, end - self._longest + 1), end):
+            keys = self._by_first.get(text[p])
+            if keys:
+                tail = text[p:]
+                if any(len(v) > len(tail) and v.startswith(tail) for v in keys):
+                    return end - p
+        return 0
+
+    def body(self, raw: bytes) -> bytes:
+        """A response body with every known key replaced (bytes that are not UTF-8 are left as they are)."""
+        if not self.values:
+            return raw
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw
+        redacted = self(text)
+        return raw if redacted is text else redacted.encode("utf-8")

@@ -113,7 +113,7 @@ class Gateway:
             if self.redis_url:
                 from jurist.gateway._redis import RedisBackend
 
-                redis_backend = RedisBackend(self.redis_url)
+                redis_backend = RedisBackend(self.redis_url, timeout=self.config.redis_timeout)
                 await redis_backend.ping()
                 backend = redis_backend
             else:

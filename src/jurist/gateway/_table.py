@@ -16,7 +16,7 @@ from typing import Any
 
 from jurist.errors import ConfigError, ProviderError
 from jurist.gateway._config import EndpointConfig, GatewayConfig, TargetConfig
-from jurist.gateway._secrets import Redactor
+from jurist.gateway._secrets import Redactor, masked
 from jurist.models._client import ModelClient
 from jurist.models._http import RetryPolicy
 from jurist.models._pricing import cost_usd, lookup
@@ -126,13 +126,14 @@ def _resolve_key(cfg: TargetConfig, secrets: Mapping[str, str], secret_problems:
         return None, None
     if ref.env is not None:
         value = os.environ.get(ref.env)
-        return (value, None) if value else (None, f"the environment variable {ref.env} is not set")
+        return (value, None) if value else (None, f"the environment variable {masked(ref.env)} is not set")
     assert ref.secret is not None
     if ref.secret in secrets:
         return secrets[ref.secret], None
+    name = masked(ref.secret)  # a name that looks like a key is never repeated in a message
     if ref.secret in secret_problems:
-        return None, f"secret {ref.secret!r} cannot be read: {secret_problems[ref.secret]}"
-    return None, f"secret {ref.secret!r} is not stored (PUT /admin/secrets/{ref.secret} to store it)"
+        return None, f"secret {name!r} cannot be read: {secret_problems[ref.secret]}"
+    return None, f"secret {name!r} is not stored (PUT /admin/secrets/{name} to store it)"
 
 
 def build_target(cfg: TargetConfig, endpoint: EndpointConfig, retry: RetryPolicy, secrets: Mapping[str, str],

@@ -98,6 +98,11 @@ def to_chat_request(body: dict[str, Any]) -> ChatRequest:
         if not isinstance(js.get("schema"), dict):
             raise ConfigError("response_format.json_schema.schema must be a JSON schema object")
         schema = ResponseSchema(name=str(js.get("name") or "response"), schema=js["schema"])
+    elif isinstance(rf, dict) and rf.get("type") == "json_object":
+        schema = ResponseSchema(name="json_object", schema={"type": "object"})
+    elif isinstance(rf, dict) and rf.get("type") not in (None, "text"):
+        raise ConfigError(f"response_format type {rf.get('type')!r} is not supported: use text, json_object or "
+                          "json_schema")
     tools = []
     for i, t in enumerate(body.get("tools") or []):
         fn = t.get("function") if isinstance(t, dict) else None
@@ -137,6 +142,44 @@ def completion_id() -> str:
 def usage_dict(resp: ChatResponse) -> dict[str, int]:
     i, o = resp.usage.input_tokens or 0, resp.usage.output_tokens or 0
     return {"prompt_tokens": i, "completion_tokens": o, "total_tokens": i + o}
+
+
+def structured(resp: ChatResponse, request: ChatRequest) -> ChatResponse:
+    """An answer to a request for structured output, as OpenAI gives it: the JSON in the text, and no trace
+    of how the provider was made to write it. Anthropic and Bedrock are asked through a forced tool named
+    after the schema; that call is the answer, not a tool call the client declared."""
+    schema = request.response_schema
+    if schema is None:
+        return resp
+    declared = {t.name for t in request.tools}
+    forced = [c for c in resp.tool_calls if c.name == schema.name and c.name not in declared]
+    if not forced:
+        return resp
+    call = forced[0]
+    text = (call.raw_arguments if call.raw_arguments is not None and not call.arguments
+            else json.dumps(call.arguments, ensure_ascii=False))
+    rest = [c for c in resp.tool_calls if c not in forced]
+    finish = resp.finish_reason
+    if not rest and finish_reason(finish) == "tool_calls":
+        finish = "stop"
+    return ChatResponse(text=text, usage=resp.usage, finish_reason=finish, model=resp.model, tool_calls=rest,
+                        latency_ms=resp.latency_ms, cost_usd=resp.cost_usd, cached=resp.cached)
+
+
+def schema_in_prompt(request: ChatRequest) -> ChatRequest:
+    """The request without its schema, the schema spelled out in a system message instead (for a target that
+    takes no structured output, so that the client still gets the JSON it asked for)."""
+    schema = request.response_schema
+    if schema is None:
+        return request
+    if schema.any_object:
+        ask = "Reply with one JSON object and nothing else: no prose, no code fence."
+    else:
+        ask = ("Reply with one JSON object that fits this JSON schema, and nothing else (no prose, no code fence):\n"
+               + json.dumps(schema.schema, ensure_ascii=False))
+    bare = request.without_schema()
+    return ChatRequest(messages=(*bare.messages, Message(role="system", content=ask)), params=bare.params,
+                       tools=bare.tools, tool_choice=bare.tool_choice)
 
 
 def from_chat_response(resp: ChatResponse, model: str) -> dict[str, Any]:

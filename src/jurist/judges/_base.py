@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import dataclasses
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -21,6 +24,7 @@ from jurist.entities import (
 from jurist.errors import ConfigError, JudgeParseError, JuristError
 from jurist.judges._confidence import verdict_confidence
 from jurist.judges._parsing import parse_verdict
+from jurist.judges._render import check_field_limit, rendering, user_message
 from jurist.judges._values import YesNo, check_type, describe, type_name, verdict_schema
 from jurist.models import ChatRequest, Message, ModelClient, ResponseSchema, default_model
 from jurist.scorers._aggregations import Aggregation, check_aggregations
@@ -55,6 +59,20 @@ Your answer could not be read: {reason}.
 Answer again with only the JSON object {{"rationale": "...", "result": ...}} where "result" is {result}."""
 
 
+#: The judgments that may be in flight at once, shared by everything one ``evaluate()`` runs: its rows and the
+#: spans a judge fans out to (a retrieval judge judges each RETRIEVER span). Set by the evaluation runner.
+JUDGMENT_SLOTS: contextvars.ContextVar[asyncio.Semaphore | None] = contextvars.ContextVar(
+    "jurist_judgment_slots", default=None)
+
+
+def _fan_out_limit() -> int:
+    """How many spans of one direct judge call are judged at once (outside evaluate): its default concurrency."""
+    try:
+        return max(1, int(os.environ.get("JURIST_MAX_CONCURRENCY") or 32))
+    except ValueError:
+        return 32
+
+
 def load_prompt(name: str) -> str:
     """The text of ``judges/prompts/<name>.md``."""
     return resources.files("jurist.judges").joinpath("prompts", f"{name}.md").read_text(encoding="utf-8").strip()
@@ -64,13 +82,17 @@ def load_prompt(name: str) -> str:
 class Unit:
     """One judgment to make: the prompt sections (tag → text), and what the feedback attaches to.
 
-    ``trace`` is set when the judge explores that trace with tools instead of reading it inline.
+    ``trace`` is set when the judge explores that trace with tools instead of reading it inline; ``error``
+    when there is nothing to judge (the feedback is that error, and no model is asked).
     """
 
     sections: tuple[tuple[str, str], ...]
     trace_id: str | None = None
     span_id: str | None = None
     trace: Trace | None = field(default=None, compare=False, repr=False)
+    error: AssessmentError | None = None
+    #: Values cut to fit the judge's ``max_field_chars``: ``(original characters, kept characters)`` each.
+    truncated: tuple[tuple[int, int], ...] = ()
 
 
 class Judge(Scorer):
@@ -101,6 +123,7 @@ class Judge(Scorer):
         extra_headers: Mapping[str, str] | None = None,
         description: str | None = None,
         aggregations: Sequence[Aggregation] | None = None,
+        max_field_chars: int | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.strip():
             raise ConfigError("a judge needs a non-empty name")
@@ -123,6 +146,9 @@ class Judge(Scorer):
         self.extra_headers = dict(extra_headers or {})
         self.description = description
         self.aggregations = check_aggregations(aggregations)
+        #: The most characters of one judged value shown to the model (None: ``JURIST_MAX_FIELD_CHARS``, else
+        #: 20,000); a value cut to fit is named in the feedback's ``metadata["truncated"]``.
+        self.max_field_chars = check_field_limit(max_field_chars)
         self._client: ModelClient | None = None
 
     @property
@@ -188,7 +214,7 @@ class Judge(Scorer):
     def system_prompt(self) -> str:
         """Instructions first, then the answer format: the same for every row, so a prefix cache reuses it."""
         if self._system is None:
-            self._system = f"{self.instructions.strip()}\n\n{self.format_instructions()}"
+            self._system = f"{self.instructions.strip()}\n\n{load_prompt('data_notice')}\n\n{self.format_instructions()}"
         return self._system
 
     def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
@@ -201,7 +227,7 @@ class Judge(Scorer):
         return ConfigError(f"{type(self).__name__} judge '{self.name}' needs {what}{hint} (it takes: {need}).")
 
     def request(self, unit: Unit) -> ChatRequest:
-        user = "\n\n".join(f"<{tag}>\n{text}\n</{tag}>" for tag, text in unit.sections)
+        user = user_message(unit.sections)
         params = {k: v for k, v in self.inference_params.items() if k not in ("timeout", "rationale")}
         return ChatRequest(
             messages=(Message("system", self.system_prompt()), Message("user", user)),
@@ -244,15 +270,31 @@ class Judge(Scorer):
             found = await asyncio.to_thread(lambda: [a for a in info.assessments if isinstance(a, Expectation)])
             if found:
                 args["expectations"] = {e.name: e.value for e in found}
-        units = self.units(**args)
-        if len(units) == 1:
+        with rendering(self.max_field_chars) as cuts:
+            units = self.units(**args)
+        if cuts and len(units) == 1 and not units[0].truncated:
+            units = [dataclasses.replace(units[0], truncated=tuple(cuts))]
+        slots = JUDGMENT_SLOTS.get()
+        if len(units) == 1 and slots is None:
             return [await self.judge_unit(units[0])]
-        # Several spans of one trace: judged side by side, under the connection's limiter.
-        return list(await asyncio.gather(*(self.judge_unit(u) for u in units)))
+        # Several spans of one trace are judged side by side, but within evaluate's concurrency (or the default
+        # one for a direct call): one row of 300 spans must not put 300 requests in flight.
+        limit = slots if slots is not None else asyncio.Semaphore(_fan_out_limit())
+
+        async def one(unit: Unit) -> Feedback:
+            async with limit:
+                return await self.judge_unit(unit)
+
+        if len(units) == 1:
+            return [await one(units[0])]
+        return list(await asyncio.gather(*(one(u) for u in units)))
 
     async def judge_unit(self, unit: Unit) -> Feedback:
-        request = self.request(unit)
         meta: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0, "cost_usd": 0.0}
+        if unit.error is not None:
+            return self._feedback(unit, meta, error=unit.error)
+        self.note_truncation(unit, meta)
+        request = self.request(unit)
         client = self.client
         try:
             resp = await client.chat(request)
@@ -285,6 +327,17 @@ class Judge(Scorer):
         if conf is not None:
             meta.update(conf)
         return self._feedback(unit, meta, value=value, rationale=rationale)
+
+    def note_truncation(self, unit: Unit, meta: dict[str, Any]) -> None:
+        """Say in the feedback, and in the log, that the model saw only part of a value: a verdict on a cut
+        text may miss what its end says."""
+        if not unit.truncated:
+            return
+        meta["truncated"] = [{"original_chars": o, "kept_chars": k} for o, k in unit.truncated]
+        log.warning("judge %r: %d value(s) longer than %d characters were cut (%s characters originally); the "
+                    "model did not see their ends. Set max_field_chars on the judge or JURIST_MAX_FIELD_CHARS "
+                    "to show more", self.name, len(unit.truncated), unit.truncated[0][1],
+                    ", ".join(f"{o:,}" for o, _ in unit.truncated))
 
     @staticmethod
     def _account(meta: dict[str, Any], resp: Any) -> None:
@@ -323,6 +376,7 @@ class Judge(Scorer):
             "description": self.description,
             "base_url": self.base_url,
             "aggregations": [a for a in self.aggregations or [] if isinstance(a, str)] or None,
+            **({"max_field_chars": self.max_field_chars} if self.max_field_chars is not None else {}),
             **self._extra_fields(),
         }
 

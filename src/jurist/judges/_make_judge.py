@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from jurist.entities import Feedback, Trace
 from jurist.errors import ConfigError
-from jurist.judges._base import Judge, Unit
+from jurist.judges._base import Judge, Unit, load_prompt
 from jurist.judges._render import render_conversation, render_trace, render_value
 from jurist.judges._trace_agent import (
     DEFAULT_MAX_STEPS,
@@ -77,7 +77,7 @@ class InstructionsJudge(Judge):
     def system_prompt(self) -> str:
         if self._system is None:
             fmt = self.format_instructions()
-            self._system = f"{self._tagged_instructions().strip()}\n\n{fmt}"
+            self._system = f"{self._tagged_instructions().strip()}\n\n{load_prompt('data_notice')}\n\n{fmt}"
         return self._system
 
     def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
@@ -117,7 +117,10 @@ class InstructionsJudge(Judge):
         if unit.trace is None:
             return await super().judge_unit(unit)
         system = agent_system_prompt(self._tagged_instructions(), self.feedback_value_type, self.max_steps)
-        return await judge_by_exploring(self, unit, unit.trace, system=system, max_steps=self.max_steps)
+        fb = await judge_by_exploring(self, unit, unit.trace, system=system, max_steps=self.max_steps)
+        if fb.metadata is not None:
+            self.note_truncation(unit, fb.metadata)
+        return fb
 
     def _extra_fields(self) -> dict[str, Any]:
         # Only when set, so the data form of judges that never explore a trace stays as it was.
@@ -142,6 +145,7 @@ def make_judge(
     aggregations: Any = None,
     trace_tools: bool | None = None,
     max_steps: int = DEFAULT_MAX_STEPS,
+    max_field_chars: int | None = None,
 ) -> InstructionsJudge:
     """Make a judge from instructions that use ``{{ inputs }}``, ``{{ outputs }}``, ``{{ expectations }}``,
     ``{{ trace }}`` or ``{{ conversation }}``.
@@ -153,6 +157,9 @@ def make_judge(
     outlined and the judge model explores it with tools (list, read and search spans) for at most
     ``max_steps`` model calls before submitting its verdict. ``trace_tools=True`` explores every trace,
     ``False`` inlines every trace. Exploring needs a provider with native tool calling.
+
+    A value longer than ``max_field_chars`` (default ``JURIST_MAX_FIELD_CHARS``, else 20,000 characters) is
+    cut to fit; the feedback then says so in ``metadata["truncated"]`` and a warning is logged.
 
     Example:
         >>> judge = make_judge(
@@ -166,6 +173,7 @@ def make_judge(
         name=name, instructions=instructions, model=model, description=description,
         feedback_value_type=feedback_value_type, inference_params=inference_params, base_url=base_url,
         extra_headers=extra_headers, aggregations=aggregations, trace_tools=trace_tools, max_steps=max_steps,
+        max_field_chars=max_field_chars,
     )
 
 
@@ -203,6 +211,7 @@ def judge_from_dict(data: Mapping[str, Any]) -> Judge:
         "inference_params": data.get("inference_params"),
         "base_url": data.get("base_url"),
         "aggregations": data.get("aggregations"),
+        "max_field_chars": data.get("max_field_chars"),
     }
     if kind in ("InstructionsJudge", "make_judge"):
         return make_judge(

@@ -2,12 +2,63 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import json
+import os
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from jurist.entities import Trace
 
+#: The most characters of one judged value (an output, the inputs, one document) a judge is shown by default.
 MAX_FIELD_CHARS = 20_000
+MAX_FIELD_CHARS_ENV = "JURIST_MAX_FIELD_CHARS"
+
+#: The limit in force while a judge lays out its prompt, and the cuts made meanwhile (original, kept).
+_LIMIT: contextvars.ContextVar[int | None] = contextvars.ContextVar("jurist_field_limit", default=None)
+_CUTS: contextvars.ContextVar[list[tuple[int, int]] | None] = contextvars.ContextVar("jurist_cuts", default=None)
+
+
+def check_field_limit(value: Any, what: str = "max_field_chars") -> int | None:
+    """A judge's ``max_field_chars`` checked (None: the default); a ConfigError says what is wrong."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        from jurist.errors import ConfigError
+
+        raise ConfigError(f"{what} must be a whole number of characters of at least 1, got {value!r}")
+    return value
+
+
+def field_limit() -> int:
+    """The limit in force: the judge's, else ``JURIST_MAX_FIELD_CHARS``, else 20,000 characters."""
+    limit = _LIMIT.get()
+    if limit is not None:
+        return limit
+    env = os.environ.get(MAX_FIELD_CHARS_ENV, "").strip()
+    if not env:
+        return MAX_FIELD_CHARS
+    try:
+        value = int(env)
+    except ValueError:
+        value = 0
+    return check_field_limit(value if value >= 1 else env, MAX_FIELD_CHARS_ENV) or MAX_FIELD_CHARS
+
+
+@contextlib.contextmanager
+def rendering(limit: int | None) -> Iterator[list[tuple[int, int]]]:
+    """Lay out a prompt under ``limit`` (None: the default): yields the list that collects every cut made
+    meanwhile as ``(original characters, kept characters)``, so the judge can say so in its feedback."""
+    cuts: list[tuple[int, int]] = []
+    t_limit, t_cuts = _LIMIT.set(limit), _CUTS.set(cuts)
+    try:
+        yield cuts
+    finally:
+        _LIMIT.reset(t_limit)
+        _CUTS.reset(t_cuts)
 
 
 def render_value(value: Any) -> str:
@@ -19,9 +70,42 @@ def render_value(value: Any) -> str:
         text = render_trace(value)
     else:
         text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
-    if len(text) > MAX_FIELD_CHARS:
-        text = text[:MAX_FIELD_CHARS] + f"\n…[{len(text) - MAX_FIELD_CHARS} characters cut]"
+    limit = field_limit()
+    if len(text) > limit:
+        cuts = _CUTS.get()
+        if cuts is not None:
+            cuts.append((len(text), limit))
+        text = text[:limit] + f"\n…[{len(text) - limit} of {len(text)} characters cut here]"
     return text
+
+
+#: Every section tag a jurist prompt uses: judged text can neither open nor close any of them.
+SECTION_TAGS = frozenset({
+    "request", "response", "expected", "context", "conversation", "trace", "inputs", "outputs", "expectations",
+    "guidelines", "expected_tool_calls", "tool_calls", "role", "source", "summary",
+})
+
+
+@functools.lru_cache(maxsize=64)
+def _tag_pattern(names: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+    return re.compile(rf"<(?=\s*/?\s*(?:{alternatives})(?![\w-]))", re.IGNORECASE)
+
+
+def fence(text: str, tags: Iterable[str] = ()) -> str:
+    """``text`` made safe to put inside a prompt section: every ``<`` that would start the tag of a section
+    (``<expected>``, ``</response>``) is written ``&lt;``, so judged data cannot end its own section and
+    forge another. Other markup (HTML, code) is left as it is."""
+    if "<" not in text:
+        return text
+    return _tag_pattern(SECTION_TAGS | frozenset(tags)).sub("&lt;", text)
+
+
+def user_message(sections: Iterable[tuple[str, str]]) -> str:
+    """The user message of a judgment: each section's text fenced inside its tags."""
+    sections = list(sections)
+    tags = [tag for tag, _ in sections]
+    return "\n\n".join(f"<{tag}>\n{fence(text, tags)}\n</{tag}>" for tag, text in sections)
 
 
 def render_trace(trace: Trace) -> str:

@@ -28,6 +28,7 @@ from jurist.entities import AssessmentError, Feedback, Span, Trace
 from jurist.errors import ConfigError, JudgeParseError, JuristError
 from jurist.judges._base import load_prompt
 from jurist.judges._parsing import parse_verdict
+from jurist.judges._render import user_message
 from jurist.judges._values import describe, verdict_schema
 from jurist.models import ChatRequest, Message, Tool
 
@@ -270,7 +271,7 @@ async def judge_by_exploring(judge: Judge, unit: Unit, trace: Trace, *, system: 
     vtype = judge.feedback_value_type
     specs = (*TOOLS, submit_tool(vtype))
     params = {k: v for k, v in judge.inference_params.items() if k != "timeout"}
-    user = "\n\n".join(f"<{tag}>\n{text}\n</{tag}>" for tag, text in unit.sections)
+    user = user_message(unit.sections)
     messages: list[Message] = [Message("system", system), Message("user", user)]
     meta: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0, "cost_usd": 0.0,
                             "trace_mode": "tools", "steps": 0, "tool_calls": 0}
@@ -334,4 +335,4 @@ def agent_system_prompt(instructions: str, value_type: Any, max_steps: int) -> s
     """The judge's instructions, then how to explore and how to answer: the same for every row."""
     protocol = load_prompt("trace_agent").replace("{max_steps}", str(max_steps)).replace(
         "{result}", describe(value_type))
-    return f"{instructions.strip()}\n\n{protocol}"
+    return f"{instructions.strip()}\n\n{load_prompt('data_notice')}\n\n{protocol}"

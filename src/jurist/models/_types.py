@@ -81,6 +81,11 @@ class ResponseSchema:
     name: str
     schema: dict[str, Any]
 
+    @property
+    def any_object(self) -> bool:
+        """Whether any JSON object will do (OpenAI's ``json_object`` mode): no properties are fixed."""
+        return self.schema.get("type") == "object" and not self.schema.get("properties")
+
 
 #: Inference parameters every provider understands the meaning of; each maps or drops them.
 KNOWN_PARAMS = ("temperature", "max_tokens", "top_p", "seed", "stop")

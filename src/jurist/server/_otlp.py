@@ -111,7 +111,7 @@ def decode(body: bytes, content_type: str | None) -> dict[str, Any]:
     if ctype in JSON_TYPES:
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as e:
+        except (ValueError, UnicodeDecodeError, RecursionError) as e:  # RecursionError: nested too deeply
             raise OtlpError(f"the body is not valid JSON ({e})") from None
         if not isinstance(payload, dict):
             raise OtlpError(f"the body must be a JSON object {{'resourceSpans': [...]}}, got {type(payload).__name__}")

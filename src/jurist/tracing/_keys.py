@@ -15,6 +15,8 @@ ORIGINAL_TRACE_ID = "jurist.trace_id"
 ORIGINAL_SPAN_ID = "jurist.span_id"
 #: The span status's description, kept as an attribute (jurist's Span has only the status code).
 STATUS_DESCRIPTION = "otel.status_description"
+#: The span's OpenTelemetry kind (SERVER, CLIENT, PRODUCER, CONSUMER, INTERNAL), kept as an attribute.
+SPAN_KIND = "otel.span.kind"
 
 #: Where other tracers put the same things.
 MLFLOW_SPAN_TYPE = "mlflow.spanType"

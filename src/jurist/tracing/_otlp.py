@@ -31,6 +31,8 @@ _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _STATUS_CODES = {"UNSET": 0, "OK": 1, "ERROR": 2}
 _STATUS_NAMES = {0: "UNSET", 1: "OK", 2: "ERROR"}
 _SPAN_KIND_INTERNAL = 1
+_SPAN_KINDS = {0: "UNSPECIFIED", 1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
+_SPAN_KIND_CODES = {v: k for k, v in _SPAN_KINDS.items()}
 #: ``gen_ai.operation.name`` → span type.
 _GEN_AI_TYPES = {
     "chat": "CHAT_MODEL", "text_completion": "LLM", "generate_content": "LLM", "embeddings": "EMBEDDING",
@@ -64,10 +66,19 @@ def encode_attributes(attrs: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"key": str(k), "value": encode_value(v)} for k, v in attrs.items()]
 
 
-def decode_value(value: Any) -> Any:
+#: The deepest an attribute value may nest (arrays and key/value lists in one another).
+MAX_VALUE_DEPTH = 64
+
+
+def decode_value(value: Any, _depth: int = 0) -> Any:
     """An OTLP ``AnyValue`` as a Python value (bytes stay base64 text)."""
     if not isinstance(value, Mapping):
         return value
+    if _depth > MAX_VALUE_DEPTH:
+        from jurist.errors import ConfigError
+
+        raise ConfigError(f"an attribute value is nested more than {MAX_VALUE_DEPTH} levels deep (arrays or "
+                          "key/value lists inside one another); flatten it")
     for key in ("stringValue", "string_value"):
         if key in value:
             return value[key]
@@ -88,23 +99,23 @@ def decode_value(value: Any) -> Any:
                 return value[key]
     for key in ("arrayValue", "array_value"):
         if key in value:
-            return [decode_value(v) for v in (value[key] or {}).get("values") or []]
+            return [decode_value(v, _depth + 1) for v in (value[key] or {}).get("values") or []]
     for key in ("kvlistValue", "kvlist_value"):
         if key in value:
-            return decode_attributes((value[key] or {}).get("values") or [])
+            return decode_attributes((value[key] or {}).get("values") or [], _depth + 1)
     for key in ("bytesValue", "bytes_value"):
         if key in value:
             return value[key]
     return None
 
 
-def decode_attributes(attrs: Any) -> dict[str, Any]:
+def decode_attributes(attrs: Any, _depth: int = 0) -> dict[str, Any]:
     if isinstance(attrs, Mapping):  # already a plain mapping
         return dict(attrs)
     out: dict[str, Any] = {}
     for kv in attrs or []:
         if isinstance(kv, Mapping) and "key" in kv:
-            out[str(kv["key"])] = decode_value(kv.get("value"))
+            out[str(kv["key"])] = decode_value(kv.get("value"), _depth)
     return out
 
 
@@ -151,7 +162,8 @@ def _json_text(value: Any) -> str:
 def _span_to_otlp(span: Span, trace_hex: str, original_trace: str | None, is_root: bool,
                   tags: Mapping[str, str]) -> dict[str, Any]:
     span_hex, span_mapped = _hex_id(span.span_id, 8)
-    attrs: dict[str, Any] = {k: v for k, v in span.attributes.items() if k != _keys.STATUS_DESCRIPTION}
+    attrs: dict[str, Any] = {k: v for k, v in span.attributes.items()
+                             if k not in (_keys.STATUS_DESCRIPTION, _keys.SPAN_KIND)}
     attrs[_keys.SPAN_TYPE] = span.span_type
     if span.inputs is not None:
         attrs[_keys.INPUTS] = _json_text(span.inputs)
@@ -167,7 +179,7 @@ def _span_to_otlp(span: Span, trace_hex: str, original_trace: str | None, is_roo
         "traceId": trace_hex,
         "spanId": span_hex,
         "name": span.name,
-        "kind": _SPAN_KIND_INTERNAL,
+        "kind": _SPAN_KIND_CODES.get(str(span.attributes.get(_keys.SPAN_KIND, "")).upper(), _SPAN_KIND_INTERNAL),
         "attributes": encode_attributes(attrs),
     }
     if span.parent_id:
@@ -237,7 +249,7 @@ def _maybe_json(value: Any) -> Any:
         if s[:1] in ("{", "[", '"'):
             try:
                 return json.loads(s)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested too deeply to read: kept as text
                 return value
     return value
 
@@ -247,7 +259,7 @@ def _json(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return value
     return value
 
@@ -285,8 +297,24 @@ def _status(value: Any) -> tuple[str, str | None]:
     return name, value.get("message") or None
 
 
+def _kind(value: Any) -> str | None:
+    """A span kind (``2``, ``"SPAN_KIND_SERVER"``, ``"SERVER"``) by its name; None when unspecified or
+    INTERNAL (the default, what jurist's own spans are written as)."""
+    if isinstance(value, str) and not value.isdigit():
+        name = value.upper().removeprefix("SPAN_KIND_")
+    else:
+        try:
+            name = _SPAN_KINDS.get(int(value or 0), "UNSPECIFIED")
+        except (TypeError, ValueError):
+            return None
+    return name if name in _SPAN_KIND_CODES and name not in ("UNSPECIFIED", "INTERNAL") else None
+
+
 def _span_from_otlp(d: Mapping[str, Any]) -> Span:
     attrs = decode_attributes(d.get("attributes"))
+    kind = _kind(d.get("kind"))
+    if kind is not None:
+        attrs.setdefault(_keys.SPAN_KIND, kind)
     span_type = _span_type(attrs)
     inputs = _io(attrs, (_keys.INPUTS, _keys.MLFLOW_INPUTS, _keys.OPENINFERENCE_INPUT))
     outputs = _io(attrs, (_keys.OUTPUTS, _keys.MLFLOW_OUTPUTS, _keys.OPENINFERENCE_OUTPUT))
@@ -322,7 +350,12 @@ def _resource_spans(payload: Any) -> list[Mapping[str, Any]]:
     if isinstance(payload, (bytes, bytearray)):
         payload = payload.decode("utf-8")
     if isinstance(payload, str):
-        payload = json.loads(payload)
+        try:
+            payload = json.loads(payload)
+        except RecursionError:
+            from jurist.errors import ConfigError
+
+            raise ConfigError("the OTLP/JSON payload is nested too deeply to read") from None
     if isinstance(payload, Mapping):
         if "resourceSpans" in payload or "resource_spans" in payload:
             return list(_get(payload, "resourceSpans", "resource_spans") or [])
@@ -350,7 +383,14 @@ def from_otlp_json(payload: Any) -> list[Trace]:
         [('llm', 'LLM')]
     """
     traces: dict[str, Trace] = {}
+    from_resource: dict[str, dict[str, str]] = {}
     for rs in _resource_spans(payload):
+        resource = rs.get("resource")
+        # The resource (service.name, service.version, deployment.environment …) describes every trace it
+        # sent: its attributes become the trace's tags, unless the trace carries its own (jurist's export).
+        resource_tags = {k: v if isinstance(v, str) else _json_text(v)
+                         for k, v in decode_attributes(resource.get("attributes") if isinstance(resource, Mapping)
+                                                       else None).items()}
         for ss in _get(rs, "scopeSpans", "scope_spans") or []:
             for d in ss.get("spans") or []:
                 span = _span_from_otlp(d)
@@ -359,16 +399,22 @@ def from_otlp_json(payload: Any) -> list[Trace]:
                 if trace is None:
                     trace = traces[tid] = Trace(trace_id=tid)
                 trace.spans.append(span)
+                for k, v in resource_tags.items():
+                    from_resource.setdefault(tid, {}).setdefault(k, v)
     # Parents named by their hex ids point at the original ids kept beside them.
     for trace in traces.values():
         originals = {_hex_id(s.span_id, 8)[0]: s.span_id for s in trace.spans}
+        own_tags = False
         for s in trace.spans:
             if s.parent_id is not None:
                 s.parent_id = originals.get(s.parent_id, s.parent_id)
             tags = s.attributes.pop(_keys.TRACE_TAGS, None)
             if tags is not None:
+                own_tags = True
                 parsed = _json(tags)
                 if isinstance(parsed, Mapping):
                     trace.tags.update({str(k): str(v) for k, v in parsed.items()})
+        if not own_tags:
+            trace.tags.update(from_resource.get(trace.trace_id or "", {}))
         trace.spans.sort(key=lambda s: s.start_time_ns or 0)
     return list(traces.values())

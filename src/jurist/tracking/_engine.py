@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -51,8 +52,8 @@ def safe_uri(uri: str) -> str:
     """``uri`` with any password hidden, for messages."""
     try:
         return make_url(uri).render_as_string(hide_password=True)
-    except Exception:
-        return uri
+    except Exception:  # not a database URL (an http:// store): hide the password of user:password@ still
+        return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", uri)
 
 
 def make_engine(uri: str) -> Engine:

@@ -16,6 +16,7 @@ accepted.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,13 @@ TRACE_FIELDS = {
     "state": "status", "request_id": "trace_id",
 }
 ASSESSMENT_PARTS = ("value", "source_type", "source_id")
+#: Trace fields stored as numbers (64-bit integers); the others are text.
+NUMERIC_FIELDS = frozenset({"timestamp_ms", "execution_time_ms"})
+#: The most clauses one filter may join, and the most values one IN list may hold: past these a database
+#: refuses the query (expression depth, bound parameters), so the filter is refused first, saying why.
+MAX_CLAUSES = 100
+MAX_IN_VALUES = 1000
+_INT64 = 2**63
 OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN", "IS NULL", "IS NOT NULL")
 
 _HELP = (
@@ -115,6 +123,32 @@ def _field(ident: str, where: int) -> tuple[str, str, str]:
     raise ConfigError(f"unknown filter field {ident!r} at position {where}; {_HELP}")
 
 
+def _check_value(c: Clause, at: int) -> None:
+    """A value of the type its field holds, in the range the store keeps: else the database would fail on it."""
+    values = c.value if c.op == "IN" else (c.value,)
+    if c.op == "IN" and len(values) > MAX_IN_VALUES:
+        raise ConfigError(f"filter_string: an IN list holds at most {MAX_IN_VALUES} values, got {len(values)}")
+    if c.op in ("IS NULL", "IS NOT NULL"):
+        return
+    for v in values:
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ConfigError(f"filter_string: the number near position {at} is out of range")
+    if c.kind != "trace":
+        return
+    name = f"trace.{c.key}"
+    for v in values:
+        if c.key in NUMERIC_FIELDS:
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ConfigError(f"filter_string: {name} is a number (milliseconds); compare it with a number, "
+                                  f"not {v!r}")
+            if not -_INT64 <= v < _INT64:
+                raise ConfigError(f"filter_string: {v} is out of range for {name} (a 64-bit number of milliseconds)")
+            if c.op in ("LIKE", "ILIKE"):
+                raise ConfigError(f"filter_string: {c.op} compares text; {name} is a number")
+        elif not isinstance(v, str):
+            raise ConfigError(f"filter_string: {name} is text; quote the value: {name} {c.op} '{v}'")
+
+
 def parse_filter(text: str | None) -> list[Clause]:
     """The clauses of ``text`` (empty for ``None`` or blank)."""
     if text is None or not text.strip():
@@ -178,6 +212,10 @@ def parse_filter(text: str | None) -> list[Clause]:
         else:
             raise ConfigError(f"filter_string: unknown operator {tv!r} at position {at}; use one of "
                               f"{', '.join(OPERATORS)}")
+        _check_value(clauses[-1], toks[i - 1][2] if i - 1 < len(toks) else len(text))
+        if len(clauses) > MAX_CLAUSES:
+            raise ConfigError(f"filter_string joins more than {MAX_CLAUSES} clauses; narrow it with fewer, "
+                              "or use IN (...) for many values of one field")
         if i >= len(toks):
             return clauses
         if toks[i][0] != "ident" or str(toks[i][1]).upper() != "AND":

@@ -33,6 +33,7 @@ class BuiltinJudge(Judge):
         extra_headers: Mapping[str, str] | None = None,
         aggregations: Any = None,
         instructions: str | None = None,
+        max_field_chars: int | None = None,
     ) -> None:
         super().__init__(
             name=name or self.default_name,
@@ -42,6 +43,7 @@ class BuiltinJudge(Judge):
             base_url=base_url,
             extra_headers=extra_headers,
             aggregations=aggregations,
+            max_field_chars=max_field_chars,
         )
 
     def _extra_fields(self) -> dict[str, Any]:

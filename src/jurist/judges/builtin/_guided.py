@@ -24,6 +24,7 @@ class GuidedJudge(BuiltinJudge):
         extra_headers: Mapping[str, str] | None = None,
         aggregations: Any = None,
         instructions: str | None = None,
+        max_field_chars: int | None = None,
     ) -> None:
         self.guidelines = guideline_list(guidelines)
         if not self.guidelines or not all(g.strip() for g in self.guidelines):
@@ -32,7 +33,7 @@ class GuidedJudge(BuiltinJudge):
             raise ConfigError(f"{type(self).__name__} needs at least one non-empty guideline")
         super().__init__(
             name, model, inference_params=inference_params, base_url=base_url, extra_headers=extra_headers,
-            aggregations=aggregations, instructions=instructions,
+            aggregations=aggregations, instructions=instructions, max_field_chars=max_field_chars,
         )
 
     def system_prompt(self) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from jurist.entities import Span, Trace
 from jurist.judges._render import render_value
-from jurist.judges.builtin._retrieval import RetrievalJudge, render_documents
+from jurist.judges.builtin._retrieval import RetrievalJudge, render_documents, span_documents
 
 
 class RetrievalGroundedness(RetrievalJudge):
@@ -27,4 +27,4 @@ class RetrievalGroundedness(RetrievalJudge):
 
     def span_sections(self, trace: Trace, span: Span, expectations: Any) -> tuple[tuple[str, str], ...]:
         return (("request", render_value(trace.inputs)), ("response", render_value(trace.outputs)),
-                ("context", render_documents(span.outputs)))
+                ("context", render_documents(span_documents(span))))

@@ -6,7 +6,7 @@ from typing import Any
 
 from jurist.entities import Span, Trace
 from jurist.judges._render import render_value
-from jurist.judges.builtin._retrieval import RetrievalJudge, render_documents
+from jurist.judges.builtin._retrieval import RetrievalJudge, render_documents, span_documents
 
 
 class RetrievalRelevance(RetrievalJudge):
@@ -26,4 +26,4 @@ class RetrievalRelevance(RetrievalJudge):
     required = ("trace",)
 
     def span_sections(self, trace: Trace, span: Span, expectations: Any) -> tuple[tuple[str, str], ...]:
-        return (("request", render_value(trace.inputs)), ("context", render_documents(span.outputs)))
+        return (("request", render_value(trace.inputs)), ("context", render_documents(span_documents(span))))

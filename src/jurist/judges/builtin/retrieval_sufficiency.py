@@ -7,7 +7,7 @@ from typing import Any
 from jurist.entities import Span, Trace
 from jurist.judges._render import render_value
 from jurist.judges.builtin._common import expectation_value
-from jurist.judges.builtin._retrieval import RetrievalJudge, render_documents
+from jurist.judges.builtin._retrieval import RetrievalJudge, render_documents, span_documents
 
 _KEYS = ("expected_response", "expected_facts")
 
@@ -34,5 +34,5 @@ class RetrievalSufficiency(RetrievalJudge):
 
     def span_sections(self, trace: Trace, span: Span, expectations: Any) -> tuple[tuple[str, str], ...]:
         expected = expectation_value(expectations, *_KEYS)
-        return (("request", render_value(trace.inputs)), ("context", render_documents(span.outputs)),
+        return (("request", render_value(trace.inputs)), ("context", render_documents(span_documents(span))),
                 ("expected", render_value(expected)))

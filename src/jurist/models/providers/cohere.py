@@ -42,7 +42,9 @@ def to_wire(request: ChatRequest, model: str, params: Mapping[str, Any]) -> dict
         stop = params["stop"]
         body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
     if request.response_schema is not None:
-        body["response_format"] = {"type": "json_object", "json_schema": request.response_schema.schema}
+        rs = request.response_schema
+        body["response_format"] = {"type": "json_object"} if rs.any_object else {"type": "json_object",
+                                                                               "json_schema": rs.schema}
     return body
 
 

@@ -98,12 +98,15 @@ def _headers(e: BaseException) -> dict[str, str]:
     return {}
 
 
-def map_exception(provider: str, e: BaseException, key_env: str) -> ProviderError:
+def map_exception(provider: str, e: BaseException, key_env: str, api_key: str | None = None) -> ProviderError:
     """A LiteLLM (or OpenAI SDK) exception as jurist's error, by class and status code."""
     names = _names(e)
     status = getattr(e, "status_code", None)
     status = status if isinstance(status, int) else None
-    msg = str(getattr(e, "message", None) or e)[:500]
+    msg = str(getattr(e, "message", None) or e)
+    if api_key and len(api_key) >= 6:  # before the message is cut: a key cut in two is not recognised later
+        msg = msg.replace(api_key, "***")
+    msg = msg[:500]
     low = msg.lower()
     headers = _headers(e)
     kw: dict[str, Any] = {"provider": provider, "status": status, "body": msg, "headers": headers}
@@ -180,7 +183,7 @@ class LiteLLMProvider(Provider):
         try:
             resp = await litellm.acompletion(**kwargs)
         except Exception as e:
-            raise map_exception(self.name, e, self.key_env) from e
+            raise map_exception(self.name, e, self.key_env, self.api_key) from e
         hidden = getattr(resp, "_hidden_params", None) or {}
         cost = hidden.get("response_cost") if isinstance(hidden, dict) else None
         return from_litellm(resp.model_dump(), self.name, cost if isinstance(cost, (int, float)) else None)

@@ -51,6 +51,8 @@ def strict_compatible(schema: Any) -> bool:
 
 
 def response_format(schema: ResponseSchema) -> dict[str, Any]:
+    if schema.any_object:
+        return {"type": "json_object"}
     return {
         "type": "json_schema",
         "json_schema": {
