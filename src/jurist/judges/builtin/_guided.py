@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from jurist.judges._base import load_prompt
 from jurist.judges.builtin._common import BuiltinJudge, guideline_list, render_guidelines
 
 
@@ -41,5 +42,6 @@ class GuidedJudge(BuiltinJudge):
         if self._system is None:
             fmt = self.format_instructions()
             rules = render_guidelines(self.guidelines)
-            self._system = f"{self.instructions.strip()}\n\n<guidelines>\n{rules}\n</guidelines>\n\n{fmt}"
+            notice = load_prompt("data_notice")
+            self._system = f"{self.instructions.strip()}\n\n<guidelines>\n{rules}\n</guidelines>\n\n{notice}\n\n{fmt}"
         return self._system
