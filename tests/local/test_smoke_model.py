@@ -73,9 +73,11 @@ def test_constrained_output_parses_through_the_client_with_logprobs(smoke_spec: 
         messages=(Message("system", JUDGE_A), Message("user", "<question>Capital of France?</question>\n"
                                                                 "<answer>Paris</answer>")),
         response_schema=ResponseSchema("verdict", SHORT_VERDICT),
-        params={"temperature": 0, "seed": 0, "max_tokens": 60},
+        # the grammar allows whitespace between tokens, which this tiny model spends freely
+        params={"temperature": 0, "seed": 0, "max_tokens": 300},
     )
     resp = RUNTIME.run(client.chat(request))
+    assert resp.finish_reason == "stop", resp.text
     value, rationale = parse_verdict(resp.text, YesNo)
     assert value in ("yes", "no") and isinstance(rationale, str) and len(rationale) <= 40
     assert resp.usage.input_tokens and resp.usage.output_tokens and resp.finish_reason == "stop"
@@ -277,5 +279,5 @@ def test_the_engine_log_names_the_model_and_never_the_key(smoke_spec: ModelSpec)
     engine = engine_for(smoke_spec)
     engine.wait_loaded()
     text = engine.log_path.read_text(encoding="utf-8", errors="replace")
-    assert smoke_spec.label in text and engine.api_key not in text
+    assert engine.spec.label in text and engine.api_key not in text
     assert json.dumps(engine.stats.as_dict())

@@ -18,9 +18,14 @@ import sys
 from typing import Any
 
 
+#: The pipe to the parent. llama.cpp logs to stdout as well as stderr, so fd 1 is pointed at the engine
+#: log (stderr) and the parent's pipe is kept on a descriptor of its own.
+_PIPE: Any = None
+
+
 def _say(event: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(event) + "\n")
-    sys.stdout.flush()
+    _PIPE.write(json.dumps(event) + "\n")
+    _PIPE.flush()
 
 
 def _params(x: Any, cfg: dict[str, Any]) -> Any:
@@ -46,6 +51,10 @@ def _params(x: Any, cfg: dict[str, Any]) -> Any:
 
 
 def main() -> int:
+    global _PIPE
+    sys.stdout.flush()
+    _PIPE = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
     raw = os.environ.pop("JURIST_LOCAL_CHILD", "")
     try:
         cfg = json.loads(raw)
