@@ -151,10 +151,8 @@ def one_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
     rationale = mode.split("-")[1] if mode.startswith("engine-") else "short"
     judges = make_judges(args.model, rationale)
     spec = resolve(args.model.partition(":/")[2])
-    if mode in ("naive", "one-slot"):
-        engine = LocalEngine(spec, slots=1, cache_ram_mib=0 if mode == "naive" else None).start()
-    else:
-        engine = engine_for(spec)
+    # evaluate() uses the process's engine (one slot for one-slot: JURIST_LOCAL_SLOTS=1, set by the driver)
+    engine = LocalEngine(spec, slots=1, cache_ram_mib=0).start() if mode == "naive" else engine_for(spec)
     engine.wait_loaded()
     rate = prompt_rate(engine) if args.measure_rate else None
     s0 = dict(engine.stats.as_dict())
@@ -190,6 +188,8 @@ def run_in_subprocess(mode: str, args: argparse.Namespace, measure_rate: bool) -
     env = dict(os.environ)
     env["JURIST_CACHE_DIR"] = tempfile.mkdtemp(prefix="jurist-bench-cache-")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    if mode == "one-slot":
+        env["JURIST_LOCAL_SLOTS"] = "1"
     cmd = [sys.executable, __file__, "--one", mode, "--data", args.data, "--model", args.model]
     if args.rows:
         cmd += ["--rows", str(args.rows)]
