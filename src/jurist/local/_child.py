@@ -17,7 +17,6 @@ import os
 import sys
 from typing import Any
 
-
 #: The pipe to the parent. llama.cpp logs to stdout as well as stderr, so fd 1 is pointed at the engine
 #: log (stderr) and the parent's pipe is kept on a descriptor of its own.
 _PIPE: Any = None
