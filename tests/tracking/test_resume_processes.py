@@ -86,7 +86,9 @@ def test_two_kills_repay_only_the_calls_in_flight(fake_openai, tmp_path: Path, m
     # and up to 256 answers the cache had not written). With the cache on, an answer that came back is on
     # disk before it is used: at most the CONCURRENCY requests awaiting answers repeat. Without it, the
     # answers in the one transaction being written at the kill repeat too.
-    bound = 2 * CONCURRENCY if cache == "--cache" else 4 * CONCURRENCY
+    # The bounds leave room for a slow machine (33 seen once without the cache on 2 busy cores) and still
+    # fail the old writer, which repaid 30-127 with the cache and 144-159 without.
+    bound = 3 * CONCURRENCY if cache == "--cache" else 8 * CONCURRENCY
     assert 0 <= repaid <= bound, repaid
     assert jurist.get_run(run.run_id).status.value == "FINISHED"
 
