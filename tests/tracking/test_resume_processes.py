@@ -93,6 +93,21 @@ def test_two_kills_repay_only_the_calls_in_flight(fake_openai, tmp_path: Path, m
     assert jurist.get_run(run.run_id).status.value == "FINISHED"
 
 
+def _held(path: Path, pid: int) -> bool:
+    """Whether process ``pid`` holds a flock on ``path``, read from /proc/locks (probing with a lock of
+    our own could make that process's attempt fail)."""
+    try:
+        ino = os.stat(path).st_ino
+        locks = Path("/proc/locks").read_text()
+    except OSError:
+        return False
+    for line in locks.splitlines():
+        f = line.split()
+        if len(f) >= 6 and f[1] == "FLOCK" and f[4] == str(pid) and f[5].endswith(f":{ino}"):
+            return True
+    return False
+
+
 def test_a_second_process_resuming_a_run_being_judged_is_refused(fake_openai, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "shared.db"
@@ -111,7 +126,8 @@ def test_a_second_process_resuming_a_run_being_judged_is_refused(fake_openai, tm
                            stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
-        while not list(tmp_path.glob("shared.db-run-*.lock")):  # the first resume holds the run
+        # The killed process's lock file may still be there: wait until the first resume holds the lock.
+        while not any(_held(p, one.pid) for p in tmp_path.glob("shared.db-run-*.lock")):
             assert one.poll() is None and time.monotonic() < deadline
             time.sleep(0.02)
         two = subprocess.run(cli(str(data), *common, "--resume", run.run_id), env=env, capture_output=True,
