@@ -254,12 +254,13 @@ class FakeModel:
     def _take(self, request: ChatRequest) -> Answer:
         with self._lock:
             n = self._next
-            self._next += 1
             if self.record:
                 self.requests.append(request)
             script = self._script
+            if script is None or n < len(script):
+                self._next += 1
             if script is not None:
-                if n >= len(script):
+                if n >= len(script):  # kept in ``requests`` to show what came, not counted as answered
                     raise ConfigError(
                         f"{self.uri} was sent request {n + 1} but was scripted with {len(script)} answers: "
                         "script more (FakeModel([...]) or fake.add(...)), or give a callable"
