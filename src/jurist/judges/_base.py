@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
+import functools
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -32,32 +33,10 @@ from jurist.scorers._scorer import Scorer
 
 log = logging.getLogger("jurist.judges")
 
-FORMAT_INSTRUCTIONS = """\
-Answer with only a JSON object with two fields, in this order:
-- "rationale": your reasoning, step by step, in a few sentences;
-- "result": {result}.
-Write nothing outside the JSON object."""
-
-SHORT_FORMAT_INSTRUCTIONS = """\
-Answer with only a JSON object with two fields, in this order:
-- "rationale": your reasoning in one or two short sentences;
-- "result": {result}.
-Write nothing outside the JSON object."""
-
-VERDICT_ONLY_INSTRUCTIONS = """\
-Answer with only a JSON object with one field:
-- "result": {result}.
-Write nothing outside the JSON object."""
-
 #: ``inference_params={"rationale": ...}``: how much reasoning a judge writes before its verdict.
 RATIONALE_MODES = ("full", "short", "none")
 #: The grammar closes a short rationale at this many characters (about 40-50 tokens).
 SHORT_RATIONALE_CHARS = 200
-
-REPAIR_INSTRUCTIONS = """\
-Your answer could not be read: {reason}.
-Answer again with only the JSON object {{"rationale": "...", "result": ...}} where "result" is {result}."""
-
 
 #: The judgments that may be in flight at once, shared by everything one ``evaluate()`` runs: its rows and the
 #: spans a judge fans out to (a retrieval judge judges each RETRIEVER span). Set by the evaluation runner.
@@ -73,6 +52,7 @@ def _fan_out_limit() -> int:
         return 32
 
 
+@functools.cache
 def load_prompt(name: str) -> str:
     """The text of ``judges/prompts/<name>.md``."""
     return resources.files("jurist.judges").joinpath("prompts", f"{name}.md").read_text(encoding="utf-8").strip()
@@ -194,12 +174,7 @@ class Judge(Scorer):
     def format_instructions(self) -> str:
         """How to answer, for the rationale mode: the last part of the system prompt."""
         result = describe(self.feedback_value_type)
-        mode = self.rationale_mode
-        if mode == "none":
-            return VERDICT_ONLY_INSTRUCTIONS.format(result=result)
-        if mode == "short":
-            return SHORT_FORMAT_INSTRUCTIONS.format(result=result)
-        return FORMAT_INSTRUCTIONS.format(result=result)
+        return load_prompt(f"answer_{self.rationale_mode}").format(result=result)
 
     def response_schema(self) -> ResponseSchema:
         schema = verdict_schema(self.feedback_value_type)
@@ -305,7 +280,7 @@ class Judge(Scorer):
                 # One repair request, then give up: the verdict is never guessed.
                 repair = ChatRequest(
                     messages=(*request.messages, Message("assistant", resp.text or ""), Message(
-                        "user", REPAIR_INSTRUCTIONS.format(reason=str(first), result=describe(self.feedback_value_type))
+                        "user", load_prompt("repair").format(reason=str(first), result=describe(self.feedback_value_type))
                     )),
                     response_schema=request.response_schema,
                     params=request.params,
