@@ -25,6 +25,7 @@ from jurist.entities import (
 from jurist.errors import ConfigError, JudgeParseError, JuristError
 from jurist.judges._confidence import verdict_confidence
 from jurist.judges._parsing import parse_verdict
+from jurist.judges._reduce import vote
 from jurist.judges._render import check_field_limit, rendering, user_message
 from jurist.judges._values import YesNo, check_type, describe, type_name, verdict_schema
 from jurist.models import ChatRequest, Message, ModelClient, ResponseSchema, default_model
@@ -37,6 +38,13 @@ log = logging.getLogger("jurist.judges")
 RATIONALE_MODES = ("full", "short", "none")
 #: The grammar closes a short rationale at this many characters (about 40-50 tokens).
 SHORT_RATIONALE_CHARS = 200
+
+#: ``inference_params`` read by the judge itself, never sent to the model.
+JUDGE_ONLY_PARAMS = frozenset({"timeout", "rationale", "samples"})
+#: The most answers one judgment may sample.
+MAX_SAMPLES = 32
+#: The temperature of sampled answers (``samples=n``) when the judge's own is 0.
+DEFAULT_SAMPLING_TEMPERATURE = 0.7
 
 #: The judgments that may be in flight at once, shared by everything one ``evaluate()`` runs: its rows and the
 #: spans a judge fans out to (a retrieval judge judges each RETRIEVER span). Set by the evaluation runner.
@@ -73,6 +81,17 @@ class Unit:
     error: AssessmentError | None = None
     #: Values cut to fit the judge's ``max_field_chars``: ``(original characters, kept characters)`` each.
     truncated: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Call:
+    """One model call of a judgment: the unit as shown to the model (a pairwise judge swaps the answers)
+    and the inference parameters that differ from the judge's own (a sampled answer's temperature)."""
+
+    unit: Unit
+    params: Mapping[str, Any] = field(default_factory=dict)
+    #: What tells this call from the judgment's others ("sample 2", "order BA"), for metadata and logs.
+    label: str = ""
 
 
 class Judge(Scorer):
@@ -121,6 +140,10 @@ class Judge(Scorer):
             raise ConfigError(
                 f"inference_params['rationale'] must be one of {', '.join(RATIONALE_MODES)}, got {mode!r}"
             )
+        samples = params.get("samples", 1)
+        if not isinstance(samples, int) or isinstance(samples, bool) or not 1 <= samples <= MAX_SAMPLES:
+            raise ConfigError(f"inference_params['samples'] must be a whole number from 1 to {MAX_SAMPLES}, "
+                              f"got {samples!r}")
         self.inference_params = params
         self.base_url = base_url
         self.extra_headers = dict(extra_headers or {})
@@ -201,9 +224,11 @@ class Judge(Scorer):
         need = ", ".join(self.required) or what
         return ConfigError(f"{type(self).__name__} judge '{self.name}' needs {what}{hint} (it takes: {need}).")
 
-    def request(self, unit: Unit) -> ChatRequest:
+    def request(self, unit: Unit, overrides: Mapping[str, Any] | None = None) -> ChatRequest:
         user = user_message(unit.sections)
-        params = {k: v for k, v in self.inference_params.items() if k not in ("timeout", "rationale")}
+        params = {k: v for k, v in self.inference_params.items() if k not in JUDGE_ONLY_PARAMS}
+        if overrides:
+            params.update(overrides)
         return ChatRequest(
             messages=(Message("system", self.system_prompt()), Message("user", user)),
             response_schema=self.response_schema(),
@@ -264,12 +289,45 @@ class Judge(Scorer):
             return [await one(units[0])]
         return list(await asyncio.gather(*(one(u) for u in units)))
 
+    # -- one judgment: its model calls, then one reduce step -------------------------------------------
+    @property
+    def samples(self) -> int:
+        """Model calls per judgment (``inference_params={"samples": n}``): above 1, each is asked at a
+        temperature above 0 and the verdict is the majority, its vote share the confidence."""
+        return int(self.inference_params.get("samples") or 1)
+
+    def calls(self, unit: Unit) -> list[Call]:
+        """The model calls one judgment makes. One, unless the judge samples; pairwise judges ask in both
+        orders. Overriding this and :meth:`reduce` is how a judgment combines several answers."""
+        n = self.samples
+        if n <= 1:
+            return [Call(unit)]
+        temperature = self.inference_params.get("temperature") or DEFAULT_SAMPLING_TEMPERATURE
+        seed = int(self.inference_params.get("seed") or 0)
+        return [Call(unit, {"temperature": temperature, "seed": seed + i}, f"sample {i + 1}") for i in range(n)]
+
+    def reduce(self, unit: Unit, calls: Sequence[Call], feedbacks: Sequence[Feedback]) -> Feedback:
+        """One Feedback from the answers of :meth:`calls`, in their order (the default: a majority vote)."""
+        if len(feedbacks) == 1:
+            return feedbacks[0]
+        return vote(self.name, self.source, feedbacks, trace_id=unit.trace_id, span_id=unit.span_id)
+
     async def judge_unit(self, unit: Unit) -> Feedback:
-        meta: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0, "cost_usd": 0.0}
         if unit.error is not None:
+            meta: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0, "cost_usd": 0.0}
             return self._feedback(unit, meta, error=unit.error)
+        calls = self.calls(unit)
+        if len(calls) == 1:
+            return await self.ask(calls[0])
+        feedbacks = await asyncio.gather(*(self.ask(c) for c in calls))
+        return self.reduce(unit, calls, feedbacks)
+
+    async def ask(self, call: Call) -> Feedback:
+        """One model call (and at most one repair request) and its parsed verdict, or the error."""
+        unit = call.unit
+        meta: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0, "cost_usd": 0.0}
         self.note_truncation(unit, meta)
-        request = self.request(unit)
+        request = self.request(unit, call.params)
         client = self.client
         try:
             resp = await client.chat(request)
@@ -280,7 +338,8 @@ class Judge(Scorer):
                 # One repair request, then give up: the verdict is never guessed.
                 repair = ChatRequest(
                     messages=(*request.messages, Message("assistant", resp.text or ""), Message(
-                        "user", load_prompt("repair").format(reason=str(first), result=describe(self.feedback_value_type))
+                        "user", load_prompt("repair").format(reason=str(first),
+                                                             result=describe(self.feedback_value_type))
                     )),
                     response_schema=request.response_schema,
                     params=request.params,
