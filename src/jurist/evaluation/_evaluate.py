@@ -15,7 +15,7 @@ from jurist.evaluation._dataset import load_rows
 from jurist.evaluation._result import EvaluationResult, RowResult, feedback_metrics
 from jurist.evaluation._runner import Runner
 from jurist.models._client import CACHE_ENABLED, flush_cache
-from jurist.scorers._scorer import Scorer
+from jurist.scorers._scorer import SCORER_ARGS, Scorer
 
 DEFAULT_CONCURRENCY = 32
 
@@ -53,6 +53,13 @@ def _check_scorers(scorers: Any) -> list[Scorer]:
     for s in out:
         s.check_ready()  # a missing key fails here, before any row is judged
     return out
+
+
+def extra_columns(scorers: Any) -> tuple[str, ...]:
+    """The row columns the scorers take beyond the standard five (a pairwise judge's two responses)."""
+    listed = scorers if isinstance(scorers, (list, tuple)) else [scorers]
+    return tuple(dict.fromkeys(a for s in listed if isinstance(s, Scorer) for a in s.arguments
+                               if a not in SCORER_ARGS))
 
 
 def _build_result(rows: list[Any], scorers: list[Scorer], feedbacks: list[list[Any]],
@@ -113,7 +120,7 @@ async def aevaluate(
     log: bool = True,
 ) -> EvaluationResult:
     """The async form of :func:`evaluate`."""
-    rows = load_rows(data)
+    rows = load_rows(data, extra_columns(scorers))
     checked = _check_scorers(scorers)
     limit = _concurrency(concurrency)
     if predict_fn is not None and not callable(predict_fn):

@@ -262,7 +262,7 @@ class Judge(Scorer):
         return await self._run(**kwargs)
 
     async def _run(self, **kwargs: Any) -> list[Feedback]:
-        args = {k: kwargs.get(k) for k in ("inputs", "outputs", "expectations", "trace", "session")}
+        args = {k: kwargs.get(k) for k in self.arguments}
         if args["expectations"] is None and isinstance(args["trace"], Trace) and "expectations" in self.required:
             # The trace's expectation assessments stand in for expectations= (as in MLflow); for a trace
             # recorded in this process they are read from the tracking store.
