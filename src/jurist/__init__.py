@@ -31,6 +31,8 @@ _EXPORTS: dict[str, str] = {
     "make_scorer_ensemble": "jurist.judges",
     "evaluate": "jurist.evaluation",
     "EvaluationResult": "jurist.evaluation",
+    "compare_evaluations": "jurist.evaluation",
+    "evaluate_pairwise": "jurist.evaluation",
     "JuristError": "jurist.errors",
     "ConfigError": "jurist.errors",
     "trace": "jurist.tracing",
@@ -89,8 +91,8 @@ if TYPE_CHECKING:
         Trace,
     )
     from jurist.errors import ConfigError, JuristError
-    from jurist.evaluation import EvaluationResult, evaluate
-    from jurist.judges import make_judge
+    from jurist.evaluation import EvaluationResult, compare_evaluations, evaluate, evaluate_pairwise
+    from jurist.judges import Jury, make_judge, make_pairwise_judge, make_scorer_ensemble
     from jurist.scorers import Scorer, scorer
     from jurist.tracing import (
         SpanType,
@@ -130,13 +132,16 @@ __all__ = [
     "Expectation",
     "Feedback",
     "JuristError",
+    "Jury",
     "Scorer",
     "Span",
     "SpanType",
     "Trace",
     "__version__",
+    "compare_evaluations",
     "create_experiment",
     "evaluate",
+    "evaluate_pairwise",
     "genai",
     "get_current_active_span",
     "get_judge",
@@ -151,6 +156,8 @@ __all__ = [
     "log_feedback",
     "log_trace",
     "make_judge",
+    "make_pairwise_judge",
+    "make_scorer_ensemble",
     "register_judge",
     "scorer",
     "search_runs",
