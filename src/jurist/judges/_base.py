@@ -209,10 +209,18 @@ class Judge(Scorer):
             schema = {**schema, "properties": props}
         return ResponseSchema(name="verdict", schema=schema)
 
+    #: Judged text is fenced (section tags inside it escaped) and the prompt declares it data, never
+    #: instructions. Only an injection probe turns this off, to measure what the defence is worth.
+    injection_defence: bool = True
+
+    def data_notice(self) -> str:
+        """The paragraph telling the model that the sections are data (with its trailing blank line)."""
+        return f"{load_prompt('data_notice')}\n\n" if self.injection_defence else ""
+
     def system_prompt(self) -> str:
         """Instructions first, then the answer format: the same for every row, so a prefix cache reuses it."""
         if self._system is None:
-            self._system = f"{self.instructions.strip()}\n\n{load_prompt('data_notice')}\n\n{self.format_instructions()}"
+            self._system = f"{self.instructions.strip()}\n\n{self.data_notice()}{self.format_instructions()}"
         return self._system
 
     def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
@@ -225,7 +233,7 @@ class Judge(Scorer):
         return ConfigError(f"{type(self).__name__} judge '{self.name}' needs {what}{hint} (it takes: {need}).")
 
     def request(self, unit: Unit, overrides: Mapping[str, Any] | None = None) -> ChatRequest:
-        user = user_message(unit.sections)
+        user = user_message(unit.sections, escape=self.injection_defence)
         params = {k: v for k, v in self.inference_params.items() if k not in JUDGE_ONLY_PARAMS}
         if overrides:
             params.update(overrides)

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from jurist.entities import Feedback, Trace
 from jurist.errors import ConfigError
-from jurist.judges._base import Judge, Unit, load_prompt
+from jurist.judges._base import Judge, Unit
 from jurist.judges._render import render_conversation, render_trace, render_value
 from jurist.judges._trace_agent import (
     DEFAULT_MAX_STEPS,
@@ -83,7 +83,7 @@ class InstructionsJudge(Judge):
     def system_prompt(self) -> str:
         if self._system is None:
             fmt = self.format_instructions()
-            self._system = f"{self._tagged_instructions().strip()}\n\n{load_prompt('data_notice')}\n\n{fmt}"
+            self._system = f"{self._tagged_instructions().strip()}\n\n{self.data_notice()}{fmt}"
         return self._system
 
     def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
