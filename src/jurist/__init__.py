@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "EvaluationResult": "jurist.evaluation",
     "compare_evaluations": "jurist.evaluation",
     "evaluate_pairwise": "jurist.evaluation",
+    "probe": "jurist.evaluation",
     "JuristError": "jurist.errors",
     "ConfigError": "jurist.errors",
     "trace": "jurist.tracing",
@@ -91,7 +92,7 @@ if TYPE_CHECKING:
         Trace,
     )
     from jurist.errors import ConfigError, JuristError
-    from jurist.evaluation import EvaluationResult, compare_evaluations, evaluate, evaluate_pairwise
+    from jurist.evaluation import EvaluationResult, compare_evaluations, evaluate, evaluate_pairwise, probe
     from jurist.judges import Jury, make_judge, make_pairwise_judge, make_scorer_ensemble
     from jurist.scorers import Scorer, scorer
     from jurist.tracing import (
@@ -158,6 +159,7 @@ __all__ = [
     "make_judge",
     "make_pairwise_judge",
     "make_scorer_ensemble",
+    "probe",
     "register_judge",
     "scorer",
     "search_runs",
