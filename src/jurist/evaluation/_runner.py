@@ -146,8 +146,9 @@ class Runner:
                 self.on_judged(row, scorer.name, None, [fb])
             return
         try:
+            extra = {k: row.extra.get(k) for k in scorer.arguments if k in row.extra}
             result = await scorer.ascore(inputs=row.inputs, outputs=outputs, expectations=row.expectations,
-                                         trace=row.judged_trace, session=row.session)
+                                         trace=row.judged_trace, session=row.session, **extra)
             src = getattr(scorer, "source", None) or AssessmentSource(AssessmentSourceType.CODE, scorer.name)
             # A list of Feedback is kept as it is; an empty one means the scorer had nothing to judge on
             # this row (a conversation judge on a turn that is not its session's first).
