@@ -264,3 +264,20 @@ def test_the_schema_of_a_request_is_what_fake_default_fills() -> None:
         "score": {"type": "integer", "minimum": 1, "maximum": 10}, "notes": {"type": "string"}}})
     resp = chat(ModelClient("fake:/"), ChatRequest(messages=(Message("user", "grade it"),), response_schema=schema))
     assert json.loads(resp.text) == {"score": 1, "notes": "fake"}
+
+
+# -- judges made of judges ----------------------------------------------------------------------------
+def test_pairwise_and_jury_judges_run_on_fake() -> None:
+    from jurist.judges import Jury, PairwisePreference
+
+    # fake:/default picks the first option, "A", in both orders: a flip, so a tie.
+    assert PairwisePreference(model="fake:/")(inputs="q", outputs_a="a", outputs_b="b").value == "tie"
+    # A in the first order and B once swapped: the same output both times.
+    fake = FakeModel(['{"rationale": "r", "result": "A"}', '{"rationale": "r", "result": "B"}'], name="pw")
+    assert PairwisePreference(model="fake:/pw")(inputs="q", outputs_a="a", outputs_b="b").value == "A"
+    assert fake.calls == 2
+    FakeModel([VERDICT], name="dissent")
+    jury = Jury([Correctness(model="fake:/", name="c1"), Correctness(model="fake:/dissent", name="c2"),
+                 Correctness(model="fake:/default", name="c3")], name="correctness")
+    fb = jury(**ROW)
+    assert fb.value == "yes" and fb.metadata["agreement"] == pytest.approx(2 / 3, abs=1e-3)
