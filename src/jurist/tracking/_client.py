@@ -18,14 +18,13 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from jurist.entities import Trace
-from jurist.errors import AlreadyExistsError, ConfigError, StoreError
+from jurist.errors import AlreadyExistsError, ConfigError, NotFoundError, StoreError
 from jurist.tracking._entities import (
     DEFAULT_EXPERIMENT_ID,
     Assessment,
     Experiment,
     JudgeVersion,
     Judgment,
-    NotFoundError,
     Run,
     RunEnd,
     StoredRow,
