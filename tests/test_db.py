@@ -191,6 +191,20 @@ def test_a_read_whose_postgresql_connection_drops_is_tried_again(read: Any, post
         engine.dispose()
 
 
+def test_a_read_from_a_database_that_is_down_is_tried_once_more_then_fails() -> None:
+    from sqlalchemy import event
+
+    engine = _db.make_engine("postgresql+psycopg://postgres@127.0.0.1:1/jurist")  # nothing listens on port 1
+    attempts: list[BaseException] = []
+    event.listen(engine, "handle_error", lambda ctx: attempts.append(ctx.original_exception))
+    try:
+        with pytest.raises(StoreError, match=r"the gateway store could not read its counter: .*refused"):
+            gateway_db.read(engine, lambda c: c.execute(text("SELECT 1")), what="read its counter")
+        assert len(attempts) == 2  # a reader learns at once that the database is down
+    finally:
+        engine.dispose()
+
+
 # -- the statement timeout ---------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", ["tracking", "gateway"])
 def test_a_runaway_query_on_postgresql_ends_as_a_store_error(kind: str, postgres_url: str,

@@ -11,8 +11,9 @@ revision, advisory-lock key); everything else is the same for both:
 - PostgreSQL goes through psycopg 3, with a statement timeout (``JURIST_DB_STATEMENT_TIMEOUT_S``,
   default :data:`DEFAULT_STATEMENT_TIMEOUT_S` seconds; ``0`` turns it off) so that one runaway query
   cannot hold the store: it ends as a :class:`~jurist.errors.StoreError` that says so.
-- Reads and writes are both tried again while the database is busy, a serialisation race was lost,
-  or the connection dropped, for up to :data:`BUSY_TIMEOUT_S`.
+- Reads and writes are both tried again while the database is busy or a serialisation race was lost,
+  for up to :data:`BUSY_TIMEOUT_S`; a dropped connection is tried again once by a read, and for as long
+  by a write.
 - Migrating runs under the database's own lock (SQLite's write lock, a PostgreSQL advisory lock), so
   several processes may open a new store at once: whoever comes second finds the work done.
 """
@@ -125,20 +126,20 @@ def statement_timeout_s() -> float | None:
     return value or None
 
 
-def make_engine(uri: str, *, label: str = "tracking store", busy_timeout_s: float = BUSY_TIMEOUT_S,
-                statement_timeout: float | bool | None = True) -> Engine:
+def make_engine(uri: str, *, label: str = "tracking store", other_forms: str = "",
+                busy_timeout_s: float = BUSY_TIMEOUT_S, statement_timeout: float | bool | None = True) -> Engine:
     """An engine for ``uri`` (SQLite or PostgreSQL), set up as the module docstring says.
 
-    ``statement_timeout`` is PostgreSQL's, in seconds: True reads ``JURIST_DB_STATEMENT_TIMEOUT_S``;
+    ``label`` names the store in messages, and ``other_forms`` adds to the URI forms a bad URI's message
+    lists. ``statement_timeout`` is PostgreSQL's, in seconds: True reads ``JURIST_DB_STATEMENT_TIMEOUT_S``;
     None turns it off. ``busy_timeout_s`` is how long SQLite itself waits on a lock before it says busy.
     """
     try:
         url = make_url(uri)
     except ArgumentError:
         raise ConfigError(
-            f"cannot read the {label} URI {safe_uri(uri)!r}; use a path or sqlite:///path/to/jurist.db, "
-            "postgresql+psycopg://user@host/db" + (", or http://host:port for a jurist server"
-                                                   if label == "tracking store" else "")
+            f"cannot read the {label} URI {safe_uri(uri)!r}; use a path, sqlite:///path/to/jurist.db or "
+            f"postgresql+psycopg://user@host/db{other_forms}"
         ) from None
     backend = url.get_backend_name()
     if backend == "sqlite":
@@ -194,17 +195,21 @@ def _sqlstate(exc: DBAPIError) -> str | None:
     return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
 
 
-def _retryable(exc: DBAPIError, integrity: bool) -> bool:
+def _why_retry(exc: DBAPIError, integrity: bool) -> str | None:
+    """"busy" (a lock held), "race" (a serialisation or insert race lost), "drop" (the connection went),
+    or None: trying again would fail the same way."""
     if isinstance(exc, IntegrityError):
-        return integrity
+        return "race" if integrity else None
     if _sqlstate(exc) == _QUERY_CANCELED:
-        return False  # it would only run as long again
+        return None  # it would only run as long again
     if isinstance(exc, OperationalError):
         text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
         if "locked" in text or "busy" in text:
-            return True
-        return bool(exc.connection_invalidated or _sqlstate(exc) in ("40001", "40P01") or "connection" in text)
-    return bool(exc.connection_invalidated)
+            return "busy"
+        if _sqlstate(exc) in ("40001", "40P01"):
+            return "race"
+        return "drop" if exc.connection_invalidated or "connection" in text else None
+    return "drop" if exc.connection_invalidated else None
 
 
 def _failed(engine: Engine, label: str, what: str, e: DBAPIError) -> StoreError:
@@ -221,6 +226,7 @@ def _attempt(engine: Engine, fn: Callable[[Connection], T], *, what: str, label:
              integrity_retry: bool) -> T:
     deadline = time.monotonic() + BUSY_TIMEOUT_S
     delay = 0.02
+    drops = 0
     while True:
         try:
             with engine.connect() as conn:
@@ -229,8 +235,13 @@ def _attempt(engine: Engine, fn: Callable[[Connection], T], *, what: str, label:
                 with conn.begin():
                     return fn(conn)
         except DBAPIError as e:
-            if not _retryable(e, integrity_retry) or time.monotonic() > deadline:
+            why = _why_retry(e, integrity_retry)
+            # A read whose connection went is tried once more, not for a minute: a database that is down
+            # says so at once to a reader (a writer waits, so that a restart loses no results).
+            if why is None or time.monotonic() > deadline or (why == "drop" and not for_write and drops):
                 raise _failed(engine, label, what, e) from e
+            if why == "drop":
+                drops += 1
             log.debug("retrying %s after %s", what, e)
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 1.0)

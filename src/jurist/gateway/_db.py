@@ -124,7 +124,7 @@ def shown(uri: str) -> str:
 
 
 def make_engine(uri: str) -> Engine:
-    return _db.make_engine(uri, label="gateway database")
+    return _db.make_engine(uri, label="gateway database", other_forms=" (in JURIST_GATEWAY_DB)")
 
 
 def write(engine: Engine, fn: Callable[[Connection], T], *, what: str) -> T:

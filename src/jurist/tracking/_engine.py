@@ -34,7 +34,7 @@ __all__ = ["BUSY_TIMEOUT_S", "SCHEMA", "alembic_config", "make_engine", "migrate
 
 
 def make_engine(uri: str) -> Engine:
-    return _db.make_engine(uri, label=LABEL)
+    return _db.make_engine(uri, label=LABEL, other_forms=", or http://host:port for a jurist server")
 
 
 def write(engine: Engine, fn: Callable[[Connection], T], *, what: str, integrity_retry: bool = False) -> T:
