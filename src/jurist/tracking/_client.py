@@ -18,14 +18,13 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from jurist.entities import Trace
-from jurist.errors import ConfigError, StoreError
+from jurist.errors import AlreadyExistsError, ConfigError, NotFoundError, StoreError
 from jurist.tracking._entities import (
     DEFAULT_EXPERIMENT_ID,
     Assessment,
     Experiment,
     JudgeVersion,
     Judgment,
-    NotFoundError,
     Run,
     RunEnd,
     StoredRow,
@@ -137,6 +136,8 @@ class RestStore:
                               "JURIST_SERVER_TOKEN")
         if status == 404:
             raise NotFoundError(message)
+        if status == 409:
+            raise AlreadyExistsError(message)
         if status < 500:
             raise ConfigError(message)
         raise StoreError(f"the jurist server at {self.uri} failed ({status}) on {method} {path}: {message}")
