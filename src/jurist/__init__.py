@@ -55,6 +55,8 @@ _EXPORTS: dict[str, str] = {
     "get_judge": "jurist.tracking",
     "list_judge_versions": "jurist.tracking",
     "start_monitor": "jurist.tracking",
+    "reset": "jurist._runtime",
+    "close": "jurist._runtime",
 }
 
 
@@ -75,6 +77,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from jurist import genai
+    from jurist._runtime import close, reset
     from jurist.entities import (
         AssessmentError,
         AssessmentSource,
@@ -156,6 +159,8 @@ __all__ = [
     "set_tracking_uri",
     "start_monitor",
     "start_span",
+    "close",
+    "reset",
     "trace",
     "update_current_trace",
 ]
