@@ -54,7 +54,7 @@ _EXPORTS: dict[str, str] = {
     "register_judge": "jurist.tracking",
     "get_judge": "jurist.tracking",
     "list_judge_versions": "jurist.tracking",
-    "start_monitor": "jurist.tracking",
+    "start_monitor": "jurist.evaluation",
     "reset": "jurist._runtime",
     "close": "jurist._runtime",
 }
@@ -89,7 +89,7 @@ if TYPE_CHECKING:
         Trace,
     )
     from jurist.errors import ConfigError, JuristError
-    from jurist.evaluation import EvaluationResult, evaluate
+    from jurist.evaluation import EvaluationResult, evaluate, start_monitor
     from jurist.judges import make_judge
     from jurist.scorers import Scorer, scorer
     from jurist.tracing import (
@@ -117,7 +117,6 @@ if TYPE_CHECKING:
         search_traces,
         set_experiment,
         set_tracking_uri,
-        start_monitor,
     )
 
 __all__ = [
@@ -135,6 +134,7 @@ __all__ = [
     "SpanType",
     "Trace",
     "__version__",
+    "close",
     "create_experiment",
     "evaluate",
     "genai",
@@ -152,6 +152,7 @@ __all__ = [
     "log_trace",
     "make_judge",
     "register_judge",
+    "reset",
     "scorer",
     "search_runs",
     "search_traces",
@@ -159,8 +160,6 @@ __all__ = [
     "set_tracking_uri",
     "start_monitor",
     "start_span",
-    "close",
-    "reset",
     "trace",
     "update_current_trace",
 ]

@@ -328,7 +328,7 @@ def resolve(name: str) -> ModelSpec:
     raw = name.strip()
     low = raw.lower()
     if low in DEFAULT_ALIASES:
-        env = _local_model()
+        env = local_model_setting()
         if env and env.lower() not in DEFAULT_ALIASES and env.lower() not in OFF_VALUES:
             spec = resolve(env)
             return ModelSpec(name=raw or "default", label=spec.label, bundled=spec.bundled, path=spec.path)
@@ -359,7 +359,7 @@ def resolve(name: str) -> ModelSpec:
 OFF_VALUES = LOCAL_OFF_VALUES
 
 
-def _local_model() -> str:
+def local_model_setting() -> str:
     """``JURIST_LOCAL_MODEL``, or ''."""
     return RUNTIME.settings.local_model or ""
 
@@ -370,7 +370,7 @@ def default_available() -> str | None:
     Cheap enough to call when a judge is built: file stats and installed-package metadata only.
     ``JURIST_LOCAL_MODEL=off`` makes it None (no local default, even when installed).
     """
-    if _local_model().lower() in OFF_VALUES:
+    if local_model_setting().lower() in OFF_VALUES:
         return None
     if not runtime_installed():
         return None
