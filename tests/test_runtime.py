@@ -33,20 +33,22 @@ def test_defaults_and_typed_values() -> None:
         s.timeout_s = 1  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(("name", "value", "accepted"), [
-    ("JURIST_TIMEOUT", "soon", "a positive number of seconds"),
-    ("JURIST_TIMEOUT", "-1", "a positive number of seconds"),
-    ("JURIST_MAX_CONCURRENCY", "0", "a whole number of at least 1"),
-    ("JURIST_MAX_IN_FLIGHT", "1.5", "a whole number of at least 1"),
-    ("JURIST_CACHE_MAX_ENTRIES", "many", "a whole number of at least 0"),
-    ("JURIST_STORE_TRACES", "maybe", "one of 1, true, on, yes, 0, false, off, no"),
-    ("JURIST_LOCAL_RATIONALE", "long", "one of full, short, none"),
-    ("JURIST_LOCAL_CTX", "128", "a whole number of tokens of at least 256"),
-    ("JURIST_SERVER_MAX_BODY_MB", "lots", "a positive number of megabytes"),
+@pytest.mark.parametrize(("name", "value", "field", "accepted"), [
+    ("JURIST_TIMEOUT", "soon", "timeout_s", "a positive number of seconds"),
+    ("JURIST_TIMEOUT", "-1", "timeout_s", "a positive number of seconds"),
+    ("JURIST_MAX_CONCURRENCY", "0", "max_concurrency", "a whole number of at least 1"),
+    ("JURIST_MAX_IN_FLIGHT", "1.5", "max_in_flight", "a whole number of at least 1"),
+    ("JURIST_CACHE_MAX_ENTRIES", "many", "cache_max_entries", "a whole number of at least 0"),
+    ("JURIST_STORE_TRACES", "maybe", "store_traces", "one of 1, true, on, yes, 0, false, off, no"),
+    ("JURIST_LOCAL_RATIONALE", "long", "local_rationale", "one of full, short, none"),
+    ("JURIST_LOCAL_CTX", "128", "local_ctx", "a whole number of tokens of at least 256"),
+    ("JURIST_SERVER_MAX_BODY_MB", "lots", "server_max_body_mb", "a positive number of megabytes"),
 ])
-def test_a_bad_value_names_the_variable_and_its_form(name: str, value: str, accepted: str) -> None:
+def test_a_bad_value_names_the_variable_and_its_form(name: str, value: str, field: str, accepted: str) -> None:
+    s = Settings.from_env({name: value})
     with pytest.raises(ConfigError, match=re.escape(f"{name} must be {accepted}, got {value!r}")):
-        Settings.from_env({name: value})
+        getattr(s, field)
+    assert s.tracking_flush_s == 0.25  # the other settings are usable
 
 
 def test_settings_are_read_once_and_again_after_reset(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,10 +61,16 @@ def test_settings_are_read_once_and_again_after_reset(monkeypatch: pytest.Monkey
     assert RUNTIME.settings is not first and ModelClient("openai:/gpt-4o-mini").timeout == 9.0
 
 
-def test_a_bad_variable_fails_the_call_that_needs_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("JURIST_MAX_IN_FLIGHT", "lots")
-    with pytest.raises(ConfigError, match="JURIST_MAX_IN_FLIGHT must be a whole number"):
+def test_a_bad_variable_fails_the_calls_that_need_it_and_no_other(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JURIST_TIMEOUT", "lots")
+    monkeypatch.setenv("JURIST_LOCAL_CTX", "tiny")
+    with pytest.raises(ConfigError, match="JURIST_TIMEOUT must be a positive number of seconds, got 'lots'"):
         ModelClient("openai:/gpt-4o-mini")
+    assert ModelClient("openai:/gpt-4o-mini", timeout=5).timeout == 5.0
+    from jurist.local import EngineSettings
+
+    with pytest.raises(ConfigError, match="JURIST_LOCAL_CTX must be a whole number of tokens"):
+        EngineSettings.from_env()
 
 
 def test_reset_forgets_the_process_state_but_keeps_loaded_local_models(tmp_path: Path) -> None:

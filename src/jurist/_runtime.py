@@ -208,8 +208,6 @@ class Runtime:
 
 #: The process's one runtime.
 RUNTIME = Runtime()
-#: The old name of the class.
-_Runtime = Runtime
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:

@@ -2,7 +2,8 @@
 
 The runtime (:mod:`jurist._runtime`) reads them on first use and keeps them until ``jurist.reset()``,
 which reads them again. A bad value is a :class:`~jurist.errors.ConfigError` that names the variable and
-the form it takes. ``docs/settings.md`` lists every variable.
+the form it takes, raised by each use of that setting (a bad local-model variable does not stop an OpenAI
+judge). ``docs/settings.md`` lists every variable.
 
 The gateway's own variables (``JURIST_GATEWAY_DB``, ``JURIST_SECRET_KEY``, ``JURIST_REDIS_URL``,
 ``JURIST_GATEWAY_ADMIN_TOKEN``) are read once by the gateway when it starts (:class:`GatewayConfig`);
@@ -21,7 +22,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from jurist.errors import ConfigError
 
@@ -177,38 +178,48 @@ class Settings:
         """Read every ``JURIST_*`` variable of ``environ`` (default: the process environment)."""
         r = _Reader(os.environ if environ is None else environ)
         secs = "a positive number of seconds"
-        return cls(
-            default_model=r.raw("JURIST_DEFAULT_MODEL"),
-            timeout_s=r.number("JURIST_TIMEOUT", DEFAULT_TIMEOUT_S, secs),
-            max_in_flight=r.whole("JURIST_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT, 1),
-            cache_dir=r.path("JURIST_CACHE_DIR"),
-            cache_max_entries=r.whole("JURIST_CACHE_MAX_ENTRIES", DEFAULT_CACHE_MAX_ENTRIES, 0),
-            max_concurrency=r.whole("JURIST_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY, 1),
-            max_field_chars=r.whole("JURIST_MAX_FIELD_CHARS", DEFAULT_MAX_FIELD_CHARS, 1,
+        readers: dict[str, Callable[[], Any]] = {
+            "default_model": lambda: r.raw("JURIST_DEFAULT_MODEL"),
+            "timeout_s": lambda: r.number("JURIST_TIMEOUT", DEFAULT_TIMEOUT_S, secs),
+            "max_in_flight": lambda: r.whole("JURIST_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT, 1),
+            "cache_dir": lambda: r.path("JURIST_CACHE_DIR"),
+            "cache_max_entries": lambda: r.whole("JURIST_CACHE_MAX_ENTRIES", DEFAULT_CACHE_MAX_ENTRIES, 0),
+            "max_concurrency": lambda: r.whole("JURIST_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY, 1),
+            "max_field_chars": lambda: r.whole("JURIST_MAX_FIELD_CHARS", DEFAULT_MAX_FIELD_CHARS, 1,
                                     "a whole number of characters of at least 1"),
-            tracking_uri=r.raw("JURIST_TRACKING_URI"),
-            experiment_name=r.raw("JURIST_EXPERIMENT_NAME"),
-            tracking_token=r.raw("JURIST_TRACKING_TOKEN") or r.raw("JURIST_SERVER_TOKEN"),
-            tracking_flush_s=r.number("JURIST_TRACKING_FLUSH_S", DEFAULT_TRACKING_FLUSH_S, secs),
-            trace_buffer_size=r.whole("JURIST_TRACE_BUFFER_SIZE", DEFAULT_TRACE_BUFFER_SIZE, 1),
-            store_traces=r.flag("JURIST_STORE_TRACES", True),
-            server_token=r.raw("JURIST_SERVER_TOKEN"),
-            server_max_body_mb=r.number("JURIST_SERVER_MAX_BODY_MB", DEFAULT_SERVER_MAX_BODY_MB,
+            "tracking_uri": lambda: r.raw("JURIST_TRACKING_URI"),
+            "experiment_name": lambda: r.raw("JURIST_EXPERIMENT_NAME"),
+            "tracking_token": lambda: r.raw("JURIST_TRACKING_TOKEN") or r.raw("JURIST_SERVER_TOKEN"),
+            "tracking_flush_s": lambda: r.number("JURIST_TRACKING_FLUSH_S", DEFAULT_TRACKING_FLUSH_S, secs),
+            "trace_buffer_size": lambda: r.whole("JURIST_TRACE_BUFFER_SIZE", DEFAULT_TRACE_BUFFER_SIZE, 1),
+            "store_traces": lambda: r.flag("JURIST_STORE_TRACES", True),
+            "server_token": lambda: r.raw("JURIST_SERVER_TOKEN"),
+            "server_max_body_mb": lambda: r.number("JURIST_SERVER_MAX_BODY_MB", DEFAULT_SERVER_MAX_BODY_MB,
                                         "a positive number of megabytes"),
-            gateway_config=r.path("JURIST_GATEWAY_CONFIG"),
-            local_model=r.raw("JURIST_LOCAL_MODEL"),
-            model_dir=r.path("JURIST_MODEL_DIR"),
-            local_rationale=r.choice("JURIST_LOCAL_RATIONALE", DEFAULT_LOCAL_RATIONALE, RATIONALE_MODES),
-            local_threads=r.whole("JURIST_LOCAL_THREADS", None, 0),
-            local_ctx=r.whole("JURIST_LOCAL_CTX", None, 256, "a whole number of tokens of at least 256"),
-            local_slots=r.whole("JURIST_LOCAL_SLOTS", None, 0, "a whole number from 1 to 64 (0: automatic)"),
-            local_extra_bufts=r.flag("JURIST_LOCAL_EXTRA_BUFTS", None),
-            local_cache_ram_mib=r.whole("JURIST_LOCAL_CACHE_RAM_MIB", None, 0),
-            local_restarts=r.whole("JURIST_LOCAL_RESTARTS", None, 0),
-            local_load_timeout_s=r.number("JURIST_LOCAL_LOAD_TIMEOUT", None, secs),
-            local_timeout_s=r.number("JURIST_LOCAL_TIMEOUT", None, secs),
-            local_log_level=r.whole("JURIST_LOCAL_LOG_LEVEL", None, 0, "a whole number from 0 (errors) to 4"),
-        )
+            "gateway_config": lambda: r.path("JURIST_GATEWAY_CONFIG"),
+            "local_model": lambda: r.raw("JURIST_LOCAL_MODEL"),
+            "model_dir": lambda: r.path("JURIST_MODEL_DIR"),
+            "local_rationale": lambda: r.choice("JURIST_LOCAL_RATIONALE", DEFAULT_LOCAL_RATIONALE, RATIONALE_MODES),
+            "local_threads": lambda: r.whole("JURIST_LOCAL_THREADS", None, 0),
+            "local_ctx": lambda: r.whole("JURIST_LOCAL_CTX", None, 256, "a whole number of tokens of at least 256"),
+            "local_slots": lambda: r.whole("JURIST_LOCAL_SLOTS", None, 0, "a whole number from 1 to 64 (0: automatic)"),
+            "local_extra_bufts": lambda: r.flag("JURIST_LOCAL_EXTRA_BUFTS", None),
+            "local_cache_ram_mib": lambda: r.whole("JURIST_LOCAL_CACHE_RAM_MIB", None, 0),
+            "local_restarts": lambda: r.whole("JURIST_LOCAL_RESTARTS", None, 0),
+            "local_load_timeout_s": lambda: r.number("JURIST_LOCAL_LOAD_TIMEOUT", None, secs),
+            "local_timeout_s": lambda: r.number("JURIST_LOCAL_TIMEOUT", None, secs),
+            "local_log_level": lambda: r.whole("JURIST_LOCAL_LOG_LEVEL", None, 0, "a whole number from 0 (errors) to 4"),
+        }
+        values: dict[str, Any] = {}
+        problems: dict[str, ConfigError] = {}
+        for name, read in readers.items():
+            try:
+                values[name] = read()
+            except ConfigError as e:  # raised where the setting is used, not by every call
+                problems[name] = e
+        if problems:
+            return _Unusable(problems, **values)
+        return cls(**values)
 
     # -- derived ------------------------------------------------------------------------------------
     @property
@@ -223,6 +234,21 @@ class Settings:
     def local_model_off(self) -> bool:
         """``JURIST_LOCAL_MODEL=off``: no local model as the default judge model, even when installed."""
         return (self.local_model or "").lower() in LOCAL_OFF_VALUES
+
+
+class _Unusable(Settings):
+    """Settings where some variables did not parse: reading one of those raises its ConfigError, so that a
+    bad variable fails the calls that need it and no other."""
+
+    def __init__(self, problems: dict[str, ConfigError], **values: Any) -> None:
+        super().__init__(**values)
+        object.__setattr__(self, "_problems", problems)
+
+    def __getattribute__(self, name: str) -> Any:
+        problem = object.__getattribute__(self, "_problems").get(name)
+        if problem is not None:
+            raise problem
+        return object.__getattribute__(self, name)
 
 
 #: ``JURIST_LOCAL_MODEL`` values that turn the local model off as the default judge model.
