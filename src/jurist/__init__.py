@@ -26,8 +26,14 @@ _EXPORTS: dict[str, str] = {
     "Scorer": "jurist.scorers",
     "scorer": "jurist.scorers",
     "make_judge": "jurist.judges",
+    "make_pairwise_judge": "jurist.judges",
+    "Jury": "jurist.judges",
+    "make_scorer_ensemble": "jurist.judges",
     "evaluate": "jurist.evaluation",
     "EvaluationResult": "jurist.evaluation",
+    "compare_evaluations": "jurist.evaluation",
+    "evaluate_pairwise": "jurist.evaluation",
+    "probe": "jurist.evaluation",
     "JuristError": "jurist.errors",
     "ConfigError": "jurist.errors",
     "trace": "jurist.tracing",
@@ -89,8 +95,15 @@ if TYPE_CHECKING:
         Trace,
     )
     from jurist.errors import ConfigError, JuristError
-    from jurist.evaluation import EvaluationResult, evaluate, start_monitor
-    from jurist.judges import make_judge
+    from jurist.evaluation import (
+        EvaluationResult,
+        compare_evaluations,
+        evaluate,
+        evaluate_pairwise,
+        probe,
+        start_monitor,
+    )
+    from jurist.judges import Jury, make_judge, make_pairwise_judge, make_scorer_ensemble
     from jurist.scorers import Scorer, scorer
     from jurist.tracing import (
         SpanType,
@@ -129,14 +142,17 @@ __all__ = [
     "Expectation",
     "Feedback",
     "JuristError",
+    "Jury",
     "Scorer",
     "Span",
     "SpanType",
     "Trace",
     "__version__",
     "close",
+    "compare_evaluations",
     "create_experiment",
     "evaluate",
+    "evaluate_pairwise",
     "genai",
     "get_current_active_span",
     "get_judge",
@@ -151,6 +167,9 @@ __all__ = [
     "log_feedback",
     "log_trace",
     "make_judge",
+    "make_pairwise_judge",
+    "make_scorer_ensemble",
+    "probe",
     "register_judge",
     "reset",
     "scorer",

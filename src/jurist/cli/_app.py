@@ -11,6 +11,7 @@ from jurist.cli._evaluate import evaluate_command
 from jurist.cli._gateway import gateway_command
 from jurist.cli._judges import judges_app
 from jurist.cli._server import server_command
+from jurist.cli._trust import compare_command, probe_command
 
 app = typer.Typer(
     name="jurist",
@@ -51,6 +52,8 @@ app.command("evaluate")(evaluate_command)
 app.add_typer(judges_app)
 app.command("gateway")(gateway_command)
 app.command("server")(server_command)
+app.command("compare")(compare_command)
+app.command("probe")(probe_command)
 
 
 @app.command("serve-local")

@@ -29,6 +29,8 @@ class Row:
     id: Any = None
     #: The trace recorded while ``predict_fn`` produced this row's outputs (not part of the row's data).
     predicted_trace: Any = None
+    #: Columns beyond the standard ones that a scorer takes by name (a pairwise judge's ``outputs_a``/``outputs_b``).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def judged_trace(self) -> Any:
@@ -58,15 +60,17 @@ def _cell(value: str, where: str = "a CSV cell") -> Any:
     return value
 
 
-def _row(i: int, raw: Any, where: str) -> Row:
+def _row(i: int, raw: Any, where: str, extra_columns: tuple[str, ...] = ()) -> Row:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}row {i} is a {type(raw).__name__}; each row must be an object with columns "
                           f"{', '.join(COLUMNS)}")
-    unknown = [k for k in raw if k not in COLUMNS and k not in ID_COLUMNS]
+    unknown = [k for k in raw if k not in COLUMNS and k not in ID_COLUMNS and k not in extra_columns]
     if unknown:
+        hint = " (a pairwise judge among the scorers takes 'outputs_a' and 'outputs_b')" if any(
+            u in ("outputs_a", "outputs_b") for u in unknown) else " (put anything else inside 'tags' or 'inputs')"
         raise ConfigError(
             f"{where}row {i} has unknown column(s) {', '.join(repr(u) for u in unknown)}; the columns are "
-            f"{', '.join(COLUMNS)} (put anything else inside 'tags' or 'inputs')"
+            f"{', '.join(COLUMNS + extra_columns)}{hint}"
         )
     tags = _clean(raw.get("tags")) or {}
     if not isinstance(tags, dict):
@@ -80,8 +84,9 @@ def _row(i: int, raw: Any, where: str) -> Row:
         tags=tags,
         session=_clean(raw.get("session")),
         id=_clean(raw.get("id", raw.get("request_id"))),
+        extra={k: _clean(raw[k]) for k in extra_columns if _clean(raw.get(k)) is not None},
     )
-    if row.inputs is None and row.outputs is None and row.trace is None and row.session is None:
+    if row.inputs is None and row.outputs is None and row.trace is None and row.session is None and not row.extra:
         raise ConfigError(f"{where}row {i} has none of 'inputs', 'outputs', 'trace' or 'session'")
     return row
 
@@ -153,8 +158,10 @@ def _read_file(path: Path) -> list[Any]:
     return _read_csv(path, text)
 
 
-def load_rows(data: Any) -> list[Row]:
-    """Rows from a list of dicts, a DataFrame, a file path, or a directory of such files."""
+def load_rows(data: Any, extra_columns: tuple[str, ...] = ()) -> list[Row]:
+    """Rows from a list of dicts, a DataFrame, a file path, or a directory of such files.
+
+    ``extra_columns`` are columns beyond the standard ones that the scorers take by name."""
     if isinstance(data, (str, Path)):
         path = Path(data).expanduser()
         if not path.exists():
@@ -177,4 +184,4 @@ def load_rows(data: Any) -> list[Row]:
         )
     if not raw:
         raise ConfigError("the evaluation data has no rows")
-    return [_row(i, r, where) for i, (r, where) in enumerate(raw)]
+    return [_row(i, r, where, extra_columns) for i, (r, where) in enumerate(raw)]

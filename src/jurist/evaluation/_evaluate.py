@@ -12,10 +12,10 @@ from jurist._runtime import RUNTIME
 from jurist.entities import AssessmentSourceType
 from jurist.errors import ConfigError
 from jurist.evaluation._dataset import load_rows
+from jurist.evaluation._executor import Work, resolve_executor
 from jurist.evaluation._result import EvaluationResult, RowResult, feedback_metrics
-from jurist.evaluation._runner import Runner
 from jurist.models._client import CACHE_ENABLED, flush_cache
-from jurist.scorers._scorer import Scorer
+from jurist.scorers._scorer import SCORER_ARGS, Scorer
 
 DEFAULT_CONCURRENCY = 32
 
@@ -47,6 +47,13 @@ def _check_scorers(scorers: Any) -> list[Scorer]:
     for s in out:
         s.check_ready()  # a missing key fails here, before any row is judged
     return out
+
+
+def extra_columns(scorers: Any) -> tuple[str, ...]:
+    """The row columns the scorers take beyond the standard five (a pairwise judge's two responses)."""
+    listed = scorers if isinstance(scorers, (list, tuple)) else [scorers]
+    return tuple(dict.fromkeys(a for s in listed if isinstance(s, Scorer) for a in s.arguments
+                               if a not in SCORER_ARGS))
 
 
 def _build_result(rows: list[Any], scorers: list[Scorer], feedbacks: list[list[Any]],
@@ -105,10 +112,12 @@ async def aevaluate(
     experiment: str | None = None,
     resume: str | None = None,
     log: bool = True,
+    executor: Any = None,
 ) -> EvaluationResult:
     """The async form of :func:`evaluate`."""
-    rows = load_rows(data)
+    rows = load_rows(data, extra_columns(scorers))
     checked = _check_scorers(scorers)
+    runner = resolve_executor(executor)
     limit = _concurrency(concurrency)
     if predict_fn is not None and not callable(predict_fn):
         raise ConfigError("predict_fn must be a function taking the row's inputs as keyword arguments")
@@ -126,14 +135,14 @@ async def aevaluate(
                 params["data"] = str(data)
             logger = await asyncio.to_thread(RunLogger.open, rows, checked, experiment=experiment, resume=resume,
                                              predict_fn=predict_fn, params=params)
-        runner = Runner(rows, checked, predict_fn, limit, progress,
-                        done=logger.resume.done if logger else None,
-                        outputs=logger.resume.outputs if logger else None,
-                        on_judged=logger.on_judged if logger else None)
+        work = Work(rows, checked, predict_fn, limit, progress,
+                    done=logger.resume.done if logger else {},
+                    outputs=logger.resume.outputs if logger else {},
+                    on_judged=logger.on_judged if logger else None)
         token = CACHE_ENABLED.set(bool(cache))
         try:
             start = time.perf_counter()
-            feedbacks = await runner.run()
+            feedbacks = await runner.run(work)
             duration = time.perf_counter() - start
         except BaseException as e:
             if logger is not None:
@@ -164,6 +173,7 @@ def evaluate(
     experiment: str | None = None,
     resume: str | None = None,
     log: bool = True,
+    executor: Any = None,
 ) -> EvaluationResult:
     """Run ``scorers`` over every row of ``data`` and return per-row feedback and metrics.
 
@@ -186,6 +196,8 @@ def evaluate(
         resume: the id of a run to finish: its stored judgments are kept, only the missing ones are made.
             The data and scorers must be those of the run; a changed row is an error naming it.
         log: ``False`` logs nothing to the tracking store.
+        executor: where the judgments run: ``"local"`` (the default, this process's event loop) or an
+            object with an async ``run(work)`` method (:class:`jurist.evaluation.Executor`).
 
     Example:
         >>> from jurist.judges import Correctness, Safety
@@ -197,7 +209,7 @@ def evaluate(
         1.0
     """
     coro = aevaluate(data, scorers, predict_fn, concurrency=concurrency, cache=cache, progress=progress,
-                     experiment=experiment, resume=resume, log=log)
+                     experiment=experiment, resume=resume, log=log, executor=executor)
     future = RUNTIME.submit(coro) if not RUNTIME.in_runtime() else None
     if future is None:
         coro.close()

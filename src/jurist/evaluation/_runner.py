@@ -47,8 +47,9 @@ def _error_feedback(scorer: Scorer, exc: BaseException, row: Row | None = None) 
 
 
 async def judge_one(scorer: Scorer, *, inputs: Any, outputs: Any, expectations: Any, trace: Any,
-                    session: Any = None) -> list[Feedback]:
-    """The unit of work of every runner (``evaluate()``'s, a monitor's): one scorer on one row.
+                    session: Any = None, **extra: Any) -> list[Feedback]:
+    """The unit of work of every runner (``evaluate()``'s, a monitor's): one scorer on one row; ``extra``
+    are the row's other columns the scorer takes by name (``outputs_a``, ``outputs_b`` ...).
 
     Returns the scorer's feedback, or one error feedback when it fails: it never raises. A list of Feedback
     is kept as it is; an empty one means the scorer had nothing to judge on this row (a conversation judge
@@ -56,7 +57,7 @@ async def judge_one(scorer: Scorer, *, inputs: Any, outputs: Any, expectations: 
     """
     try:
         result = await scorer.ascore(inputs=inputs, outputs=outputs, expectations=expectations, trace=trace,
-                                     session=session)
+                                     session=session, **extra)
     except Exception as e:  # one bad row never ends the run
         return [_error_feedback(scorer, e)]
     if isinstance(result, list) and all(isinstance(f, Feedback) for f in result):
@@ -167,8 +168,9 @@ class Runner:
             if self.on_judged is not None:
                 self.on_judged(row, scorer.name, None, [fb])
             return
+        extra = {k: row.extra.get(k) for k in getattr(scorer, "arguments", ()) if k in row.extra}
         fbs = await judge_one(scorer, inputs=row.inputs, outputs=outputs, expectations=row.expectations,
-                              trace=row.judged_trace, session=row.session)
+                              trace=row.judged_trace, session=row.session, **extra)
         self.feedbacks[r][s] = fbs
         if self.on_judged is not None:
             self.on_judged(row, scorer.name, outputs, fbs)

@@ -15,6 +15,7 @@ from jurist.judges._make_judge import (
     judge_from_dict,
     make_judge,
     parse_type_name,
+    register_judge_kind,
 )
 
 #: Built-in judge class → module under ``jurist.judges.builtin``.
@@ -43,7 +44,22 @@ BUILTIN: dict[str, str] = {
 }
 
 
+#: Judges made of judges (pairwise order swaps, juries) → their module, imported on first use.
+COMPOSED: dict[str, str] = {
+    "PairwiseJudge": "jurist.judges._pairwise",
+    "PairwisePreference": "jurist.judges._pairwise",
+    "make_pairwise_judge": "jurist.judges._pairwise",
+    "Jury": "jurist.judges._jury",
+    "ScorerEnsemble": "jurist.judges._jury",
+    "make_scorer_ensemble": "jurist.judges._jury",
+}
+
+
 def __getattr__(name: str) -> Any:
+    if name in COMPOSED:
+        value = getattr(importlib.import_module(COMPOSED[name]), name)
+        globals()[name] = value
+        return value
     module = BUILTIN.get(name)
     if module is None:
         raise AttributeError(f"module 'jurist.judges' has no attribute {name!r}")
@@ -58,6 +74,8 @@ def builtin_judges() -> dict[str, type[Judge]]:
 
 
 if TYPE_CHECKING:
+    from jurist.judges._jury import Jury, ScorerEnsemble, make_scorer_ensemble
+    from jurist.judges._pairwise import PairwiseJudge, PairwisePreference, make_pairwise_judge
     from jurist.judges.builtin.completeness import Completeness
     from jurist.judges.builtin.conversation_completeness import ConversationCompleteness
     from jurist.judges.builtin.conversational_guidelines import ConversationalGuidelines
@@ -90,5 +108,7 @@ __all__ = [
     "load_prompt",
     "make_judge",
     "parse_type_name",
+    "register_judge_kind",
+    *COMPOSED,
     *BUILTIN,
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from jurist.entities import (
 from jurist.errors import ConfigError, JudgeParseError, JuristError
 from jurist.judges._confidence import verdict_confidence
 from jurist.judges._parsing import parse_verdict
+from jurist.judges._reduce import vote
 from jurist.judges._render import check_field_limit, rendering, user_message
 from jurist.judges._values import YesNo, check_type, describe, type_name, verdict_schema
 from jurist.models import ChatRequest, Message, ModelClient, ResponseSchema, default_model
@@ -31,32 +33,17 @@ from jurist.scorers._scorer import Scorer
 
 log = logging.getLogger("jurist.judges")
 
-FORMAT_INSTRUCTIONS = """\
-Answer with only a JSON object with two fields, in this order:
-- "rationale": your reasoning, step by step, in a few sentences;
-- "result": {result}.
-Write nothing outside the JSON object."""
-
-SHORT_FORMAT_INSTRUCTIONS = """\
-Answer with only a JSON object with two fields, in this order:
-- "rationale": your reasoning in one or two short sentences;
-- "result": {result}.
-Write nothing outside the JSON object."""
-
-VERDICT_ONLY_INSTRUCTIONS = """\
-Answer with only a JSON object with one field:
-- "result": {result}.
-Write nothing outside the JSON object."""
-
 #: ``inference_params={"rationale": ...}``: how much reasoning a judge writes before its verdict.
 RATIONALE_MODES = ("full", "short", "none")
 #: The grammar closes a short rationale at this many characters (about 40-50 tokens).
 SHORT_RATIONALE_CHARS = 200
 
-REPAIR_INSTRUCTIONS = """\
-Your answer could not be read: {reason}.
-Answer again with only the JSON object {{"rationale": "...", "result": ...}} where "result" is {result}."""
-
+#: ``inference_params`` read by the judge itself, never sent to the model.
+JUDGE_ONLY_PARAMS = frozenset({"timeout", "rationale", "samples"})
+#: The most answers one judgment may sample.
+MAX_SAMPLES = 32
+#: The temperature of sampled answers (``samples=n``) when the judge's own is 0.
+DEFAULT_SAMPLING_TEMPERATURE = 0.7
 
 #: The judgments that may be in flight at once, shared by everything one ``evaluate()`` runs: its rows and the
 #: spans a judge fans out to (a retrieval judge judges each RETRIEVER span). Set by the evaluation runner.
@@ -69,6 +56,7 @@ def _fan_out_limit() -> int:
     return RUNTIME.settings.max_concurrency
 
 
+@functools.cache
 def load_prompt(name: str) -> str:
     """The text of ``judges/prompts/<name>.md``."""
     return resources.files("jurist.judges").joinpath("prompts", f"{name}.md").read_text(encoding="utf-8").strip()
@@ -89,6 +77,17 @@ class Unit:
     error: AssessmentError | None = None
     #: Values cut to fit the judge's ``max_field_chars``: ``(original characters, kept characters)`` each.
     truncated: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Call:
+    """One model call of a judgment: the unit as shown to the model (a pairwise judge swaps the answers)
+    and the inference parameters that differ from the judge's own (a sampled answer's temperature)."""
+
+    unit: Unit
+    params: Mapping[str, Any] = field(default_factory=dict)
+    #: What tells this call from the judgment's others ("sample 2", "order BA"), for metadata and logs.
+    label: str = ""
 
 
 class Judge(Scorer):
@@ -137,6 +136,10 @@ class Judge(Scorer):
             raise ConfigError(
                 f"inference_params['rationale'] must be one of {', '.join(RATIONALE_MODES)}, got {mode!r}"
             )
+        samples = params.get("samples", 1)
+        if not isinstance(samples, int) or isinstance(samples, bool) or not 1 <= samples <= MAX_SAMPLES:
+            raise ConfigError(f"inference_params['samples'] must be a whole number from 1 to {MAX_SAMPLES}, "
+                              f"got {samples!r}")
         self.inference_params = params
         self.base_url = base_url
         self.extra_headers = dict(extra_headers or {})
@@ -190,12 +193,7 @@ class Judge(Scorer):
     def format_instructions(self) -> str:
         """How to answer, for the rationale mode: the last part of the system prompt."""
         result = describe(self.feedback_value_type)
-        mode = self.rationale_mode
-        if mode == "none":
-            return VERDICT_ONLY_INSTRUCTIONS.format(result=result)
-        if mode == "short":
-            return SHORT_FORMAT_INSTRUCTIONS.format(result=result)
-        return FORMAT_INSTRUCTIONS.format(result=result)
+        return load_prompt(f"answer_{self.rationale_mode}").format(result=result)
 
     def response_schema(self) -> ResponseSchema:
         schema = verdict_schema(self.feedback_value_type)
@@ -207,10 +205,18 @@ class Judge(Scorer):
             schema = {**schema, "properties": props}
         return ResponseSchema(name="verdict", schema=schema)
 
+    #: Judged text is fenced (section tags inside it escaped) and the prompt declares it data, never
+    #: instructions. Only an injection probe turns this off, to measure what the defence is worth.
+    injection_defence: bool = True
+
+    def data_notice(self) -> str:
+        """The paragraph telling the model that the sections are data (with its trailing blank line)."""
+        return f"{load_prompt('data_notice')}\n\n" if self.injection_defence else ""
+
     def system_prompt(self) -> str:
         """Instructions first, then the answer format: the same for every row, so a prefix cache reuses it."""
         if self._system is None:
-            self._system = f"{self.instructions.strip()}\n\n{load_prompt('data_notice')}\n\n{self.format_instructions()}"
+            self._system = f"{self.instructions.strip()}\n\n{self.data_notice()}{self.format_instructions()}"
         return self._system
 
     def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
@@ -222,9 +228,11 @@ class Judge(Scorer):
         need = ", ".join(self.required) or what
         return ConfigError(f"{type(self).__name__} judge '{self.name}' needs {what}{hint} (it takes: {need}).")
 
-    def request(self, unit: Unit) -> ChatRequest:
-        user = user_message(unit.sections)
-        params = {k: v for k, v in self.inference_params.items() if k not in ("timeout", "rationale")}
+    def request(self, unit: Unit, overrides: Mapping[str, Any] | None = None) -> ChatRequest:
+        user = user_message(unit.sections, escape=self.injection_defence)
+        params = {k: v for k, v in self.inference_params.items() if k not in JUDGE_ONLY_PARAMS}
+        if overrides:
+            params.update(overrides)
         return ChatRequest(
             messages=(Message("system", self.system_prompt()), Message("user", user)),
             response_schema=self.response_schema(),
@@ -258,7 +266,7 @@ class Judge(Scorer):
         return await self._run(**kwargs)
 
     async def _run(self, **kwargs: Any) -> list[Feedback]:
-        args = {k: kwargs.get(k) for k in ("inputs", "outputs", "expectations", "trace", "session")}
+        args = {k: kwargs.get(k) for k in self.arguments}
         if args["expectations"] is None and isinstance(args["trace"], Trace) and "expectations" in self.required:
             # The trace's expectation assessments stand in for expectations= (as in MLflow); for a trace
             # recorded in this process they are read from the tracking store.
@@ -285,12 +293,45 @@ class Judge(Scorer):
             return [await one(units[0])]
         return list(await asyncio.gather(*(one(u) for u in units)))
 
+    # -- one judgment: its model calls, then one reduce step -------------------------------------------
+    @property
+    def samples(self) -> int:
+        """Model calls per judgment (``inference_params={"samples": n}``): above 1, each is asked at a
+        temperature above 0 and the verdict is the majority, its vote share the confidence."""
+        return int(self.inference_params.get("samples") or 1)
+
+    def calls(self, unit: Unit) -> list[Call]:
+        """The model calls one judgment makes. One, unless the judge samples; pairwise judges ask in both
+        orders. Overriding this and :meth:`reduce` is how a judgment combines several answers."""
+        n = self.samples
+        if n <= 1:
+            return [Call(unit)]
+        temperature = self.inference_params.get("temperature") or DEFAULT_SAMPLING_TEMPERATURE
+        seed = int(self.inference_params.get("seed") or 0)
+        return [Call(unit, {"temperature": temperature, "seed": seed + i}, f"sample {i + 1}") for i in range(n)]
+
+    def reduce(self, unit: Unit, calls: Sequence[Call], feedbacks: Sequence[Feedback]) -> Feedback:
+        """One Feedback from the answers of :meth:`calls`, in their order (the default: a majority vote)."""
+        if len(feedbacks) == 1:
+            return feedbacks[0]
+        return vote(self.name, self.source, feedbacks, trace_id=unit.trace_id, span_id=unit.span_id)
+
     async def judge_unit(self, unit: Unit) -> Feedback:
-        meta: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0, "cost_usd": 0.0}
         if unit.error is not None:
+            meta: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0, "cost_usd": 0.0}
             return self._feedback(unit, meta, error=unit.error)
+        calls = self.calls(unit)
+        if len(calls) == 1:
+            return await self.ask(calls[0])
+        feedbacks = await asyncio.gather(*(self.ask(c) for c in calls))
+        return self.reduce(unit, calls, feedbacks)
+
+    async def ask(self, call: Call) -> Feedback:
+        """One model call (and at most one repair request) and its parsed verdict, or the error."""
+        unit = call.unit
+        meta: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0, "cost_usd": 0.0}
         self.note_truncation(unit, meta)
-        request = self.request(unit)
+        request = self.request(unit, call.params)
         client = self.client
         try:
             resp = await client.chat(request)
@@ -301,7 +342,8 @@ class Judge(Scorer):
                 # One repair request, then give up: the verdict is never guessed.
                 repair = ChatRequest(
                     messages=(*request.messages, Message("assistant", resp.text or ""), Message(
-                        "user", REPAIR_INSTRUCTIONS.format(reason=str(first), result=describe(self.feedback_value_type))
+                        "user", load_prompt("repair").format(reason=str(first),
+                                                             result=describe(self.feedback_value_type))
                     )),
                     response_schema=request.response_schema,
                     params=request.params,

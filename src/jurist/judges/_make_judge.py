@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Literal
 
 from jurist.entities import Feedback, Trace
 from jurist.errors import ConfigError
-from jurist.judges._base import Judge, Unit, load_prompt
+from jurist.judges._base import Judge, Unit
 from jurist.judges._render import render_conversation, render_trace, render_value
 from jurist.judges._trace_agent import (
     DEFAULT_MAX_STEPS,
@@ -24,12 +24,12 @@ _VAR = re.compile(r"{{\s*([^{}]*?)\s*}}")
 _BLOCK = re.compile(r"{%.*?%}", re.DOTALL)
 
 
-def template_variables(instructions: str) -> list[str]:
+def template_variables(instructions: str, allowed: Sequence[str] = TEMPLATE_VARIABLES) -> list[str]:
     """The variables used in ``instructions``, in order of first use (``{{ name }}`` only)."""
     if _BLOCK.search(instructions):
         raise ConfigError(
             "judge instructions may not contain template logic ({% ... %}); use only the variables "
-            + ", ".join("{{ %s }}" % v for v in TEMPLATE_VARIABLES)
+            + ", ".join("{{ %s }}" % v for v in allowed)
         )
     seen: list[str] = []
     for name in _VAR.findall(instructions):
@@ -42,21 +42,15 @@ class InstructionsJudge(Judge):
     """A judge made by :func:`make_judge`."""
 
     default_value_type = str
+    #: The template variables these instructions may use.
+    variables: ClassVar[tuple[str, ...]] = TEMPLATE_VARIABLES
 
     def __init__(self, *, name: str, instructions: str, trace_tools: bool | None = None,
                  max_steps: int = DEFAULT_MAX_STEPS, **kwargs: Any) -> None:
         if not isinstance(instructions, str) or not instructions.strip():
             raise ConfigError("make_judge needs non-empty instructions")
-        used = template_variables(instructions)
-        bad = [v for v in used if v not in TEMPLATE_VARIABLES]
-        allowed = ", ".join("{{ %s }}" % v for v in TEMPLATE_VARIABLES)
-        if bad:
-            raise ConfigError(
-                f"judge {name!r} uses unknown template variable(s) {', '.join(repr(b) for b in bad)}; "
-                f"the allowed variables are {allowed}"
-            )
-        if not used:
-            raise ConfigError(f"judge {name!r} instructions must use at least one of {allowed}")
+        used = template_variables(instructions, self.variables)
+        self.check_variables(name, used)
         if trace_tools and "trace" not in used:
             raise ConfigError(f"judge {name!r} has trace_tools=True but its instructions do not use {{{{ trace }}}}")
         if not isinstance(max_steps, int) or max_steps < 1:
@@ -69,6 +63,18 @@ class InstructionsJudge(Judge):
         super().__init__(name=name, instructions=instructions, **kwargs)
         self.required = tuple(used)  # type: ignore[misc]
 
+    def check_variables(self, name: str, used: Sequence[str]) -> None:
+        """Refuse instructions that use an unknown variable, or none."""
+        bad = [v for v in used if v not in self.variables]
+        allowed = ", ".join("{{ %s }}" % v for v in self.variables)
+        if bad:
+            raise ConfigError(
+                f"judge {name!r} uses unknown template variable(s) {', '.join(repr(b) for b in bad)}; "
+                f"the allowed variables are {allowed}"
+            )
+        if not used:
+            raise ConfigError(f"judge {name!r} instructions must use at least one of {allowed}")
+
     def _tagged_instructions(self) -> str:
         # The variables name the tagged sections that follow in the user message, so the system
         # prompt stays identical for every row (prefix-cache friendly).
@@ -77,12 +83,12 @@ class InstructionsJudge(Judge):
     def system_prompt(self) -> str:
         if self._system is None:
             fmt = self.format_instructions()
-            self._system = f"{self._tagged_instructions().strip()}\n\n{load_prompt('data_notice')}\n\n{fmt}"
+            self._system = f"{self._tagged_instructions().strip()}\n\n{self.data_notice()}{fmt}"
         return self._system
 
     def units(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,
-              session: Any = None) -> list[Unit]:
-        values = {"inputs": inputs, "outputs": outputs, "expectations": expectations}
+              session: Any = None, **more: Any) -> list[Unit]:
+        values = {"inputs": inputs, "outputs": outputs, "expectations": expectations, **more}
         sections: list[tuple[str, str]] = []
         trace_obj = None
         explore = False
@@ -103,7 +109,7 @@ class InstructionsJudge(Judge):
                     raise self._missing("session=", " (a list of conversation turns)")
                 sections.append(("conversation", render_conversation(session)))
             else:
-                value = values[var]
+                value = values.get(var)
                 if value is None and trace is not None:
                     t = Trace.coerce(trace)
                     value = t.inputs if var == "inputs" else t.outputs if var == "outputs" else None
@@ -203,9 +209,49 @@ def parse_type_name(text: str) -> Any:
     return Literal[options]  # type: ignore[valid-type]
 
 
-def judge_from_dict(data: Mapping[str, Any]) -> Judge:
-    """Rebuild a judge from :meth:`Judge.to_dict` output."""
+#: Kinds of composed judges (juries, pairwise judges) → ``"module:function"`` rebuilding one from its data.
+#: Imported on first use; :func:`register_judge_kind` adds a kind of one's own.
+JUDGE_KINDS: dict[str, str | Callable[[Mapping[str, Any]], Any]] = {
+    "Jury": "jurist.judges._jury:jury_from_dict",
+    "ScorerEnsemble": "jurist.judges._jury:jury_from_dict",
+    "PairwiseJudge": "jurist.judges._pairwise:pairwise_from_dict",
+    "PairwisePreference": "jurist.judges._pairwise:pairwise_from_dict",
+}
+
+
+def register_judge_kind(kind: str, build: str | Callable[[Mapping[str, Any]], Any]) -> None:
+    """Let :func:`judge_from_dict` rebuild judges whose ``to_dict()`` says ``"kind": kind``.
+
+    ``build`` is a function of the data, or its ``"module:function"`` path (imported when first needed).
+    """
+    if not isinstance(kind, str) or not kind:
+        raise ConfigError("a judge kind needs a non-empty name")
+    JUDGE_KINDS[kind] = build
+
+
+def _builder(kind: str) -> Callable[[Mapping[str, Any]], Any] | None:
+    build = JUDGE_KINDS.get(kind)
+    if build is None or callable(build):
+        return build
+    import importlib
+
+    module, _, attr = build.partition(":")
+    try:
+        found = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as e:
+        raise ConfigError(f"judge kind {kind!r} is registered as {build!r}, which cannot be imported: {e}") from None
+    JUDGE_KINDS[kind] = found
+    return found  # type: ignore[no-any-return]
+
+
+def judge_from_dict(data: Mapping[str, Any]) -> Any:
+    """Rebuild a judge from :meth:`Judge.to_dict` output (nested judges of a jury included)."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"a judge's data is an object with a 'kind', got {type(data).__name__}")
     kind = data.get("kind", "InstructionsJudge")
+    build = _builder(str(kind))
+    if build is not None:
+        return build(data)
     common = {
         "model": data.get("model"),
         "inference_params": data.get("inference_params"),
@@ -227,7 +273,8 @@ def judge_from_dict(data: Mapping[str, Any]) -> Judge:
 
     cls = builtin_judges().get(kind)
     if cls is None:
-        raise ConfigError(f"unknown judge kind {kind!r}")
+        raise ConfigError(f"unknown judge kind {kind!r}; the kinds are InstructionsJudge, the built-in judges' "
+                          f"class names and {', '.join(sorted(JUDGE_KINDS))} (register_judge_kind adds one)")
     extra = {k: data[k] for k in getattr(cls, "extra_fields", ()) if k in data}
     if data.get("instructions"):
         extra["instructions"] = data["instructions"]  # aligned or edited instructions survive

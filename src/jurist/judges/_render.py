@@ -95,11 +95,12 @@ def fence(text: str, tags: Iterable[str] = ()) -> str:
     return _tag_pattern(SECTION_TAGS | frozenset(tags)).sub("&lt;", text)
 
 
-def user_message(sections: Iterable[tuple[str, str]]) -> str:
-    """The user message of a judgment: each section's text fenced inside its tags."""
+def user_message(sections: Iterable[tuple[str, str]], escape: bool = True) -> str:
+    """The user message of a judgment: each section's text fenced inside its tags (``escape=False``
+    leaves the text as it is: only to measure what fencing is worth)."""
     sections = list(sections)
     tags = [tag for tag, _ in sections]
-    return "\n\n".join(f"<{tag}>\n{fence(text, tags)}\n</{tag}>" for tag, text in sections)
+    return "\n\n".join(f"<{tag}>\n{fence(text, tags) if escape else text}\n</{tag}>" for tag, text in sections)
 
 
 def render_trace(trace: Trace) -> str:

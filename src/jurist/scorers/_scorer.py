@@ -17,6 +17,8 @@ from jurist.scorers._aggregations import Aggregation, check_aggregations
 
 #: The arguments a scorer may take; evaluate() passes each row's values by these names.
 SCORER_ARGS = ("inputs", "outputs", "expectations", "trace", "session")
+#: Arguments beyond those, read from row columns of the same name: the two responses a pairwise scorer compares.
+PAIRWISE_ARGS = ("outputs_a", "outputs_b")
 
 
 class Scorer:
@@ -41,6 +43,9 @@ class Scorer:
 
     name: str
     aggregations: list[Aggregation] | None = None
+    #: The keyword arguments this scorer is called with: the five row fields, and, for scorers that take
+    #: more (a pairwise judge's ``outputs_a``/``outputs_b``), those names, read from the row's own columns.
+    arguments: tuple[str, ...] = SCORER_ARGS
 
     def __init__(self, **fields: Any) -> None:
         # Class-level fields, as MLflow's pydantic scorers declare them: mutable defaults are copied so
@@ -175,15 +180,18 @@ class FunctionScorer(Scorer):
         sig = inspect.signature(func)
         params = sig.parameters
         self._var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        known = SCORER_ARGS + PAIRWISE_ARGS
         unknown = [
             p for p, v in params.items()
-            if p not in SCORER_ARGS and v.kind not in (v.VAR_KEYWORD, v.VAR_POSITIONAL) and v.default is v.empty
+            if p not in known and v.kind not in (v.VAR_KEYWORD, v.VAR_POSITIONAL) and v.default is v.empty
         ]
         if unknown:
             raise ConfigError(
-                f"@scorer function {func.__name__!r} takes {unknown}; scorers may take only {', '.join(SCORER_ARGS)}"
+                f"@scorer function {func.__name__!r} takes {unknown}; scorers may take only {', '.join(known)}"
             )
-        self._accepts = tuple(p for p in SCORER_ARGS if p in params or self._var_kw)
+        self._accepts = tuple(p for p in SCORER_ARGS if p in params or self._var_kw) + tuple(
+            p for p in PAIRWISE_ARGS if p in params)
+        self.arguments = SCORER_ARGS + tuple(p for p in PAIRWISE_ARGS if p in params)
         self.func = func
         self.name = name or func.__name__
         self.description = description

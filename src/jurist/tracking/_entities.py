@@ -177,12 +177,15 @@ class RunEnd:
                                             "total_cost_usd", "judge_calls", "cached_judgments")})
 
 
-def row_hash(inputs: Any, outputs: Any, expectations: Any, trace: Any, session: Any, tags: Any, row_id: Any) -> str:
+def row_hash(inputs: Any, outputs: Any, expectations: Any, trace: Any, session: Any, tags: Any, row_id: Any,
+             extra: Any = None) -> str:
     """A fingerprint of a data row's content, to tell on resume whether the data changed."""
     if isinstance(trace, Trace):
         trace = trace.to_dict()
-    blob = json.dumps([inputs, outputs, expectations, trace, session, tags, row_id], sort_keys=True,
-                      ensure_ascii=False, default=str)
+    parts = [inputs, outputs, expectations, trace, session, tags, row_id]
+    if extra:  # columns a scorer takes by name (a pairwise judge's two responses)
+        parts.append(extra)
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 

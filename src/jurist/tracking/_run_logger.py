@@ -58,6 +58,10 @@ DEFAULT_INTERVAL_S = 0.25
 _STOP = object()
 
 
+def _row_hash(row: Any) -> str:
+    return row_hash(row.inputs, row.outputs, row.expectations, row.trace, row.session, row.tags, row.id, row.extra)
+
+
 def _refused(e: Exception) -> bool:
     """Whether the store refused what it was given (a value it cannot hold: too long, out of range), as
     against failing itself (unreachable, busy), which is worth trying again."""
@@ -187,7 +191,7 @@ class RunLogger:
                 raise ConfigError(f"run {run_id} holds row {i} but the data has only {len(rows)} rows; "
                                   "resume needs the same data")
             r = rows[i]
-            if row_hash(r.inputs, r.outputs, r.expectations, r.trace, r.session, r.tags, r.id) != stored.data.row_hash:
+            if _row_hash(r) != stored.data.row_hash:
                 raise ConfigError(f"row {i} of the data differs from row {i} stored in run {run_id}; resume needs "
                                   "the same data (start a new run to judge changed data)")
             state.trace_ids[i] = stored.data.trace_id
@@ -227,8 +231,10 @@ class RunLogger:
         data = None
         if new_trace_id is not None:
             data = RowData(
-                row_hash=row_hash(row.inputs, row.outputs, row.expectations, row.trace, row.session, row.tags, row.id),
-                trace_id=new_trace_id, inputs=row.inputs, outputs=outputs, expectations=row.expectations,
+                row_hash=_row_hash(row), trace_id=new_trace_id, inputs=row.inputs,
+                # A pairwise row's two responses are what was judged: they are stored as its outputs.
+                outputs={**row.extra, **({"outputs": outputs} if outputs is not None else {})} if row.extra else outputs,
+                expectations=row.expectations,
                 tags=row.tags, row_id=row.id, trace=self._trace(row, new_trace_id, outputs),
             )
         return Judgment(row.index, scorer_name, feedbacks, data)

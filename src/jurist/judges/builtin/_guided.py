@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from jurist.judges._base import load_prompt
 from jurist.judges.builtin._common import BuiltinJudge, guideline_list, render_guidelines
 
 
@@ -42,6 +41,5 @@ class GuidedJudge(BuiltinJudge):
         if self._system is None:
             fmt = self.format_instructions()
             rules = render_guidelines(self.guidelines)
-            notice = load_prompt("data_notice")
-            self._system = f"{self.instructions.strip()}\n\n<guidelines>\n{rules}\n</guidelines>\n\n{notice}\n\n{fmt}"
+            self._system = f"{self.instructions.strip()}\n\n<guidelines>\n{rules}\n</guidelines>\n\n{self.data_notice()}{fmt}"
         return self._system

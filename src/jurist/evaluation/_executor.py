@@ -1,0 +1,90 @@
+"""Executors: where the judgments of one ``evaluate()`` run. Local (this process's event loop) today.
+
+An executor receives the :class:`Work` of a run (rows, scorers, what is already done) and returns every
+row's feedback in row order, calling ``work.on_judged`` on the event loop as each judgment finishes so
+that the run logger stores it. ``Work.split`` cuts a run into partitions that can run anywhere and be
+put back together with ``Work.merge``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol, runtime_checkable
+
+from jurist.entities import Feedback
+from jurist.errors import ConfigError
+from jurist.evaluation._dataset import Row
+from jurist.evaluation._runner import OnJudged, Runner
+from jurist.scorers._scorer import Scorer
+
+
+@dataclass
+class Work:
+    """The judgments of one evaluation: every (row, scorer) pair not in ``done``."""
+
+    rows: list[Row]
+    scorers: Sequence[Scorer]
+    predict_fn: Callable[..., Any] | None = None
+    concurrency: int = 32
+    progress: bool | None = None
+    #: Feedback already stored for (row position, scorer position): a resumed run.
+    done: Mapping[tuple[int, int], list[Feedback]] = field(default_factory=dict)
+    #: Outputs already predicted, by row index (a resumed run).
+    outputs: Mapping[int, Any] = field(default_factory=dict)
+    on_judged: OnJudged | None = None
+
+    def split(self, parts: int) -> list[Work]:
+        """The work cut into at most ``parts`` partitions of whole rows, each with its share of the
+        concurrency (at least 1); ``merge`` puts their results back in row order."""
+        if parts < 1:
+            raise ConfigError(f"a run splits into at least one partition, got {parts}")
+        parts = min(parts, len(self.rows)) or 1
+        out = []
+        for p in range(parts):
+            positions = list(range(p, len(self.rows), parts))
+            where = {pos: k for k, pos in enumerate(positions)}
+            out.append(replace(
+                self, rows=[self.rows[pos] for pos in positions],
+                concurrency=max(1, self.concurrency // parts),
+                done={(where[r], s): fbs for (r, s), fbs in self.done.items() if r in where},
+            ))
+        return out
+
+    def merge(self, parts: Sequence[Work], results: Sequence[list[list[Feedback]]]) -> list[list[Feedback]]:
+        """Every row's feedback, in this work's row order, from the partitions' results."""
+        position = {row.index: pos for pos, row in enumerate(self.rows)}
+        merged: list[list[Feedback]] = [[] for _ in self.rows]
+        for part, result in zip(parts, results, strict=True):
+            for row, fbs in zip(part.rows, result, strict=True):
+                merged[position[row.index]] = fbs
+        return merged
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Runs the judgments of one evaluation and returns each row's feedback, in row order."""
+
+    async def run(self, work: Work) -> list[list[Feedback]]: ...
+
+
+class LocalExecutor:
+    """On this process's event loop: bounded concurrency, one error per failed judgment."""
+
+    async def run(self, work: Work) -> list[list[Feedback]]:
+        runner = Runner(work.rows, work.scorers, work.predict_fn, work.concurrency, work.progress,
+                        done=work.done, outputs=work.outputs, on_judged=work.on_judged)
+        return await runner.run()
+
+
+def resolve_executor(executor: Any) -> Executor:
+    """``None`` or ``"local"`` → the local executor; an :class:`Executor` object → itself."""
+    if executor is None or executor == "local":
+        return LocalExecutor()
+    if isinstance(executor, str):
+        raise ConfigError(f"unknown executor {executor!r}; use 'local' or pass an object with an async "
+                          "run(work) method (see jurist.evaluation.Executor)")
+    if not isinstance(executor, Executor):
+        raise ConfigError(f"executor must be 'local' or an object with an async run(work) method, got "
+                          f"{type(executor).__name__}")
+    return executor
