@@ -117,7 +117,10 @@ def run_case(rows: int, latency: float, concurrency: int, store: bool = False) -
     tmp = tempfile.mkdtemp(prefix="jurist-bench-")
     os.environ.update(OPENAI_API_KEY="test-key", OPENAI_BASE_URL=fake.base_url, JURIST_CACHE_DIR=tmp,
                       JURIST_TRACKING_URI=f"sqlite:///{tmp}/jurist.db")
+    import jurist
     from jurist import evaluate
+
+    jurist.reset()  # settings are read once: this case's cache dir and store
     from jurist.judges import Correctness
 
     data = _rows(rows)
