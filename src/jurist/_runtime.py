@@ -89,7 +89,8 @@ class Runtime:
         """Forget the settings and every part but the loaded local models; each is made again on next use.
 
         Rate limits learnt, schema fallbacks, the response cache's memory (its disk stays), the tracking
-        URI and experiment set in code, open stores, HTTP sessions and buffered traces are all dropped.
+        URI and experiment set in code, open stores, HTTP sessions and the buffer of finished traces are all
+        dropped (traces already queued for the store are still written).
         """
         with self._lock:
             dropped = [(n, p) for n, p in self._parts.items() if n not in self._kept]
