@@ -322,15 +322,17 @@ class Judge(Scorer):
             return self._feedback(unit, meta, error=unit.error)
         calls = self.calls(unit)
         if len(calls) == 1:
-            return await self.ask(calls[0])
-        feedbacks = await asyncio.gather(*(self.ask(c) for c in calls))
-        return self.reduce(unit, calls, feedbacks)
+            fb = await self.ask(calls[0])
+        else:
+            fb = self.reduce(unit, calls, await asyncio.gather(*(self.ask(c) for c in calls)))
+        if fb.metadata is not None:
+            self.note_truncation(unit, fb.metadata)
+        return fb
 
     async def ask(self, call: Call) -> Feedback:
         """One model call (and at most one repair request) and its parsed verdict, or the error."""
         unit = call.unit
         meta: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0, "cost_usd": 0.0}
-        self.note_truncation(unit, meta)
         request = self.request(unit, call.params)
         client = self.client
         try:

@@ -15,6 +15,10 @@ _URI = re.compile(r"^(?P<provider>[A-Za-z][A-Za-z0-9_.\-]*):/(?P<model>[^\s].*)$
 FORMS = "'<provider>:/<model-name>', e.g. 'openai:/gpt-4o-mini', 'anthropic:/claude-sonnet-4', 'gateway:/my-endpoint'"
 
 
+#: Schemes whose URI may leave the model name out (``fake:/``), and the name it then means.
+UNNAMED_MODELS = {"fake": "default"}
+
+
 @dataclass(frozen=True)
 class ModelURI:
     provider: str
@@ -33,6 +37,9 @@ def parse_model_uri(uri: str) -> ModelURI:
     """
     if not isinstance(uri, str) or not uri.strip():
         raise ConfigError(f"model must be a model URI string of the form {FORMS}; got {uri!r}")
+    scheme, sep, rest = uri.strip().partition(":/")
+    if sep and not rest and scheme.lower() in UNNAMED_MODELS:
+        return ModelURI(provider=scheme.lower(), model=UNNAMED_MODELS[scheme.lower()])
     m = _URI.match(uri.strip())
     if m is None:
         hint = ""
