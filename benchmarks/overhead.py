@@ -84,7 +84,10 @@ def run_case(rows: int, latency: float, concurrency: int, store: bool = False, i
         fake = FakeProcess(latency)
         os.environ.update(OPENAI_API_KEY="test-key", OPENAI_BASE_URL=fake.base_url)
         uri = "openai:/gpt-4o-mini"
+    import jurist
     from jurist import evaluate
+
+    jurist.reset()  # settings are read once: this case's cache dir and store
     from jurist.judges import Correctness
 
     data = _rows(rows)

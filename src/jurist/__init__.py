@@ -60,7 +60,9 @@ _EXPORTS: dict[str, str] = {
     "register_judge": "jurist.tracking",
     "get_judge": "jurist.tracking",
     "list_judge_versions": "jurist.tracking",
-    "start_monitor": "jurist.tracking",
+    "start_monitor": "jurist.evaluation",
+    "reset": "jurist._runtime",
+    "close": "jurist._runtime",
 }
 
 
@@ -81,6 +83,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from jurist import genai
+    from jurist._runtime import close, reset
     from jurist.entities import (
         AssessmentError,
         AssessmentSource,
@@ -92,7 +95,14 @@ if TYPE_CHECKING:
         Trace,
     )
     from jurist.errors import ConfigError, JuristError
-    from jurist.evaluation import EvaluationResult, compare_evaluations, evaluate, evaluate_pairwise, probe
+    from jurist.evaluation import (
+        EvaluationResult,
+        compare_evaluations,
+        evaluate,
+        evaluate_pairwise,
+        probe,
+        start_monitor,
+    )
     from jurist.judges import Jury, make_judge, make_pairwise_judge, make_scorer_ensemble
     from jurist.scorers import Scorer, scorer
     from jurist.tracing import (
@@ -120,7 +130,6 @@ if TYPE_CHECKING:
         search_traces,
         set_experiment,
         set_tracking_uri,
-        start_monitor,
     )
 
 __all__ = [
@@ -139,6 +148,7 @@ __all__ = [
     "SpanType",
     "Trace",
     "__version__",
+    "close",
     "compare_evaluations",
     "create_experiment",
     "evaluate",
@@ -161,6 +171,7 @@ __all__ = [
     "make_scorer_ensemble",
     "probe",
     "register_judge",
+    "reset",
     "scorer",
     "search_runs",
     "search_traces",

@@ -1,6 +1,7 @@
-"""Evaluation: ``evaluate()`` over data sets, its async engine, its results, and comparisons of two.
+"""Evaluation: ``evaluate()`` over data sets, its async engine, its results, comparisons of two, and
+monitoring of live traces.
 
-Comparison, pairwise evaluation and probes (which load numpy) are imported on first use.
+Comparison, pairwise evaluation and probes (which load numpy), and monitoring, are imported on first use.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ _LAZY = {
     "EvaluationComparison": "_compare", "NotImprovedError": "_compare", "ScorerComparison": "_compare",
     "compare_evaluations": "_compare", "PairwiseResult": "_pairwise", "evaluate_pairwise": "_pairwise",
     "ProbeReport": "_probes", "ProbeResult": "_probes", "probe": "_probes",
+    "Monitor": "_monitor", "MonitorStats": "_monitor", "start_monitor": "_monitor",
 }
 
 
@@ -36,9 +38,11 @@ if TYPE_CHECKING:
         ScorerComparison,
         compare_evaluations,
     )
+    from jurist.evaluation._monitor import Monitor, MonitorStats, start_monitor
     from jurist.evaluation._pairwise import PairwiseResult, evaluate_pairwise
     from jurist.evaluation._probes import ProbeReport, ProbeResult, probe
 
-__all__ = ["COLUMNS", "EvaluationComparison", "EvaluationResult", "Executor", "LocalExecutor", "NotImprovedError",
-           "PairwiseResult", "ProbeReport", "ProbeResult", "Row", "RowResult", "ScorerComparison", "Work",
-           "aevaluate", "compare_evaluations", "evaluate", "evaluate_pairwise", "load_rows", "probe"]
+__all__ = ["COLUMNS", "EvaluationComparison", "EvaluationResult", "Executor", "LocalExecutor", "Monitor",
+           "MonitorStats", "NotImprovedError", "PairwiseResult", "ProbeReport", "ProbeResult", "Row", "RowResult",
+           "ScorerComparison", "Work", "aevaluate", "compare_evaluations", "evaluate", "evaluate_pairwise",
+           "load_rows", "probe", "start_monitor"]

@@ -7,7 +7,6 @@ import contextvars
 import dataclasses
 import functools
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -54,10 +53,7 @@ JUDGMENT_SLOTS: contextvars.ContextVar[asyncio.Semaphore | None] = contextvars.C
 
 def _fan_out_limit() -> int:
     """How many spans of one direct judge call are judged at once (outside evaluate): its default concurrency."""
-    try:
-        return max(1, int(os.environ.get("JURIST_MAX_CONCURRENCY") or 32))
-    except ValueError:
-        return 32
+    return RUNTIME.settings.max_concurrency
 
 
 @functools.cache

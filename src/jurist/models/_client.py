@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
+from pathlib import Path
 
+from jurist import _settings
 from jurist._runtime import RUNTIME
 from jurist.errors import ConfigError
-from jurist.models._cache import ResponseCache, cache_dir, cache_key
+from jurist.models._cache import ResponseCache, cache_key
 from jurist.models._http import RetryPolicy, Transport
 from jurist.models._limiter import AdaptiveLimiter
 from jurist.models._pricing import cost_usd
@@ -22,69 +23,77 @@ from jurist.models.providers._base import Provider
 #: Whether judgments in this context may read and write the response cache (``evaluate(cache=False)``).
 CACHE_ENABLED: ContextVar[bool] = ContextVar("jurist_cache_enabled", default=True)
 
-DEFAULT_TIMEOUT_S = 60.0
-#: Per-connection ceiling on requests in flight; 429s lower it adaptively.
-DEFAULT_MAX_IN_FLIGHT = 256
+#: Per-connection ceiling on requests in flight (``JURIST_MAX_IN_FLIGHT``); 429s lower it adaptively.
+DEFAULT_MAX_IN_FLIGHT = _settings.DEFAULT_MAX_IN_FLIGHT
+DEFAULT_TIMEOUT_S = _settings.DEFAULT_TIMEOUT_S
+DEFAULT_CACHE_MAX_ENTRIES = _settings.DEFAULT_CACHE_MAX_ENTRIES
 
 
 class _Shared:
-    """Process-wide state of the runtime loop: HTTP sessions, limiters, the cache, schema fallbacks."""
+    """The model layer's part of the runtime: HTTP sessions, limiters, schema fallbacks, the response cache.
 
-    def __init__(self) -> None:
+    Owned by the runtime (:func:`shared`); ``jurist.reset()`` drops it, and the next call makes a new one
+    under the settings then in force.
+    """
+
+    def __init__(self, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, cache_dir: Path | None = None,
+                 cache_max_entries: int = DEFAULT_CACHE_MAX_ENTRIES) -> None:
         self.transport = Transport()
         self.limiters: dict[str, AdaptiveLimiter] = {}
         self.no_schema: set[str] = set()
+        self.max_in_flight = max_in_flight
+        self.cache_dir = cache_dir
+        self.cache_max_entries = cache_max_entries
         self._cache: ResponseCache | None = None
-        RUNTIME.on_shutdown(self.aclose)
+
+    @classmethod
+    def from_settings(cls) -> _Shared:
+        s = RUNTIME.settings
+        return cls(s.max_in_flight, s.response_cache_dir, s.cache_max_entries)
 
     @property
     def cache(self) -> ResponseCache:
-        # Follows JURIST_CACHE_DIR if it changes while the process runs.
-        path = cache_dir() / "responses.sqlite"
-        if self._cache is None or self._cache.path != path:
-            if self._cache is not None:
-                self._cache.close()
-            self._cache = ResponseCache(path)
+        if self._cache is None:
+            path = (self.cache_dir or RUNTIME.settings.response_cache_dir) / "responses.sqlite"
+            self._cache = ResponseCache(path, max_entries=self.cache_max_entries)
         return self._cache
 
     def limiter(self, key: str) -> AdaptiveLimiter:
         lim = self.limiters.get(key)
         if lim is None:
-            cap = int(os.environ.get("JURIST_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT))
-            lim = self.limiters[key] = AdaptiveLimiter(cap)
+            lim = self.limiters[key] = AdaptiveLimiter(self.max_in_flight)
         return lim
 
     def flush(self) -> None:
         if self._cache is not None:
             self._cache.flush()
 
-    async def aclose(self) -> None:
-        await self.transport.aclose()
-        if self._cache is not None:
-            self._cache.close()
-            self._cache = None
-
-
-_SHARED: list[_Shared] = []
+    def close(self) -> None:
+        """Close the cache (writing what it holds) and the HTTP sessions."""
+        cache, self._cache = self._cache, None
+        if cache is not None:
+            cache.close()
+        RUNTIME.close_soon(self.transport.aclose())
 
 
 def shared() -> _Shared:
-    if not _SHARED:
-        _SHARED.append(_Shared())
-    return _SHARED[0]
+    """The model layer's state, owned by the runtime."""
+    return RUNTIME.part("models", _Shared.from_settings)
 
 
 def reset_limits() -> None:
     """Forget learned rate limits and schema fallbacks (a new provider account, a test)."""
-    if _SHARED:
-        _SHARED[0].limiters.clear()
-        _SHARED[0].no_schema.clear()
+    sh = RUNTIME.peek("models")
+    if isinstance(sh, _Shared):
+        sh.limiters.clear()
+        sh.no_schema.clear()
 
 
 def flush_cache() -> None:
     """Write buffered cache entries to disk now."""
-    if _SHARED:
-        _SHARED[0].flush()
+    sh = RUNTIME.peek("models")
+    if isinstance(sh, _Shared):
+        sh.flush()
 
 
 class ModelClient:
@@ -115,8 +124,7 @@ class ModelClient:
         self.uri = str(uri)
         self.provider: Provider = make_provider(parse_model_uri(self.uri), base_url=base_url,
                                                 extra_headers=extra_headers, api_key=api_key)
-        env_timeout = os.environ.get("JURIST_TIMEOUT")
-        self.timeout = float(timeout or env_timeout or DEFAULT_TIMEOUT_S)
+        self.timeout = float(timeout or RUNTIME.settings.timeout_s)
         self.provider.timeout = self.timeout
         self.retry = retry or RetryPolicy()
         self._transport = transport
@@ -160,7 +168,7 @@ class ModelClient:
         resp.latency_ms = (time.perf_counter() - start) * 1000.0
         resp.cost_usd = self._cost(resp)
         if cache is not None and key is not None:
-            cache.put(key, resp.to_cache())
+            await cache.aput(key, resp.to_cache())
         return resp
 
     def _cost(self, resp: ChatResponse) -> float | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import threading
 import time
 from collections.abc import Sequence
@@ -67,7 +66,9 @@ class RestStore:
     @property
     def token(self) -> str | None:
         """The bearer token: the one given, else ``$JURIST_TRACKING_TOKEN``, else ``$JURIST_SERVER_TOKEN``."""
-        return self._token or os.environ.get("JURIST_TRACKING_TOKEN") or os.environ.get("JURIST_SERVER_TOKEN")
+        from jurist._runtime import RUNTIME
+
+        return self._token or RUNTIME.settings.tracking_token
 
     # -- HTTP -------------------------------------------------------------------------------------
     def _conn(self) -> http.client.HTTPConnection:

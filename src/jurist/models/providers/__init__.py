@@ -22,7 +22,7 @@ BUILTIN_PROVIDERS: dict[str, str] = {
     "openai": "jurist.models.providers.openai:OpenAIProvider",
     "anthropic": "jurist.models.providers.anthropic:AnthropicProvider",
     "gateway": "jurist.models.providers.gateway:GatewayProvider",
-    "local": "jurist.models.providers.local:LocalProvider",
+    "local": "jurist.local._provider:LocalProvider",
     "azure": "jurist.models.providers.azure:AzureOpenAIProvider",
     "gemini": "jurist.models.providers.gemini:GeminiProvider",
     "google": "jurist.models.providers.gemini:GeminiProvider",
