@@ -16,7 +16,6 @@ not stored, and stop when the server shuts down.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,11 +23,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from jurist._runtime import settings
 from jurist.errors import ConfigError
+from jurist.evaluation._monitor import Monitor
 from jurist.server import _limits
 from jurist.server._http import ERRORS, add_error_handler, bearer_auth
 from jurist.server.routers import datasets, experiments, judges, monitors, otlp, runs, traces
-from jurist.tracking._monitor import Monitor
 from jurist.tracking._store import Store, get_tracking_uri, is_remote
 
 #: The largest request body, and OTLP body once decompressed, by default (``$JURIST_SERVER_MAX_BODY_MB``).
@@ -53,7 +53,7 @@ def create_app(store_uri: str | None = None, *, token: str | None = None, store:
 
     body_limit = _limits.max_body_bytes(max_body_bytes)
     the_store = store if store is not None else _open_store(store_uri)
-    gateway_path = gateway_config or os.environ.get("JURIST_GATEWAY_CONFIG") or None
+    gateway_path = gateway_config or settings().gateway_config or None
     gateway_app: Any = None
     if gateway_path:
         from jurist.gateway import create_gateway_app
@@ -61,7 +61,7 @@ def create_app(store_uri: str | None = None, *, token: str | None = None, store:
         gateway_app = create_gateway_app(gateway_path, database=getattr(the_store, "db_uri", None))
 
     running: dict[str, Monitor] = {}  # in memory only: not stored, stopped on shutdown
-    secret = (token if token is not None else os.environ.get("JURIST_SERVER_TOKEN")) or None
+    secret = (token if token is not None else settings().server_token) or None
     auth = [Depends(bearer_auth(secret))]
 
     @asynccontextmanager
