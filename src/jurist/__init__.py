@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "compare_evaluations": "jurist.evaluation",
     "evaluate_pairwise": "jurist.evaluation",
     "probe": "jurist.evaluation",
+    "meta_evaluate": "jurist.evaluation",
     "JuristError": "jurist.errors",
     "ConfigError": "jurist.errors",
     "trace": "jurist.tracing",
@@ -92,7 +93,14 @@ if TYPE_CHECKING:
         Trace,
     )
     from jurist.errors import ConfigError, JuristError
-    from jurist.evaluation import EvaluationResult, compare_evaluations, evaluate, evaluate_pairwise, probe
+    from jurist.evaluation import (
+        EvaluationResult,
+        compare_evaluations,
+        evaluate,
+        evaluate_pairwise,
+        meta_evaluate,
+        probe,
+    )
     from jurist.judges import Jury, make_judge, make_pairwise_judge, make_scorer_ensemble
     from jurist.scorers import Scorer, scorer
     from jurist.tracing import (
@@ -159,6 +167,7 @@ __all__ = [
     "make_judge",
     "make_pairwise_judge",
     "make_scorer_ensemble",
+    "meta_evaluate",
     "probe",
     "register_judge",
     "scorer",

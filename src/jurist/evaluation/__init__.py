@@ -17,6 +17,7 @@ _LAZY = {
     "EvaluationComparison": "_compare", "NotImprovedError": "_compare", "ScorerComparison": "_compare",
     "compare_evaluations": "_compare", "PairwiseResult": "_pairwise", "evaluate_pairwise": "_pairwise",
     "ProbeReport": "_probes", "ProbeResult": "_probes", "probe": "_probes",
+    "AgreementReport": "_meta", "meta_evaluate": "_meta", "ameta_evaluate": "_meta",
 }
 
 
@@ -36,9 +37,31 @@ if TYPE_CHECKING:
         ScorerComparison,
         compare_evaluations,
     )
+    from jurist.evaluation._meta import AgreementReport, ameta_evaluate, meta_evaluate
     from jurist.evaluation._pairwise import PairwiseResult, evaluate_pairwise
     from jurist.evaluation._probes import ProbeReport, ProbeResult, probe
 
-__all__ = ["COLUMNS", "EvaluationComparison", "EvaluationResult", "Executor", "LocalExecutor", "NotImprovedError",
-           "PairwiseResult", "ProbeReport", "ProbeResult", "Row", "RowResult", "ScorerComparison", "Work",
-           "aevaluate", "compare_evaluations", "evaluate", "evaluate_pairwise", "load_rows", "probe"]
+__all__ = [
+    "COLUMNS",
+    "AgreementReport",
+    "EvaluationComparison",
+    "EvaluationResult",
+    "Executor",
+    "LocalExecutor",
+    "NotImprovedError",
+    "PairwiseResult",
+    "ProbeReport",
+    "ProbeResult",
+    "Row",
+    "RowResult",
+    "ScorerComparison",
+    "Work",
+    "aevaluate",
+    "ameta_evaluate",
+    "compare_evaluations",
+    "evaluate",
+    "evaluate_pairwise",
+    "load_rows",
+    "meta_evaluate",
+    "probe",
+]

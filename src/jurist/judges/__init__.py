@@ -52,6 +52,12 @@ COMPOSED: dict[str, str] = {
     "Jury": "jurist.judges._jury",
     "ScorerEnsemble": "jurist.judges._jury",
     "make_scorer_ensemble": "jurist.judges._jury",
+    "MemoryJudge": "jurist.judges.align",
+    "AlignmentOptimizer": "jurist.judges.align",
+    "InstructionOptimizer": "jurist.judges.align",
+    "MemoryOptimizer": "jurist.judges.align",
+    "SIMBAAlignmentOptimizer": "jurist.judges.align",
+    "MemAlignOptimizer": "jurist.judges.align",
 }
 
 
@@ -76,6 +82,14 @@ def builtin_judges() -> dict[str, type[Judge]]:
 if TYPE_CHECKING:
     from jurist.judges._jury import Jury, ScorerEnsemble, make_scorer_ensemble
     from jurist.judges._pairwise import PairwiseJudge, PairwisePreference, make_pairwise_judge
+    from jurist.judges.align import (
+        AlignmentOptimizer,
+        InstructionOptimizer,
+        MemAlignOptimizer,
+        MemoryJudge,
+        MemoryOptimizer,
+        SIMBAAlignmentOptimizer,
+    )
     from jurist.judges.builtin.completeness import Completeness
     from jurist.judges.builtin.conversation_completeness import ConversationCompleteness
     from jurist.judges.builtin.conversational_guidelines import ConversationalGuidelines
