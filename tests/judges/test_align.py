@@ -194,7 +194,7 @@ def test_a_failing_optimizer_call_leaves_the_judge_unchanged(fake_openai: FakeOp
     fake_anthropic.enqueue(anthropic_error(401, "authentication_error", "invalid x-api-key"))
     judge = quality_judge()
     before = judge.to_dict()
-    with pytest.raises(AlignmentError, match="optimizer model 'anthropic:/claude-opus-4' failed.*unchanged"):
+    with pytest.raises(AlignmentError, match=r"optimizer model 'anthropic:/claude-opus-4' failed.*unchanged"):
         judge.align(rows(), optimizer=InstructionOptimizer(model="anthropic:/claude-opus-4"))
     assert judge.to_dict() == before
     assert judge.alignment is None
