@@ -325,3 +325,34 @@ def test_a_pairwise_judge_aligns_on_one_two_labels(fake_openai: FakeOpenAI) -> N
     assert before.position_consistency.value == 0.0 and after.position_consistency.value == 1.0
     assert after.accuracy.value == 1.0
     assert judge_from_dict(aligned.to_dict()).to_dict() == aligned.to_dict()
+
+
+def test_an_aligned_judge_registers_as_the_next_version(fake_openai: FakeOpenAI) -> None:
+    import jurist
+    from jurist.judges.align import MemoryOptimizer
+
+    scripted(fake_openai)
+    judge = quality_judge()
+    assert jurist.register_judge(judge).version == 1
+    aligned = judge.align(rows(), optimizer=MemoryOptimizer(model=OPTIMIZER))
+    assert jurist.register_judge(aligned).version == 2
+    stored = jurist.get_judge("quality")
+    assert isinstance(stored, MemoryJudge) and len(stored.memory) == len(aligned.memory)
+    assert stored.instructions == aligned.instructions
+
+
+def test_a_built_in_judge_keeps_its_kind_when_aligned(fake_openai: FakeOpenAI) -> None:
+    from jurist.judges import Correctness
+
+    def answer(body: dict[str, Any]) -> str:
+        if body["model"] == "optimizer-big":
+            return optimizer_model(body)
+        system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
+        item = user.split("<response>", 1)[-1]
+        return _verdict("no" if "zorp" in system.lower() and "ZORP" in item else "yes")
+
+    fake_openai.responder = answer
+    data = [{**r, "expectations": {"expected_response": "A fact about the river."}} for r in rows()]
+    aligned = Correctness(model=JUDGE).align(data, optimizer=InstructionOptimizer(model=OPTIMIZER, max_rounds=2))
+    assert aligned.to_dict()["kind"] == "Correctness"
+    assert aligned.alignment.after.balanced_accuracy.value == 1.0

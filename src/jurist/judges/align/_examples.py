@@ -105,7 +105,7 @@ def _from_trace(trace: Any, judge_name: str, pairwise: bool) -> LabelledExample 
     return LabelledExample(args, normalise_label(fb.value, pairwise), fb.rationale, prompt_key(args))
 
 
-def _from_row(raw: dict[str, Any], judge_name: str, pairwise: bool, where: str) -> LabelledExample | None:
+def _from_row(raw: dict[str, Any], judge_name: str, pairwise: bool) -> LabelledExample | None:
     row = dict(raw)
     label = rationale = None
     for col in LABEL_COLUMNS:
@@ -175,7 +175,7 @@ def labelled_examples(data: Any, judge_name: str, *, pairwise: bool = False) -> 
             if ex is not None:
                 out.append(ex)
         elif isinstance(item, dict):
-            ex = _from_row(item, judge_name, pairwise, f"row {i}")
+            ex = _from_row(item, judge_name, pairwise)
             if ex is not None:
                 out.append(ex)
         else:
