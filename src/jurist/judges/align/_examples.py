@@ -135,6 +135,8 @@ def _from_row(raw: dict[str, Any], judge_name: str, pairwise: bool) -> LabelledE
                               ("expectations", parsed.expectations), ("trace", parsed.trace),
                               ("session", parsed.session)) if v is not None}
     args.update(parsed.extra)
+    if isinstance(rationale, float) and rationale != rationale:  # an empty DataFrame cell
+        rationale = None
     if rationale is not None and not isinstance(rationale, str):
         rationale = str(rationale)
     return LabelledExample(args, normalise_label(label, pairwise), rationale or None, prompt_key(args))

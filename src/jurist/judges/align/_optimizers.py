@@ -246,6 +246,8 @@ class InstructionOptimizer(_ModelOptimizer):
             "demonstrations": {"type": "array", "items": {"type": "integer"}}}, "required": ["rules", "demonstrations"]}
         start = 0
         for round_no in range(1, self.max_rounds + 1):
+            if best_score[0] >= 1.0:  # nothing left to gain on the validation split
+                break
             self._progress("optimizing", round_no - 1, self.max_rounds)
             batch = [order[(start + i) % len(order)] for i in range(min(self.batch_size, len(order)))]
             start += len(batch)
