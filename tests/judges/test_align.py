@@ -356,3 +356,14 @@ def test_a_built_in_judge_keeps_its_kind_when_aligned(fake_openai: FakeOpenAI) -
     aligned = Correctness(model=JUDGE).align(data, optimizer=InstructionOptimizer(model=OPTIMIZER, max_rounds=2))
     assert aligned.to_dict()["kind"] == "Correctness"
     assert aligned.alignment.after.balanced_accuracy.value == 1.0
+
+
+def test_repeated_guidelines_and_restated_instructions_are_dropped(fake_openai: FakeOpenAI) -> None:
+    from jurist.judges.align import MemoryOptimizer
+
+    own = "Is {{ outputs }} a good answer to {{ inputs }}?"
+    fake_openai.responder = lambda body: (json.dumps({"guidelines": [own, RULE, RULE, f"  {RULE.upper()} "]})
+                                          if body["model"] == "optimizer-big" else judge_model(body))
+    aligned = quality_judge().align(rows(), optimizer=MemoryOptimizer(model=OPTIMIZER))
+    block = aligned.instructions.split("## Learned from human labels", 1)[1]
+    assert block.count("- ") == 1 and RULE in block

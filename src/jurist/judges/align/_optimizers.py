@@ -170,10 +170,21 @@ def quick_score(judge: Any, examples: Sequence[LabelledExample], feedbacks: Sequ
     return round(balanced, 6), round(sum(hits) / len(hits), 6)
 
 
-def _strings(value: Any, limit: int) -> list[str]:
+def _strings(value: Any, limit: int, instructions: str = "") -> list[str]:
+    """The proposed rules, each once (a small optimizer model repeats itself), without one that only restates
+    the judge's own instructions, at most ``limit``."""
     if not isinstance(value, list):
         return []
-    return [str(v).strip() for v in value if isinstance(v, (str, int, float)) and str(v).strip()][:limit]
+    own = " ".join(own_instructions(instructions).lower().split())
+    seen: dict[str, str] = {}
+    for v in value:
+        if not isinstance(v, (str, int, float)):
+            continue
+        text = str(v).strip()
+        key = " ".join(text.lower().split())
+        if text and key not in seen and not (own and key in own):
+            seen[key] = text
+    return list(seen.values())[:limit]
 
 
 class InstructionOptimizer(_ModelOptimizer):
@@ -257,7 +268,7 @@ class InstructionOptimizer(_ModelOptimizer):
                 self.history.append({"round": round_no, "disagreements": 0, "kept": False})
                 continue
             answer = await self._ask(model, system, self._user(best, rules, misses, batch), schema)
-            new_rules = _strings(answer.get("rules"), self.max_rules)
+            new_rules = _strings(answer.get("rules"), self.max_rules, judge.instructions)
             picks = [int(p) for p in answer.get("demonstrations") or [] if isinstance(p, int) and 1 <= p <= len(batch)]
             demos = [demonstration(judge, batch[p - 1]) for p in dict.fromkeys(picks)][: self.max_demonstrations]
             if not new_rules and not demos:
@@ -322,7 +333,7 @@ class MemoryOptimizer(_ModelOptimizer):
                 "<guidelines>\n" + ("\n".join(f"- {g}" for g in guidelines) or "(none yet)") + "\n</guidelines>",
                 "<items>\n" + "\n\n".join(demonstration(base, ex) for ex in batch) + "\n</items>"])
             answer = await self._ask(model, system, user, schema)
-            guidelines = _strings(answer.get("guidelines"), self.max_rules) or guidelines
+            guidelines = _strings(answer.get("guidelines"), self.max_rules, base.instructions) or guidelines
         self._progress("distilling", len(batches), len(batches))
         new_base = with_learned(base, guidelines)
         items = [memory_item(new_base, e) for e in examples]
