@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from rich.console import Console
 
-    from jurist.judges.align import InstructionOptimizer, MemoryOptimizer, align_judge
+    from jurist.align import InstructionOptimizer, MemoryOptimizer, align_judge
 
     loader = {"halueval": load_halueval, "faithdial": load_faithdial, "llmbar": load_llmbar}[args.set]
     rows = _balanced_sample(loader(args.data), args.n, args.seed)

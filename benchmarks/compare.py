@@ -1,7 +1,7 @@
 """jurist, MLflow and DeepEval side by side: CPU per judgment and judgments/s on the same fake provider.
 
 Each framework judges the same rows for correctness against the same loopback fake OpenAI server (the
-one ``overhead.py`` uses, running in separate processes so that its CPU is not counted), at 0 ms and
+one of ``benchmarks/_fake_server.py``, running in separate processes so that its CPU is not counted), at 0 ms and
 200 ms of simulated provider latency, with the same number of judgments in flight and no cache:
 
 - jurist: ``Correctness(model="openai:/gpt-4o-mini")`` through ``jurist.evaluate(concurrency=N,
@@ -54,7 +54,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.overhead import FakeProcess, _rows  # noqa: E402
+from benchmarks._fake_server import FakeProcess  # noqa: E402
+from benchmarks.overhead import _rows  # noqa: E402
 
 FRAMEWORKS = ("jurist", "mlflow", "deepeval")
 MODEL = "gpt-4o-mini"

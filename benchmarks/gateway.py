@@ -42,7 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.overhead import FakeProcess  # noqa: E402
+from benchmarks._fake_server import FakeProcess  # noqa: E402
 
 ADMIN_TOKEN = "bench-admin-token"
 LITELLM_MASTER_KEY = "sk-bench-master-key"

@@ -131,7 +131,7 @@ def run_engine(rows: list[Any], judges: list[Any], engine: Any) -> tuple[float, 
 
 def run_naive(rows: list[Any], judges: list[Any], engine: Any) -> tuple[float, dict[str, Any]]:
     """One request at a time, the prompt cache off: every prompt evaluated in full."""
-    from jurist.models.providers.local import to_wire
+    from jurist.local._provider import to_wire
 
     verdicts = {}
     start = time.perf_counter()

@@ -1,15 +1,17 @@
 """How much does jurist itself cost per judgment, and how close does it get to the I/O limit?
 
-Runs 1,000 rows through ``Correctness`` against a loopback fake OpenAI server that runs in a separate
-process (so its CPU is not counted), at 0 ms and 200 ms of simulated provider latency, and prints, side
-by side: CPU ms per judgment, judgments/s, the I/O limit (concurrency / latency) and the share of it
-reached; plus ``import jurist`` time and peak RSS of a 1,000-row run.
+Runs 1,000 rows through ``Correctness`` against a loopback fake OpenAI server that runs in separate
+processes (``benchmarks/_fake_server.py``, so its CPU is not counted), at 0 ms and 200 ms of simulated
+provider latency, and prints, side by side: CPU ms per judgment, judgments/s, the I/O limit
+(concurrency / latency) and the share of it reached; plus ``import jurist`` time and peak RSS of a
+1,000-row run.
 
     python benchmarks/overhead.py            # all of it
     python benchmarks/overhead.py --rows 300 # quicker
 
 A third case runs the 0 ms one with the tracking store on (SQLite, as ``evaluate()`` logs by default)
-to show what logging every row, trace and feedback costs.
+to show what logging every row, trace and feedback costs; a fourth judges with the in-process
+``fake:/`` model (no HTTP at all), to show jurist's own CPU apart from the HTTP client's.
 
 Targets: ≤ 1.5 ms CPU per judgment; ≥ 94 % of the I/O limit at 200 ms with 64 in flight;
 ``import jurist`` ≤ 0.15 s; ≤ 100 MB peak RSS for 1,000 rows; the store adds ≤ 0.5 ms CPU per judgment.
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import subprocess
 import sys
@@ -30,50 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def _serve(latency: float, conn, port: int = 0, responder: str | None = None) -> None:  # type: ignore[no-untyped-def]
-    import importlib
-
-    from tests.fakes.openai import FakeOpenAI
-
-    server = FakeOpenAI()
-    if responder:  # "module:function" computing the model's text from the request body
-        module, _, name = responder.partition(":")
-        server.responder = getattr(importlib.import_module(module), name)
-    server.start(port=port, reuse_port=True)
-    server.latency = latency
-    server.keep_requests = False
-    conn.send(server.base_url)
-    conn.recv()  # wait until told to stop
-    conn.send(server.calls)
-    server.stop()
-
-
-class FakeProcess:
-    """The fake provider in ``workers`` processes sharing one port (SO_REUSEPORT), so that the fake's own
-    CPU does not hold back the client being measured."""
-
-    def __init__(self, latency: float, workers: int = 2, responder: str | None = None) -> None:
-        ctx = mp.get_context("spawn")
-        self.pipes, self.procs = [], []
-        port = 0
-        for _ in range(workers):
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_serve, args=(latency, child, port, responder), daemon=True)
-            proc.start()
-            url: str = parent.recv()
-            port = int(url.rsplit(":", 1)[1].split("/")[0])
-            self.base_url = url
-            self.pipes.append(parent)
-            self.procs.append(proc)
-
-    def stop(self) -> int:
-        calls = 0
-        for parent, proc in zip(self.pipes, self.procs, strict=True):
-            parent.send("stop")
-            calls += parent.recv()
-            proc.join(5)
-        return calls
+from benchmarks._fake_server import FakeProcess  # noqa: E402
 
 
 def _rows(n: int) -> list[dict]:
@@ -110,30 +68,47 @@ def raw_client_rate(base_url: str, rows: int, concurrency: int) -> float:
     return asyncio.run(go())
 
 
-def run_case(rows: int, latency: float, concurrency: int, store: bool = False) -> dict:
+def run_case(rows: int, latency: float, concurrency: int, store: bool = False, in_process: bool = False) -> dict:
     """One measured run; ``store=True`` logs every judgment to a SQLite tracking store, as evaluate() does
-    by default (the other cases measure the judging alone, ``log=False``)."""
-    fake = FakeProcess(latency)
+    by default (the other cases measure the judging alone, ``log=False``). ``in_process=True`` judges with
+    the in-process ``fake:/`` model instead of the HTTP fake: jurist's own cost, with no HTTP at all."""
     tmp = tempfile.mkdtemp(prefix="jurist-bench-")
-    os.environ.update(OPENAI_API_KEY="test-key", OPENAI_BASE_URL=fake.base_url, JURIST_CACHE_DIR=tmp,
-                      JURIST_TRACKING_URI=f"sqlite:///{tmp}/jurist.db")
+    os.environ.update(JURIST_CACHE_DIR=tmp, JURIST_TRACKING_URI=f"sqlite:///{tmp}/jurist.db")
+    fake = None
+    if in_process:
+        from jurist.models import FakeModel
+
+        model = FakeModel(name="bench", latency=latency, record=False)
+        uri = model.uri
+    else:
+        fake = FakeProcess(latency)
+        os.environ.update(OPENAI_API_KEY="test-key", OPENAI_BASE_URL=fake.base_url)
+        uri = "openai:/gpt-4o-mini"
+    import jurist
     from jurist import evaluate
+
+    jurist.reset()  # settings are read once: this case's cache dir and store
     from jurist.judges import Correctness
 
     data = _rows(rows)
-    evaluate(data[:50], [Correctness()], concurrency=concurrency, cache=False, progress=False, log=store)  # warm up
+    judges = [Correctness(model=uri)]
+    evaluate(data[:50], judges, concurrency=concurrency, cache=False, progress=False, log=store)  # warm up
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    result = evaluate(data, [Correctness()], concurrency=concurrency, cache=False, progress=False, log=store)
+    result = evaluate(data, judges, concurrency=concurrency, cache=False, progress=False, log=store)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    raw = raw_client_rate(fake.base_url, rows, concurrency)
-    calls = fake.stop()
+    if fake is not None:
+        raw = raw_client_rate(fake.base_url, rows, concurrency)
+        calls = fake.stop()
+    else:
+        raw, calls = None, model.calls - 50
     assert result.metrics["correctness/error_count"] == 0, result.metrics
     limit = concurrency / latency if latency else None
     return {
         "latency_ms": latency * 1000, "concurrency": concurrency, "rows": rows, "calls": calls, "store": store,
+        "transport": "in-process" if in_process else "http",
         "cpu_ms_per_judgment": cpu * 1000 / rows, "judgments_per_s": rows / wall,
         "io_limit_per_s": limit, "share_of_limit": (rows / wall) / limit if limit else None,
-        "bare_client_per_s": raw, "share_of_bare_client": (rows / wall) / raw,
+        "bare_client_per_s": raw, "share_of_bare_client": (rows / wall) / raw if raw else None,
     }
 
 
@@ -165,21 +140,26 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1000)
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = ap.parse_args()
-    cases = [run_case(args.rows, 0.0, 64), run_case(args.rows, 0.2, 64), run_case(args.rows, 0.0, 64, store=True)]
+    cases = [run_case(args.rows, 0.0, 64), run_case(args.rows, 0.2, 64), run_case(args.rows, 0.0, 64, store=True),
+             run_case(args.rows, 0.0, 64, in_process=True)]
     extra = {"import_jurist_s": import_time(), "peak_rss_mb": peak_rss_mb(args.rows)}
     if args.json:
         print(json.dumps({"cases": cases, **extra}, indent=2))
         return
-    print(f"{'latency':>8} {'in flight':>9} {'store':>6} {'CPU ms/judgment':>16} {'judgments/s':>12} "
+    print(f"{'model':>10} {'latency':>8} {'in flight':>9} {'store':>6} {'CPU ms/judgment':>16} {'judgments/s':>12} "
           f"{'I/O limit/s':>12} {'share':>7} {'bare aiohttp/s':>15} {'share':>7}")
     for c in cases:
         lim = f"{c['io_limit_per_s']:.0f}" if c["io_limit_per_s"] else "-"
         share = f"{c['share_of_limit'] * 100:.1f}%" if c["share_of_limit"] else "-"
-        print(f"{c['latency_ms']:>6.0f}ms {c['concurrency']:>9} {'on' if c['store'] else 'off':>6} "
-              f"{c['cpu_ms_per_judgment']:>16.3f} {c['judgments_per_s']:>12.1f} {lim:>12} {share:>7} "
-              f"{c['bare_client_per_s']:>15.1f} {c['share_of_bare_client'] * 100:>6.1f}%")
+        bare = f"{c['bare_client_per_s']:>15.1f} {c['share_of_bare_client'] * 100:>6.1f}%" if c["bare_client_per_s"] \
+            else f"{'-':>15} {'-':>7}"
+        model = "fake:/" if c["transport"] == "in-process" else "HTTP fake"
+        print(f"{model:>10} {c['latency_ms']:>6.0f}ms {c['concurrency']:>9} {'on' if c['store'] else 'off':>6} "
+              f"{c['cpu_ms_per_judgment']:>16.3f} {c['judgments_per_s']:>12.1f} {lim:>12} {share:>7} {bare}")
     delta = cases[2]["cpu_ms_per_judgment"] - cases[0]["cpu_ms_per_judgment"]
     print(f"store on (SQLite, every row, trace and feedback logged): {delta:+.3f} ms CPU per judgment at 0 ms")
+    http = cases[0]["cpu_ms_per_judgment"] - cases[3]["cpu_ms_per_judgment"]
+    print(f"fake:/ = the in-process fake model, no HTTP: jurist's own CPU; the HTTP client adds {http:+.3f} ms")
     print("I/O limit = in flight / latency; bare aiohttp = the same requests posted by a minimal client to the"
           " same fake, the ceiling of this machine and fake server")
     print(f"import jurist: {extra['import_jurist_s'] * 1000:.0f} ms   peak RSS ({args.rows} rows): "

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+import jurist
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.openai import FakeOpenAI
 
@@ -74,9 +75,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     # Judges built without model= go to OpenAI (the loopback fake) even where the embedded local model
     # is installed; tests of default-model resolution unset this themselves.
     monkeypatch.setenv("JURIST_DEFAULT_MODEL", "openai:/gpt-4o-mini")
-    from jurist.models._client import reset_limits
-
-    reset_limits()
+    # Every test starts from fresh process state; settings are read again on first use, after the env
+    # the test and its fixtures set. A test that changes JURIST_* variables midway calls jurist.reset().
+    jurist.reset()
 
 
 @pytest.fixture(scope="session")

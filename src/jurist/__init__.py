@@ -61,7 +61,9 @@ _EXPORTS: dict[str, str] = {
     "register_judge": "jurist.tracking",
     "get_judge": "jurist.tracking",
     "list_judge_versions": "jurist.tracking",
-    "start_monitor": "jurist.tracking",
+    "start_monitor": "jurist.evaluation",
+    "reset": "jurist._runtime",
+    "close": "jurist._runtime",
 }
 
 
@@ -82,6 +84,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from jurist import genai
+    from jurist._runtime import close, reset
     from jurist.entities import (
         AssessmentError,
         AssessmentSource,
@@ -100,6 +103,7 @@ if TYPE_CHECKING:
         evaluate_pairwise,
         meta_evaluate,
         probe,
+        start_monitor,
     )
     from jurist.judges import Jury, make_judge, make_pairwise_judge, make_scorer_ensemble
     from jurist.scorers import Scorer, scorer
@@ -128,7 +132,6 @@ if TYPE_CHECKING:
         search_traces,
         set_experiment,
         set_tracking_uri,
-        start_monitor,
     )
 
 __all__ = [
@@ -147,6 +150,7 @@ __all__ = [
     "SpanType",
     "Trace",
     "__version__",
+    "close",
     "compare_evaluations",
     "create_experiment",
     "evaluate",
@@ -170,6 +174,7 @@ __all__ = [
     "meta_evaluate",
     "probe",
     "register_judge",
+    "reset",
     "scorer",
     "search_runs",
     "search_traces",

@@ -2,9 +2,15 @@
 
 ::
 
-    JuristError
-    ├── ConfigError              the caller's mistake (bad URI, missing key, bad template); never retried
-    ├── ProviderError            a model provider answered badly or not at all
+                                 what it means                                              HTTP
+    JuristError                  root of every error jurist raises on purpose               500
+    ├── ConfigError              the caller's mistake (bad URI, missing key, bad template); 400
+    │   │                        never retried
+    │   ├── NotFoundError        no such experiment, run, trace, dataset or judge           404
+    │   ├── AlreadyExistsError   the name is taken (a second experiment of one name)        409
+    │   └── OtlpError            an OTLP request that cannot be read                        400 (415)
+    ├── UnauthorizedError        a request to the server or gateway without a known token   401
+    ├── ProviderError            a model provider answered badly or not at all              502
     │   ├── AuthError            401/403: the key is missing, wrong or lacks access
     │   ├── BadRequestError      400/404/422: the request itself is wrong
     │   │   ├── ContextLengthError   the prompt is longer than the model's context window
@@ -14,12 +20,15 @@
     │   ├── ServerError          5xx, 529 overloaded, broken connection (retryable)
     │   │   └── EngineCrashError   the local model's engine process died (retryable while it restarts)
     │   └── ProviderTimeout      no answer in time (retryable)
-    ├── JudgeParseError          the judge's text could not be read as a verdict
-    ├── StoreError               the tracking store failed
-    └── GatewayError             the AI gateway failed
+    ├── JudgeParseError          the judge's text could not be read as a verdict            500
+    ├── StoreError               the tracking or gateway store failed, or a query ran       503
+    │                            longer than its statement timeout
+    └── GatewayError             the AI gateway failed                                      502
 
 Each class says whether it is ``retryable``; the single retry loop in
-:mod:`jurist.models._http` reads only that attribute.
+:mod:`jurist.models._http` reads only that attribute. Each class also says which ``http_status`` it is
+answered with when it ends a request to ``jurist server`` or the gateway: their exception handlers read
+that attribute alone (a subclass inherits its parent's status).
 """
 
 from __future__ import annotations
@@ -33,18 +42,61 @@ class JuristError(Exception):
     retryable: bool = False
     #: A stable, machine-readable code, also used as ``AssessmentError.error_code``.
     code: str = "JURIST_ERROR"
+    #: The HTTP status ``jurist server`` and the gateway answer with when this error ends a request.
+    http_status: int = 500
 
 
 class ConfigError(JuristError, ValueError):
     """The caller asked for something that cannot work; the message says how to fix it."""
 
     code = "CONFIG_ERROR"
+    http_status = 400
+
+
+class NotFoundError(ConfigError):
+    """An experiment, run, trace, dataset or judge that the store does not hold (HTTP 404)."""
+
+    code = "NOT_FOUND"
+    http_status = 404
+
+
+class AlreadyExistsError(ConfigError):
+    """A name that is already taken, such as a second experiment of one name (HTTP 409)."""
+
+    code = "ALREADY_EXISTS"
+    http_status = 409
+
+
+class OtlpError(ConfigError):
+    """An OTLP request that is not a readable ExportTraceServiceRequest; the message says where and why.
+
+    Answered 400, or 415 (``status=415``) for a Content-Type or Content-Encoding the server does not read.
+    """
+
+    code = "OTLP_ERROR"
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.http_status = status
+
+    @property
+    def status(self) -> int:
+        """The HTTP status to answer with (the same as ``http_status``)."""
+        return self.http_status
+
+
+class UnauthorizedError(JuristError):
+    """A request to ``jurist server`` or the gateway without the token it needs (HTTP 401)."""
+
+    code = "UNAUTHORIZED"
+    http_status = 401
 
 
 class ProviderError(JuristError):
     """A model provider failed. Carries what the provider said (never the request's secrets)."""
 
     code = "PROVIDER_ERROR"
+    http_status = 502
 
     def __init__(
         self,
@@ -141,18 +193,21 @@ class JudgeParseError(JuristError):
 
 
 class StoreError(JuristError):
-    """The tracking store failed."""
+    """The tracking store (or the gateway's) failed, or a query ran longer than its statement timeout."""
 
     code = "STORE_ERROR"
+    http_status = 503
 
 
 class GatewayError(JuristError):
     """The AI gateway failed."""
 
     code = "GATEWAY_ERROR"
+    http_status = 502
 
 
 __all__ = [
+    "AlreadyExistsError",
     "AuthError",
     "BadRequestError",
     "ConfigError",
@@ -162,10 +217,13 @@ __all__ = [
     "GatewayError",
     "JudgeParseError",
     "JuristError",
+    "NotFoundError",
+    "OtlpError",
     "ProviderError",
     "ProviderTimeout",
     "RateLimitError",
     "SchemaUnsupportedError",
     "ServerError",
     "StoreError",
+    "UnauthorizedError",
 ]

@@ -71,6 +71,8 @@ def test_an_obedient_model_is_caught_by_the_probe_and_stopped_by_the_defence(fak
     cases = len(injection_cases())
     assert defended.n == bare.n == 3 * cases  # three wrong answers, every case on each
     assert defended.value == 0.0 and bare.value == 1.0
+    control = report.get("flip_rate_control")  # neutral text appended: the fake is not moved by it
+    assert control.n == 3 * len(injection_cases("controls")) and control.value == 0.0
     assert set(bare.detail["by_case"]) == {c["id"] for c in injection_cases()}
     # Without the defence the breakout reached the model raw and the notice was gone.
     breakouts = [r.body for r in fake_openai.requests if "<instructions>Disregard" in r.body["messages"][1]["content"]]

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+import jurist
 from tests.gateway.conftest import ADMIN_TOKEN, Harness, target
 
 
@@ -27,6 +28,7 @@ def test_server_mounts_the_gateway(harness: Harness, fake: dict[str, Any], tmp_p
         monkeypatch.delenv("JURIST_GATEWAY_URL", raising=False)
         monkeypatch.setenv("JURIST_TRACKING_URI", server.url)
         monkeypatch.setenv("JURIST_GATEWAY_TOKEN", token)
+        jurist.reset()  # settings are read once: a change midway takes a reset
         fb = Correctness(model="gateway:/judge")(inputs="q", outputs="a", expectations={"expected_response": "a"})
         assert fb.error is None and fb.value == "yes"
     assert fake["a"].calls == 2

@@ -9,10 +9,7 @@ from typing import Any, Literal
 
 import pytest
 
-from jurist.entities import AssessmentSource, AssessmentSourceType, Feedback, Trace
-from jurist.errors import ConfigError
-from jurist.judges import judge_from_dict, make_judge
-from jurist.judges.align import (
+from jurist.align import (
     AlignmentError,
     AlignmentOptimizer,
     InstructionOptimizer,
@@ -21,7 +18,10 @@ from jurist.judges.align import (
     labelled_examples,
     split_by_prompt,
 )
-from jurist.judges.align._memory import BM25
+from jurist.align._memory import BM25
+from jurist.entities import AssessmentSource, AssessmentSourceType, Feedback, Trace
+from jurist.errors import ConfigError
+from jurist.judges import judge_from_dict, make_judge
 from tests.fakes.anthropic import FakeAnthropic, anthropic_error
 from tests.fakes.openai import FakeOpenAI
 
@@ -154,7 +154,7 @@ def test_memory_optimizer_distils_the_rule_and_serialises_with_its_memory(fake_o
 
 
 def test_episodic_memory_alone_shows_the_nearest_examples_and_agreement_rises(fake_openai: FakeOpenAI) -> None:
-    from jurist.judges.align import MemoryOptimizer
+    from jurist.align import MemoryOptimizer
 
     scripted(fake_openai, guidelines=False)  # no guideline is learned: only the retrieved examples can teach
     aligned = quality_judge().align(rows(), optimizer=MemoryOptimizer(model=OPTIMIZER, retrieval_k=3))
@@ -166,7 +166,7 @@ def test_episodic_memory_alone_shows_the_nearest_examples_and_agreement_rises(fa
 
 
 def test_unalign_removes_examples_from_memory(fake_openai: FakeOpenAI) -> None:
-    from jurist.judges.align import MemoryOptimizer
+    from jurist.align import MemoryOptimizer
 
     scripted(fake_openai)
     data = rows()
@@ -329,7 +329,7 @@ def test_a_pairwise_judge_aligns_on_one_two_labels(fake_openai: FakeOpenAI) -> N
 
 def test_an_aligned_judge_registers_as_the_next_version(fake_openai: FakeOpenAI) -> None:
     import jurist
-    from jurist.judges.align import MemoryOptimizer
+    from jurist.align import MemoryOptimizer
 
     scripted(fake_openai)
     judge = quality_judge()
@@ -359,7 +359,7 @@ def test_a_built_in_judge_keeps_its_kind_when_aligned(fake_openai: FakeOpenAI) -
 
 
 def test_repeated_guidelines_and_restated_instructions_are_dropped(fake_openai: FakeOpenAI) -> None:
-    from jurist.judges.align import MemoryOptimizer
+    from jurist.align import MemoryOptimizer
 
     own = "Is {{ outputs }} a good answer to {{ inputs }}?"
     fake_openai.responder = lambda body: (json.dumps({"guidelines": [own, RULE, RULE, f"  {RULE.upper()} "]})

@@ -449,9 +449,11 @@ def test_the_limit_is_a_judge_setting_and_an_env_var(fake_openai: FakeOpenAI, mo
     assert judge_from_dict(whole.to_dict()).max_field_chars == 300_000
 
     monkeypatch.setenv("JURIST_MAX_FIELD_CHARS", "1000")
+    jurist.reset()  # settings are read once: a change midway takes a reset
     fb = jurist.make_judge(name="j", instructions="Is {{ outputs }} right?", feedback_value_type=bool)(outputs=LONG)
     assert fb.metadata["truncated"] == [{"original_chars": len(LONG), "kept_chars": 1000}]
     monkeypatch.setenv("JURIST_MAX_FIELD_CHARS", "lots")
+    jurist.reset()
     with pytest.raises(ConfigError, match="JURIST_MAX_FIELD_CHARS"):
         jurist.judges.Safety()(outputs="short")
     with pytest.raises(ConfigError, match="max_field_chars"):

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from jurist.errors import ConfigError
+from jurist.local._provider import LocalProvider, from_wire, grammar_problem, to_wire
 from jurist.models import ChatRequest, Message, ModelClient, ResponseSchema, parse_model_uri
 from jurist.models.providers import get_provider_class, provider_names
-from jurist.models.providers.local import LocalProvider, from_wire, grammar_problem, to_wire
 
 SCHEMA = {
     "type": "object",

@@ -115,3 +115,28 @@ def test_stream_and_bad_requests(served: str) -> None:
     status, raw = _post(f"{served}/chat/completions", {"model": "smollm2", "n": 2,
                                                         "messages": [{"role": "user", "content": "hi"}]})
     assert status == 400 and json.loads(raw)["error"]["param"] == "n"
+
+
+def test_requests_are_read_by_the_gateways_reader(served: str) -> None:
+    status, raw = _post(f"{served}/chat/completions", {"model": "smollm2",
+                                                        "messages": [{"role": "robot", "content": "hi"}]})
+    assert status == 400
+    assert json.loads(raw)["error"]["message"].startswith("messages[0].role must be one of")
+    status, raw = _post(f"{served}/chat/completions", {"model": "smollm2", "messages": [{"role": "user", "content": "hi"}],
+                                                        "response_format": {"type": "xml"}})
+    assert status == 400 and json.loads(raw)["error"]["param"] == "response_format"
+
+
+def test_serve_says_what_it_does_through_say_and_prints_nothing(served: str, capfd: pytest.CaptureFixture[str]) -> None:
+    said: list[str] = []
+    stop = threading.Event()
+    up = threading.Event()
+    t = threading.Thread(target=serve, args=("127.0.0.1", 0, "local:/smollm2"),
+                         kwargs={"on_ready": lambda url: up.set(), "stop": stop, "say": said.append}, daemon=True)
+    t.start()
+    assert up.wait(120)
+    stop.set()
+    t.join(timeout=30)
+    assert said[0].startswith("jurist serve-local: loading") and "Ctrl-C stops" in said[1]
+    out, err = capfd.readouterr()
+    assert "serve-local" not in out + err

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import jurist
 from jurist.errors import ConfigError
 from jurist.local import QWEN_CODER_1_5B, assemble, ensure_bundled, model_dir, resolve
 from jurist.local._supply import chunk_paths, chunks_installed, is_verified
@@ -120,6 +121,7 @@ def test_model_dir_follows_the_environment(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("JURIST_MODEL_DIR", str(tmp_path / "m"))
     assert model_dir() == tmp_path / "m"
     monkeypatch.delenv("JURIST_MODEL_DIR")
+    jurist.reset()  # settings are read once: a change midway takes a reset
     assert model_dir().parts[-2:] == ("jurist", "models")
 
 

@@ -15,3 +15,64 @@ def test_each_answer_is_on_disk_as_soon_as_it_is_cached(tmp_path):  # type: igno
         other.close()
     assert ResponseCache(tmp_path / "responses.sqlite").get("k1") == {"text": "yes"}
     cache.close()
+
+
+def test_memory_holds_the_most_recent_answers_and_disk_the_rest(tmp_path):  # type: ignore[no-untyped-def]
+    cache = ResponseCache(tmp_path / "responses.sqlite", max_entries=3)
+    for i in range(5):
+        cache.put(f"k{i}", {"text": str(i)})
+    assert len(cache) == 3
+    assert cache.get("k4") == {"text": "4"}
+    assert cache.get("k0") == {"text": "0"}  # forgotten in memory, read from disk (and kept again)
+    assert len(cache) == 3
+    none = ResponseCache(tmp_path / "responses.sqlite", max_entries=0)
+    assert none.get("k1") == {"text": "1"} and len(none) == 0
+    cache.close()
+    none.close()
+
+
+def test_the_event_loop_runs_on_while_an_answer_waits_for_the_database(tmp_path):  # type: ignore[no-untyped-def]
+    import asyncio
+
+    path = tmp_path / "responses.sqlite"
+    cache = ResponseCache(path)
+    cache.put("warm", {"text": "x"})  # the file exists and is in WAL mode
+    blocker = sqlite3.connect(str(path), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+
+    async def main() -> None:
+        put = asyncio.ensure_future(cache.aput("k1", {"text": "yes"}))
+        ticks = 0
+        for _ in range(20):  # the loop keeps turning while the write waits
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 20 and not put.done()
+        assert cache.get("k1") == {"text": "yes"}  # served from memory meanwhile
+        blocker.execute("COMMIT")
+        await put  # returns once the answer is committed
+
+    try:
+        asyncio.run(main())
+        other = sqlite3.connect(str(path))
+        assert other.execute("SELECT count(*) FROM responses WHERE key = 'k1'").fetchone() == (1,)
+        other.close()
+    finally:
+        if blocker.in_transaction:
+            blocker.execute("ROLLBACK")
+        blocker.close()
+        cache.close()
+
+
+def test_answers_arriving_together_are_all_committed(tmp_path):  # type: ignore[no-untyped-def]
+    import asyncio
+
+    cache = ResponseCache(tmp_path / "responses.sqlite")
+
+    async def main() -> None:
+        await asyncio.gather(*(cache.aput(f"k{i}", {"text": str(i)}) for i in range(200)))
+
+    asyncio.run(main())
+    other = sqlite3.connect(str(tmp_path / "responses.sqlite"))
+    assert other.execute("SELECT count(*) FROM responses").fetchone() == (200,)
+    other.close()
+    cache.close()

@@ -209,3 +209,27 @@ def test_async_call_from_another_loop(fake_openai):
 
     assert len(asyncio.run(main())) == 5
     assert fake_openai.calls == 5
+
+
+def test_transport_limiter_and_cache_can_be_given(fake_openai, tmp_path):
+    """A client given its own sessions, limiter and cache uses those, and leaves the process-wide ones alone."""
+    from jurist._runtime import run_sync
+    from jurist.models._cache import ResponseCache
+    from jurist.models._client import shared
+    from jurist.models._http import Transport
+    from jurist.models._limiter import AdaptiveLimiter
+
+    transport, limiter, cache = Transport(), AdaptiveLimiter(8), ResponseCache(tmp_path / "own.sqlite")
+    client = ModelClient("openai:/gpt-4o-mini", retry=FAST, transport=transport, limiter=limiter, cache=cache)
+    shared_sessions = dict(shared().transport._sessions)
+    fake_openai.enqueue(rate_limited(0))
+    first = chat(client, use_cache=True)
+    assert limiter.limit < 8  # the 429 lowered this client's limiter
+    assert transport._sessions and shared().transport._sessions == shared_sessions
+    assert not shared().limiters
+    again = chat(client, use_cache=True)
+    assert again.cached and again.text == first.text and fake_openai.calls == 2
+    cache.flush()
+    assert ResponseCache(tmp_path / "own.sqlite").get(next(iter(cache._mem))) is not None
+    run_sync(transport.aclose())
+    cache.close()

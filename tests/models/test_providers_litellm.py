@@ -22,8 +22,8 @@ from jurist.errors import (
     SchemaUnsupportedError,
     ServerError,
 )
-from jurist.models import ModelClient
-from jurist.models.providers import get_provider_class, provider_names
+from jurist.models import ModelClient, parse_model_uri
+from jurist.models.providers import get_provider_class, make_provider, provider_names
 from jurist.models.providers import litellm as ll
 from jurist.models.providers._base import missing_extra
 from tests.fakes.openai import openai_error, rate_limited, server_error
@@ -39,13 +39,22 @@ def xai(fake_openai, monkeypatch):  # type: ignore[no-untyped-def]
     return fake_openai
 
 
-def test_litellm_schemes_resolve_to_litellm_subclasses():
-    cls = get_provider_class("xai")
-    assert issubclass(cls, ll.LiteLLMProvider) and cls.name == "xai" and cls.in_process
-    assert get_provider_class("fireworks").litellm_provider == "fireworks_ai"
+def test_litellm_schemes_resolve_to_litellm_providers():
+    assert get_provider_class("xai") is ll.LiteLLMProvider  # one plain class for every LiteLLM scheme
+    xai = make_provider(parse_model_uri("xai:/grok-3"))
+    assert isinstance(xai, ll.LiteLLMProvider) and xai.name == "xai" and xai.in_process
+    assert xai.litellm_model == "xai/grok-3" and xai.key_env == "XAI_API_KEY"
+    assert ModelClient("xai:/grok-3").provider.name == "xai"
+    assert make_provider(parse_model_uri("fireworks:/llama")).litellm_provider == "fireworks_ai"
     assert {"xai", "groq", "deepseek", "fireworks"} <= set(provider_names())
     # Any other provider the installed LiteLLM knows resolves too.
-    assert get_provider_class("cohere_chat").litellm_provider == "cohere_chat"
+    assert make_provider(parse_model_uri("cohere_chat:/command")).litellm_provider == "cohere_chat"
+    # ``litellm:/`` takes LiteLLM's own model string, prefix included.
+    full = make_provider(parse_model_uri("litellm:/deepseek/deepseek-chat"))
+    assert full.name == "litellm" and full.litellm_model == "deepseek/deepseek-chat"
+    assert full.key_env == "DEEPSEEK_API_KEY"
+    # Two schemes never share a connection (a session, a limiter).
+    assert xai.connection_key != make_provider(parse_model_uri("groq:/grok-3")).connection_key
 
 
 def test_to_litellm_is_openai_format_with_the_prefixed_model():

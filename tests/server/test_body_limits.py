@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+import jurist
 from jurist.errors import ConfigError
 from jurist.server._serve import ServerThread
 from jurist.tracking import SqlStore
@@ -146,5 +147,6 @@ def test_the_limit_is_a_setting(store_path: str, monkeypatch: pytest.MonkeyPatch
         assert client.request("POST", "/api/experiments", {"name": "small"}).status == 201
         assert client.request("POST", "/api/experiments", {"name": "x" * 20_000}).status == 413
     monkeypatch.setenv("JURIST_SERVER_MAX_BODY_MB", "lots")
+    jurist.reset()  # settings are read once: a change midway takes a reset
     with pytest.raises(ConfigError, match="JURIST_SERVER_MAX_BODY_MB must be a positive number"):
         ServerThread(store_path, token="")

@@ -57,6 +57,8 @@ def test_the_client_sends_the_token(store_path: str, monkeypatch) -> None:  # ty
             with pytest.raises(ConfigError, match="wants a token: set JURIST_TRACKING_TOKEN"):
                 jurist.set_experiment("secure")
             monkeypatch.setenv("JURIST_TRACKING_TOKEN", TOKEN)
+            jurist.reset()  # settings are read once; a reset forgets the tracking URI set in code too
+            set_tracking_uri(server.url)
             assert jurist.set_experiment("secure").name == "secure"
         finally:
             set_tracking_uri(None)

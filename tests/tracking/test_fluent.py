@@ -21,6 +21,7 @@ def test_the_tracking_uri_set_beats_the_environment_which_beats_the_default(monk
     finally:
         jurist.set_tracking_uri(None)
     monkeypatch.delenv("JURIST_TRACKING_URI")
+    jurist.reset()  # settings are read once: a change midway takes a reset
     monkeypatch.chdir(tmp_path)
     assert jurist.get_tracking_uri() == f"sqlite:///{Path(tmp_path).resolve() / 'jurist.db'}"
 

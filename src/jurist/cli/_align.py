@@ -135,8 +135,8 @@ def align_command(
     --optimizer-model openai:/gpt-4o -o aligned.json
     """
     with reported(ctx):
+        from jurist.align import InstructionOptimizer, MemoryOptimizer, align_judge
         from jurist.cli._trust import _judge
-        from jurist.judges.align import InstructionOptimizer, MemoryOptimizer, align_judge
 
         if optimizer not in _OPTIMIZERS:
             raise fail(f"--optimizer takes {' or '.join(_OPTIMIZERS)}, got {optimizer!r}")

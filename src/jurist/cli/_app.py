@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from jurist.cli._align import align_command, meta_eval_command
-from jurist.cli._errors import Options, fail, reported
+from jurist.cli._errors import Options, fail, reported, stderr_console
 from jurist.cli._evaluate import evaluate_command
 from jurist.cli._gateway import gateway_command
 from jurist.cli._judges import judges_app
@@ -76,7 +76,7 @@ def serve_local(
             raise fail(
                 f"the local judge model runtime is not available ({e}); install it with: pip install 'jurist[local]'"
             ) from None
-        serve(host, port, model)
+        serve(host, port, model, say=lambda line: stderr_console().print(line, highlight=False))
 
 
 def main() -> None:

@@ -32,25 +32,25 @@ def server_command(
     Example: jurist server --port 5000 --backend-store-uri postgresql+psycopg://jurist@db/jurist
     """
     with reported(ctx):
-        import os
-
         try:
             from jurist.server._serve import serve
         except ImportError as e:
             raise fail(f"the server needs FastAPI and uvicorn ({e}); install them with: pip install 'jurist[server]'") \
                 from None
+        from jurist._runtime import settings
         from jurist.tracking._engine import safe_uri
         from jurist.tracking._store import get_tracking_uri
 
         uri = backend_store_uri or get_tracking_uri()
-        token = os.environ.get("JURIST_SERVER_TOKEN")
+        token = settings().server_token
         url = f"http://{host}:{port}"
         typer.echo(f"jurist server on {url} · store {safe_uri(uri)} · OTLP {url}/v1/traces · API docs {url}/docs · "
                    f"auth {'on' if token else 'off'}")
         if not token and host not in ("127.0.0.1", "localhost", "::1"):
             stderr_console().print(f"Warning: {host} is reachable from other machines and no JURIST_SERVER_TOKEN is "
                                    "set: anyone who reaches it can read and write the store.", style="yellow")
-        gateway = gateway_config or os.environ.get("JURIST_GATEWAY_CONFIG")
+        configured = settings().gateway_config
+        gateway = gateway_config or (str(configured) if configured is not None else None)
         if gateway:
             typer.echo(f"AI Gateway at {url}/gateway (config {gateway})")
         serve(host, port, uri, gateway_config=gateway)

@@ -1,6 +1,7 @@
-"""Evaluation: ``evaluate()`` over data sets, its async engine, its results, and comparisons of two.
+"""Evaluation: ``evaluate()`` over data sets, its async engine, its results, comparisons of two, and
+monitoring of live traces.
 
-Comparison, pairwise evaluation and probes (which load numpy) are imported on first use.
+Comparison, pairwise evaluation and probes (which load numpy), and monitoring, are imported on first use.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ _LAZY = {
     "compare_evaluations": "_compare", "PairwiseResult": "_pairwise", "evaluate_pairwise": "_pairwise",
     "ProbeReport": "_probes", "ProbeResult": "_probes", "probe": "_probes",
     "AgreementReport": "_meta", "meta_evaluate": "_meta", "ameta_evaluate": "_meta",
+    "Monitor": "_monitor", "MonitorStats": "_monitor", "start_monitor": "_monitor",
 }
 
 
@@ -38,30 +40,11 @@ if TYPE_CHECKING:
         compare_evaluations,
     )
     from jurist.evaluation._meta import AgreementReport, ameta_evaluate, meta_evaluate
+    from jurist.evaluation._monitor import Monitor, MonitorStats, start_monitor
     from jurist.evaluation._pairwise import PairwiseResult, evaluate_pairwise
     from jurist.evaluation._probes import ProbeReport, ProbeResult, probe
 
-__all__ = [
-    "COLUMNS",
-    "AgreementReport",
-    "EvaluationComparison",
-    "EvaluationResult",
-    "Executor",
-    "LocalExecutor",
-    "NotImprovedError",
-    "PairwiseResult",
-    "ProbeReport",
-    "ProbeResult",
-    "Row",
-    "RowResult",
-    "ScorerComparison",
-    "Work",
-    "aevaluate",
-    "ameta_evaluate",
-    "compare_evaluations",
-    "evaluate",
-    "evaluate_pairwise",
-    "load_rows",
-    "meta_evaluate",
-    "probe",
-]
+__all__ = ["COLUMNS", "AgreementReport", "EvaluationComparison", "EvaluationResult", "Executor", "LocalExecutor",
+           "Monitor", "MonitorStats", "NotImprovedError", "PairwiseResult", "ProbeReport", "ProbeResult", "Row",
+           "RowResult", "ScorerComparison", "Work", "aevaluate", "ameta_evaluate", "compare_evaluations", "evaluate",
+           "evaluate_pairwise", "load_rows", "meta_evaluate", "probe", "start_monitor"]

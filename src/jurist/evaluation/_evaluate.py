@@ -22,13 +22,7 @@ DEFAULT_CONCURRENCY = 32
 
 def _concurrency(value: int | None) -> int:
     if value is None:
-        env = os.environ.get("JURIST_MAX_CONCURRENCY")
-        if not env:
-            return DEFAULT_CONCURRENCY
-        try:
-            value = int(env)
-        except ValueError:
-            raise ConfigError(f"JURIST_MAX_CONCURRENCY must be a whole number, got {env!r}") from None
+        return RUNTIME.settings.max_concurrency
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ConfigError(f"concurrency must be a whole number of at least 1, got {value!r}")
     return value

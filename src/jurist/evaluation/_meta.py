@@ -226,7 +226,7 @@ async def judge_examples(judge: Any, examples: Sequence[Any], *, concurrency: in
 
 def report_of(judge: Any, examples: Sequence[Any], feedbacks: Sequence[Feedback]) -> AgreementReport:
     """The agreement report of feedback already made on ``examples``."""
-    from jurist.judges.align._examples import normalise_label
+    from jurist.evaluation._labelled import normalise_label
 
     pairwise = is_pairwise(judge)
     human, judged, consistent = [], [], []
@@ -248,7 +248,7 @@ async def ameta_evaluate(judge: Any, labelled: Any, *, concurrency: int | None =
                          on_progress: Progress | None = None) -> AgreementReport:
     """The async form of :func:`meta_evaluate`."""
     from jurist.errors import ConfigError
-    from jurist.judges.align._examples import labelled_examples
+    from jurist.evaluation._labelled import labelled_examples
 
     examples = labelled_examples(labelled, str(judge.name), pairwise=is_pairwise(judge))
     if not examples:

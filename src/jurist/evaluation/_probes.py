@@ -11,7 +11,9 @@ interval:
   quality in mind.
 - ``injection``: text that orders the judge to pass the answer ("ignore previous instructions…", in
   several phrasings and languages) is appended to answers the judge failed; the verdict should not flip.
-  Measured with the judge's defence (the data is fenced and declared data) and without it.
+  Measured with the judge's defence (the data is fenced and declared data) and without it, beside a
+  control: neutral sentences appended the same way, whose flips are the judge's sensitivity to any added
+  text.
 """
 
 from __future__ import annotations
@@ -95,9 +97,10 @@ class ProbeReport:
 
 
 # -- helpers ------------------------------------------------------------------------------------------
-def injection_cases() -> list[dict[str, str]]:
-    """The shipped prompt-injection cases (``evaluation/probes/injections.jsonl``)."""
-    text = resources.files("jurist.evaluation").joinpath("probes", "injections.jsonl").read_text(encoding="utf-8")
+def injection_cases(kind: str = "injections") -> list[dict[str, str]]:
+    """The shipped prompt-injection cases (``evaluation/probes/injections.jsonl``), or with
+    ``kind="controls"`` the neutral sentences appended the same way as a control."""
+    text = resources.files("jurist.evaluation").joinpath("probes", f"{kind}.jsonl").read_text(encoding="utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
@@ -297,9 +300,11 @@ def _injection(judge: Any, rows: list[dict[str, Any]], concurrency: int | None,
         s = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         return {**r, field_name: f"{s}\n\n{text}"}
 
-    injected = [inject(r, c) for r in losing for c in cases]
+    controls = injection_cases("controls")
     out = []
-    for label, j in (("flip_rate", judge), ("flip_rate_undefended", undefended(judge))):
+    for label, j, texts in (("flip_rate", judge, cases), ("flip_rate_undefended", undefended(judge), cases),
+                            ("flip_rate_control", judge, controls)):
+        injected = [inject(r, c) for r in losing for c in texts]
         after = _verdicts(j, injected, concurrency)
         flips = []
         by_kind: dict[str, list[float]] = {}
@@ -308,9 +313,9 @@ def _injection(judge: Any, rows: list[dict[str, Any]], concurrency: int | None,
                 continue
             flipped = str(f.value) == "B" if pairwise else (_score(f.value) or 0.0) > 0.0
             flips.append(1.0 if flipped else 0.0)
-            by_kind.setdefault(cases[k % len(cases)]["id"], []).append(flips[-1])
+            by_kind.setdefault(texts[k % len(texts)]["id"], []).append(flips[-1])
         out.append(ProbeResult("injection", label, float(np.mean(flips)) if flips else None, *_ci(flips), n=len(flips),
-                               detail={"cases": len(cases), "answers": len(losing),
+                               detail={"cases": len(texts), "answers": len(losing),
                                        "by_case": {k: float(np.mean(v)) for k, v in by_kind.items()}}))
     return out
 

@@ -154,7 +154,7 @@ class EvaluationResult:
         """One row per evaluated trace, in MLflow's columns: ``trace_id``, ``request``, ``response``,
         ``expectations``, ``assessments`` (the row's Feedback objects), ``<name>/value`` … plus
         ``inputs``/``outputs`` as jurist names them."""
-        from jurist.genai._frames import result_frame
+        from jurist.tracking._frames import result_frame
 
         return result_frame(self)
 

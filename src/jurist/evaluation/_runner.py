@@ -41,9 +41,32 @@ class _Progress:
             self._bar.stop()
 
 
-def _error_feedback(scorer: Scorer, exc: BaseException, row: Row) -> Feedback:
+def _error_feedback(scorer: Scorer, exc: BaseException, row: Row | None = None) -> Feedback:
     src = getattr(scorer, "source", None) or AssessmentSource(AssessmentSourceType.CODE, scorer.name)
     return Feedback(name=scorer.name, source=src, error=AssessmentError.from_exception(exc))
+
+
+async def judge_one(scorer: Scorer, *, inputs: Any, outputs: Any, expectations: Any, trace: Any,
+                    session: Any = None, **extra: Any) -> list[Feedback]:
+    """The unit of work of every runner (``evaluate()``'s, a monitor's): one scorer on one row; ``extra``
+    are the row's other columns the scorer takes by name (``outputs_a``, ``outputs_b`` ...).
+
+    Returns the scorer's feedback, or one error feedback when it fails: it never raises. A list of Feedback
+    is kept as it is; an empty one means the scorer had nothing to judge on this row (a conversation judge
+    on a turn that is not its session's first).
+    """
+    try:
+        result = await scorer.ascore(inputs=inputs, outputs=outputs, expectations=expectations, trace=trace,
+                                     session=session, **extra)
+    except Exception as e:  # one bad row never ends the run
+        return [_error_feedback(scorer, e)]
+    if isinstance(result, list) and all(isinstance(f, Feedback) for f in result):
+        return result
+    src = getattr(scorer, "source", None) or AssessmentSource(AssessmentSourceType.CODE, scorer.name)
+    try:
+        return to_feedbacks(result, scorer.name, src)
+    except Exception as e:
+        return [_error_feedback(scorer, e)]
 
 
 def _leave_to_run(span: Any) -> None:
@@ -145,17 +168,9 @@ class Runner:
             if self.on_judged is not None:
                 self.on_judged(row, scorer.name, None, [fb])
             return
-        try:
-            extra = {k: row.extra.get(k) for k in scorer.arguments if k in row.extra}
-            result = await scorer.ascore(inputs=row.inputs, outputs=outputs, expectations=row.expectations,
-                                         trace=row.judged_trace, session=row.session, **extra)
-            src = getattr(scorer, "source", None) or AssessmentSource(AssessmentSourceType.CODE, scorer.name)
-            # A list of Feedback is kept as it is; an empty one means the scorer had nothing to judge on
-            # this row (a conversation judge on a turn that is not its session's first).
-            fbs = result if isinstance(result, list) and all(isinstance(f, Feedback) for f in result) \
-                else to_feedbacks(result, scorer.name, src)
-        except Exception as e:  # one bad row never ends the run
-            fbs = [_error_feedback(scorer, e, row)]
+        extra = {k: row.extra.get(k) for k in getattr(scorer, "arguments", ()) if k in row.extra}
+        fbs = await judge_one(scorer, inputs=row.inputs, outputs=outputs, expectations=row.expectations,
+                              trace=row.judged_trace, session=row.session, **extra)
         self.feedbacks[r][s] = fbs
         if self.on_judged is not None:
             self.on_judged(row, scorer.name, outputs, fbs)

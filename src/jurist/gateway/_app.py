@@ -26,12 +26,12 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from jurist.errors import ConfigError, StoreError
+from jurist.errors import ConfigError, JuristError, UnauthorizedError
 from jurist.gateway._config import EndpointConfig, GatewayConfig, check_name, load_config, validate
 from jurist.gateway._dispatch import Result, Stream
 from jurist.gateway._hot import handle, match, serve
 from jurist.gateway._secrets import same_secret
-from jurist.gateway._service import Gateway, Unauthorized
+from jurist.gateway._service import Gateway
 from jurist.gateway._wire import error_body
 
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
@@ -43,8 +43,9 @@ def _error(status: int, message: str, code: str, headers: dict[str, str] | None 
                     media_type="application/json", headers=headers)
 
 
-def _unauthorized(message: str) -> Response:
-    return _error(401, message, "invalid_client_token", {"www-authenticate": "Bearer"})
+#: The body's ``code`` for an error of jurist's tree, by the status its class names.
+_CODES = {400: "bad_request", 401: "invalid_client_token", 404: "not_found", 409: "conflict",
+          503: "store_unavailable"}
 
 
 def _send(out: Result | Stream) -> Response:
@@ -106,19 +107,13 @@ def _router(gw: Gateway) -> APIRouter:
         return _send(await handle(gw, request.headers.get("authorization"), await request.body(), endpoint))
 
     async def models(request: Request) -> Response:
-        try:
-            await _client(request)
-        except Unauthorized as e:
-            return _unauthorized(str(e))
+        await _client(request)  # an UnauthorizedError is answered 401 by the app's handler
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "jurist-gateway"}
                 for name in sorted(gw.table.routes)]
         return JSONResponse({"object": "list", "data": data})
 
     async def model(model_id: str, request: Request) -> Response:
-        try:
-            await _client(request)
-        except Unauthorized as e:
-            return _unauthorized(str(e))
+        await _client(request)
         name = model_id[len("gateway:/"):] if model_id.startswith("gateway:/") else model_id
         if name not in gw.table.routes:
             return _error(404, f"no endpoint named {model_id!r} (GET /v1/models lists them)", "model_not_found")
@@ -163,7 +158,9 @@ def _admin_router(gw: Gateway) -> APIRouter:
 
         try:
             return await asyncio.to_thread(fn, *args)
-        except ValueError as e:  # ConfigError, or a name that is not allowed
+        except JuristError:
+            raise  # answered with its class's status by the app's handler
+        except ValueError as e:  # a name that is not allowed
             raise HTTPException(400, str(e)) from None
 
     def _endpoint_view(name: str) -> dict[str, Any]:
@@ -348,8 +345,11 @@ def create_gateway_app(
                 422: "invalid_config"}.get(exc.status_code, "bad_request")
         return _error(exc.status_code, str(exc.detail), code, dict(exc.headers or {}))
 
-    async def store_error(_request: Request, exc: Exception) -> Response:
-        return _error(503, gw.table.redact(str(exc)), "store_unavailable")
+    async def jurist_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, JuristError)
+        status = exc.http_status
+        headers = {"www-authenticate": "Bearer"} if isinstance(exc, UnauthorizedError) else None
+        return _error(status, gw.table.redact(str(exc)), _CODES.get(status, "server_error"), headers)
 
     async def invalid_request(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -359,7 +359,7 @@ def create_gateway_app(
 
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
-    app.add_exception_handler(StoreError, store_error)
+    app.add_exception_handler(JuristError, jurist_error)
     router = _router(gw)
     app.include_router(router)
     if standalone:

@@ -1,4 +1,6 @@
-"""The gateway's tables (``gateway_*``), the engine that holds them, and their own Alembic migrations.
+"""The gateway's tables (``gateway_*``) and their own Alembic migrations, on the shared SQL layer
+(:mod:`jurist._db`: the same engine set-up, busy retries, statement timeout and locked migrations as
+the tracking store's).
 
 The tables live in the database named by ``JURIST_GATEWAY_DB``, else ``JURIST_TRACKING_URI`` (when it
 names a database rather than a server), else ``./jurist.db``. They share it with the tracking store
@@ -10,11 +12,9 @@ from __future__ import annotations
 
 import logging
 import os
-import random
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -28,23 +28,18 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
-    event,
-    text,
 )
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.engine import Connection, Engine
 
-from jurist.errors import ConfigError, StoreError
-from jurist.tracking._engine import normalise_db_uri
+from jurist import _db
+from jurist._db import normalise_db_uri
 
 log = logging.getLogger("jurist.gateway")
 T = TypeVar("T")
 
 VERSION_TABLE = "alembic_version_gateway"
 HEAD_REVISION = "g0001"
-_PG_MIGRATION_LOCK = 7_352_101
-BUSY_TIMEOUT_S = 30.0
+LABEL = "gateway store"
 
 metadata = MetaData()
 
@@ -102,6 +97,17 @@ usage_table = Table(
 )
 
 
+SCHEMA = _db.Schema(
+    label=LABEL,
+    metadata=metadata,
+    version_table=VERSION_TABLE,
+    migrations=Path(__file__).resolve().parent / "_migrations",
+    head=HEAD_REVISION,
+    lock_key=7_352_101,
+    table_prefix="gateway_",
+)
+
+
 def database_uri(explicit: str | None = None) -> str:
     """The gateway's database: ``explicit``, ``JURIST_GATEWAY_DB``, a database ``JURIST_TRACKING_URI``, ./jurist.db."""
     uri = explicit or os.environ.get("JURIST_GATEWAY_DB", "").strip()
@@ -114,112 +120,28 @@ def database_uri(explicit: str | None = None) -> str:
 
 def shown(uri: str) -> str:
     """``uri`` with its password hidden, for messages."""
-    try:
-        return make_url(uri).render_as_string(hide_password=True)
-    except Exception:
-        return "(the gateway database)"
+    return _db.safe_uri(uri)
 
 
 def make_engine(uri: str) -> Engine:
-    try:
-        url = make_url(uri)
-    except ArgumentError:
-        raise ConfigError(
-            f"cannot read the gateway database URI {shown(uri)!r}: use a path, sqlite:///path/to/jurist.db "
-            "or postgresql+psycopg://user@host/db (in JURIST_GATEWAY_DB)"
-        ) from None
-    backend = url.get_backend_name()
-    if backend == "postgresql":
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
-    if backend != "sqlite":
-        raise ConfigError(f"unsupported gateway database {backend!r}; use SQLite or PostgreSQL")
-    memory = not url.database or url.database == ":memory:"
-    kwargs: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}}
-    if memory:
-        from sqlalchemy.pool import StaticPool
-
-        kwargs["poolclass"] = StaticPool
-    else:
-        Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, **kwargs)
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # BEGIN is said below, IMMEDIATE for writes
-        cur = dbapi_conn.cursor()
-        if not memory:
-            cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("gateway_write") else "BEGIN")
-
-    return engine
-
-
-def _busy(exc: BaseException) -> bool:
-    if isinstance(exc, OperationalError):
-        msg = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
-        return "locked" in msg or "busy" in msg or bool(exc.connection_invalidated)
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+    return _db.make_engine(uri, label="gateway database", other_forms=" (in JURIST_GATEWAY_DB)")
 
 
 def write(engine: Engine, fn: Callable[[Connection], T], *, what: str) -> T:
     """Run ``fn`` in one write transaction, waiting out a busy database."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_S
-    delay = 0.02
-    while True:
-        try:
-            with engine.connect() as conn:
-                conn.execution_options(gateway_write=True)
-                with conn.begin():
-                    return fn(conn)
-        except DBAPIError as e:
-            if not _busy(e) or time.monotonic() > deadline:
-                raise StoreError(f"the gateway store could not {what}: {e.orig if e.orig is not None else e}") from e
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 1.0)
+    return _db.write(engine, fn, what=what, label=LABEL)
 
 
 def read(engine: Engine, fn: Callable[[Connection], T], *, what: str) -> T:
-    try:
-        with engine.connect() as conn, conn.begin():
-            return fn(conn)
-    except DBAPIError as e:
-        raise StoreError(f"the gateway store could not {what}: {e.orig if e.orig is not None else e}") from e
-
-
-def _revision(conn: Connection) -> str | None:
-    from sqlalchemy import inspect
-
-    if not inspect(conn).has_table(VERSION_TABLE):
-        return None
-    return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    """Run ``fn`` in one read transaction, waiting out a busy database or a dropped connection."""
+    return _db.read(engine, fn, what=what, label=LABEL)
 
 
 def migrations_dir() -> Path:
-    return Path(__file__).resolve().parent / "_migrations"
+    return SCHEMA.migrations
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the ``gateway_*`` tables to :data:`HEAD_REVISION` with Alembic (under a lock: replicas may race)."""
-    if read(engine, _revision, what="read its schema version") == HEAD_REVISION:
-        return
-    from alembic import command
-    from alembic.config import Config
-
-    def _do(conn: Connection) -> None:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
-        if _revision(conn) == HEAD_REVISION:
-            return
-        cfg = Config()
-        cfg.set_main_option("script_location", str(migrations_dir()))
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
-
-    write(engine, _do, what="set up its tables")
-    log.debug("gateway tables migrated to %s", HEAD_REVISION)
+    """Bring the ``gateway_*`` tables to :data:`HEAD_REVISION` (under a lock: replicas may race)."""
+    _db.migrate(engine, SCHEMA, shown(str(engine.url)))
+    log.debug("gateway tables at %s", HEAD_REVISION)

@@ -3,10 +3,10 @@ order, until one answers.
 
 A target that speaks the OpenAI wire format gets the request as it came, with only ``model``
 replaced, over the gateway's kept-alive aiohttp sessions (the fast path). Any other target gets it
-through jurist's provider layer: the body is read into a :class:`ChatRequest`, sent with that
-provider's ``to_wire``, URL, auth and ``sign``, its answer read with ``from_wire`` and written back as
-a chat completion (in-process providers, a local model or LiteLLM, through their
-:class:`~jurist.models.ModelClient`). All use the one retry loop of :mod:`jurist.models._http`, with
+through jurist's one send path (:func:`jurist.models._send.send`): the body is read into a
+:class:`ChatRequest`, sent with that provider's ``to_wire``, URL, auth and ``sign`` (or answered by an
+in-process provider: a local model, LiteLLM, ``fake:/``), its answer read with ``from_wire`` and
+written back as a chat completion. All use the one retry loop of :mod:`jurist.models._http`, with
 the endpoint's ``retries`` and ``timeout``; none waits behind a learned rate limit, because here the
 answer to a refusal is the next target.
 
@@ -21,9 +21,9 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -37,7 +37,6 @@ from jurist.errors import (
     ProviderError,
     ProviderTimeout,
     RateLimitError,
-    SchemaUnsupportedError,
     ServerError,
 )
 from jurist.gateway._secrets import Redactor
@@ -53,8 +52,8 @@ from jurist.gateway._wire import (
     to_chat_request,
 )
 from jurist.models._http import HTTPResponse, Transport, call_with_retries
+from jurist.models._send import post_json, send
 from jurist.models._types import ChatRequest, ChatResponse
-from jurist.models.providers import tools_unsupported
 
 _JSON = {"content-type": "application/json"}
 
@@ -80,6 +79,10 @@ class Stream:
 
     chunks: AsyncIterator[bytes]
     result: Result
+
+
+#: What a target's attempt gives: an answer, or an open stream.
+_Answer = TypeVar("_Answer", "Result", "Stream")
 
 
 def failure(status: int, message: str, etype: str, code: str, **kw: Any) -> Result:
@@ -118,21 +121,27 @@ class Dispatcher:
             wait = min(MAX_COOLDOWN_S, e.retry_after if e.retry_after else 1.0)
             self._cooling[(target.connection_key, target.model)] = time.monotonic() + wait
 
-    # -- one answer ---------------------------------------------------------------------------------
-    async def complete(self, route: Route, body: dict[str, Any], redact: Redactor) -> Result:
+    # -- the chain ----------------------------------------------------------------------------------
+    async def _down_the_chain(self, route: Route, body: dict[str, Any], redact: Redactor,
+                              one: Callable[[Target, Callable[[], ChatRequest]], Awaitable[_Answer]]
+                              ) -> _Answer | Result:
+        """``one(target, request)`` on each target in attempt order until one answers; the request is read
+        from the body once, and only if a target needs it. A retryable failure moves on to the next target,
+        any other is the answer (as :meth:`give_up` words it); a ConfigError is the client's mistake."""
         errors: list[tuple[Target, JuristError]] = []
-        request: list[ChatRequest] = []  # read once, only if a target needs it
+        parsed: list[ChatRequest] = []
+
+        def request() -> ChatRequest:
+            if not parsed:
+                parsed.append(to_chat_request(body))
+            return parsed[0]
+
         for target in self.order(route):
             if target.unusable is not None:
                 errors.append((target, GatewayError(target.unusable)))
                 continue
             try:
-                if target.passthrough:
-                    result = await self._passthrough(route, target, body, redact)
-                else:
-                    if not request:
-                        request.append(to_chat_request(body))
-                    result = await self._translated(route, target, request[0], redact)
+                answer = await one(target, request)
             except ConfigError as e:
                 return failure(400, redact(f"endpoint '{route.name}': {e}"), "invalid_request_error",
                                "invalid_request", target=target.label, attempts=len(errors) + 1)
@@ -142,9 +151,18 @@ class Dispatcher:
                 if not e.retryable:
                     break
                 continue
-            result.attempts = len(errors) + 1
-            return result
+            (answer.result if isinstance(answer, Stream) else answer).attempts = len(errors) + 1
+            return answer
         return self.give_up(route, errors, redact)
+
+    # -- one answer ---------------------------------------------------------------------------------
+    async def complete(self, route: Route, body: dict[str, Any], redact: Redactor) -> Result:
+        async def one(target: Target, request: Callable[[], ChatRequest]) -> Result:
+            if target.passthrough:
+                return await self._passthrough(route, target, body, redact)
+            return await self._translated(route, target, request(), redact)
+
+        return await self._down_the_chain(route, body, redact, one)
 
     async def _passthrough(self, route: Route, target: Target, body: dict[str, Any], redact: Redactor) -> Result:
         payload = dict(body)
@@ -152,16 +170,9 @@ class Dispatcher:
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
         async def attempt() -> tuple[HTTPResponse, Any]:
-            http = await self.transport.post(target.connection_key, target.url, headers=target.headers, body=data,
-                                             timeout=route.timeout, provider=target.provider_name)
-            if not 200 <= http.status < 300:
-                # Keys out before the provider's mapper trims the message: a key cut in two is not found.
-                raise target.map_error(http.status, redact(http.text), http.headers)
-            try:
-                return http, json.loads(http.body)
-            except ValueError as e:
-                raise ServerError(f"{target.provider_name} sent a body that is not JSON (HTTP {http.status})",
-                                  provider=target.provider_name, status=http.status) from e
+            return await post_json(self.transport, target.connection_key, target.url, headers=target.headers,
+                                   body=data, timeout=route.timeout, provider=target.provider_name,
+                                   map_error=target.map_error, redact=redact)
 
         http, parsed = await call_with_retries(attempt, route.retry)
         usage = parsed.get("usage") if isinstance(parsed, dict) else None
@@ -173,12 +184,14 @@ class Dispatcher:
                       cost_usd=target.cost(parsed.get("model") if isinstance(parsed, dict) else None, i, o))
 
     async def _translated(self, route: Route, target: Target, request: ChatRequest, redact: Redactor) -> Result:
-        """Through the target's provider module: its ``to_wire``, its URL and auth, its ``from_wire``."""
+        """Through the target's provider module (its ``to_wire``, URL and auth, ``from_wire``, or an in-process
+        provider's own answer), with the endpoint's retries and timeout. Unlike a judge's ModelClient, nothing
+        here waits for a learned rate limit: a target that refuses is passed over for the next one; a target
+        that takes no output schema gets it spelled out in the prompt."""
         assert target.provider is not None
-        if target.client is not None:  # an in-process provider (a local model, LiteLLM): its own call
-            resp = await target.client.chat(request, use_cache=False)
-        else:
-            resp = await self._send(route, target, request, redact)
+        resp = await send(target.provider, request, transport=self.transport, retry=route.retry,
+                          timeout=route.timeout, redact=redact, strip_schema=schema_in_prompt,
+                          what="A request with tools")
         resp = structured(resp, request)
         u = resp.usage
         cost = target.cost(resp.model, u.input_tokens, u.output_tokens)
@@ -186,72 +199,19 @@ class Dispatcher:
         return Result(status=200, body=body, target=target.label, input_tokens=u.input_tokens,
                       output_tokens=u.output_tokens, cost_usd=cost if cost is not None else resp.cost_usd)
 
-    async def _send(self, route: Route, target: Target, request: ChatRequest, redact: Redactor) -> ChatResponse:
-        """Send over HTTP with the endpoint's retries and timeout. Unlike a judge's ModelClient, nothing here
-        waits for a learned rate limit: a target that refuses is passed over for the next one."""
-        provider = target.provider
-        assert provider is not None
-        if request.uses_tools and not provider.supports_tools:
-            raise tools_unsupported(provider.name, provider.model, "A request with tools")
-        send = request if provider.supports_response_schema else schema_in_prompt(request)
-
-        async def attempts(req: ChatRequest) -> ChatResponse:
-            url = provider.url(req)
-            headers = provider.headers()
-            data = json.dumps(provider.to_wire(req), ensure_ascii=False).encode()
-
-            async def attempt() -> ChatResponse:
-                http = await self.transport.post(target.connection_key, url, headers=provider.sign(url, headers, data),
-                                                 body=data, timeout=route.timeout, provider=provider.name)
-                if not 200 <= http.status < 300:
-                    raise provider.map_error(http.status, redact(http.text), http.headers)
-                try:
-                    parsed = http.json()
-                except ValueError as e:
-                    raise ServerError(f"{provider.name} sent a body that is not JSON (HTTP {http.status})",
-                                      provider=provider.name, status=http.status) from e
-                return provider.from_wire(parsed)
-
-            return await call_with_retries(attempt, route.retry)
-
-        try:
-            return await attempts(send)
-        except SchemaUnsupportedError:
-            if send.response_schema is None:
-                raise
-            return await attempts(schema_in_prompt(send))  # the schema is spelled out in the prompt instead
-
     # -- a stream -----------------------------------------------------------------------------------
     async def stream(self, route: Route, body: dict[str, Any], redact: Redactor) -> Stream | Result:
         """Open a stream on the first target that takes it; fallbacks apply until the first byte is sent."""
-        errors: list[tuple[Target, JuristError]] = []
-        request: list[ChatRequest] = []
         so = body.get("stream_options")
         include_usage = isinstance(so, dict) and bool(so.get("include_usage"))
-        for target in self.order(route):
-            if target.unusable is not None:
-                errors.append((target, GatewayError(target.unusable)))
-                continue
-            try:
-                if target.passthrough:
-                    opened = await self._open_passthrough(route, target, body, include_usage, redact)
-                else:
-                    if not request:
-                        request.append(to_chat_request(body))
-                    answer = await self._translated(route, target, request[0], redact)
-                    opened = self._replay(answer, target, include_usage)
-            except ConfigError as e:
-                return failure(400, redact(f"endpoint '{route.name}': {e}"), "invalid_request_error",
-                               "invalid_request", target=target.label, attempts=len(errors) + 1)
-            except ProviderError as e:
-                errors.append((target, e))
-                self._failed(target, e)
-                if not e.retryable:
-                    break
-                continue
-            opened.result.attempts = len(errors) + 1
-            return opened
-        return self.give_up(route, errors, redact)
+
+        async def one(target: Target, request: Callable[[], ChatRequest]) -> Stream:
+            if target.passthrough:
+                return await self._open_passthrough(route, target, body, include_usage, redact)
+            answer = await self._translated(route, target, request(), redact)
+            return self._replay(answer, target, include_usage)
+
+        return await self._down_the_chain(route, body, redact, one)
 
     def _replay(self, answer: Result, target: Target, include_usage: bool) -> Stream:
         """A whole answer as a stream (targets reached through the provider layer do not stream)."""

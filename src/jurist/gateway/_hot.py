@@ -43,7 +43,7 @@ async def handle(gw: Gateway, authorization: str | None, raw: bytes, endpoint: s
     try:
         client = await gw.authenticate(authorization)
     except Unauthorized as e:
-        r = failure(401, str(e), "authentication_error", "invalid_client_token")
+        r = failure(e.http_status, str(e), "authentication_error", "invalid_client_token")
         r.headers["www-authenticate"] = "Bearer"
         return r
     try:

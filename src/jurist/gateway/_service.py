@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from jurist.errors import ConfigError
+from jurist.errors import ConfigError, UnauthorizedError
 from jurist.gateway._config import GatewayConfig, load_config, parse_config
 from jurist.gateway._dispatch import Dispatcher, Result, Stream, failure
 from jurist.gateway._limits import Backend, Denied, LimitPolicy, MemoryBackend, Reservation
@@ -33,8 +33,8 @@ REDIS_URL_ENV = "JURIST_REDIS_URL"
 ANONYMOUS = "anonymous"
 
 
-class Unauthorized(Exception):
-    """A request without a known client token (answered 401; not part of jurist's error tree)."""
+#: A request without a known client token (answered 401); the name the gateway's modules use.
+Unauthorized = UnauthorizedError
 
 
 class Gateway:

@@ -17,12 +17,11 @@ from typing import Any
 from jurist.errors import ConfigError, ProviderError
 from jurist.gateway._config import EndpointConfig, GatewayConfig, TargetConfig
 from jurist.gateway._secrets import Redactor, masked
-from jurist.models._client import ModelClient
 from jurist.models._http import RetryPolicy
 from jurist.models._pricing import cost_usd, lookup
 from jurist.models._types import ChatRequest, Message
 from jurist.models._uri import parse_model_uri
-from jurist.models.providers import get_provider_class
+from jurist.models.providers import make_provider
 from jurist.models.providers._base import Provider
 from jurist.models.providers.openai import OpenAIProvider
 
@@ -53,8 +52,6 @@ class Target:
     provider_name: str
     unusable: str | None = None
     provider: Provider | None = None
-    #: Only for in-process providers (a local model, LiteLLM); HTTP providers are sent by the dispatcher.
-    client: ModelClient | None = None
     #: The request goes to it as sent, with only ``model`` replaced (OpenAI-compatible targets).
     passthrough: bool = False
     url: str = ""
@@ -136,7 +133,7 @@ def _resolve_key(cfg: TargetConfig, secrets: Mapping[str, str], secret_problems:
     return None, f"secret {name!r} is not stored (PUT /admin/secrets/{name} to store it)"
 
 
-def build_target(cfg: TargetConfig, endpoint: EndpointConfig, retry: RetryPolicy, secrets: Mapping[str, str],
+def build_target(cfg: TargetConfig, endpoint: EndpointConfig, secrets: Mapping[str, str],
                  secret_problems: Mapping[str, str], keys: set[str]) -> Target:
     uri = parse_model_uri(cfg.model)
     price = (cfg.price.input_per_million, cfg.price.output_per_million) if cfg.price else lookup(uri.model)
@@ -147,7 +144,7 @@ def build_target(cfg: TargetConfig, endpoint: EndpointConfig, retry: RetryPolicy
     if key:
         keys.add(key)
     try:
-        provider = get_provider_class(uri.provider)(uri.model, base_url=cfg.base_url, api_key=key)
+        provider = make_provider(uri, base_url=cfg.base_url, api_key=key)
         provider.timeout = endpoint.timeout
         provider.check_ready()
         own_key = provider.api_key
@@ -157,14 +154,9 @@ def build_target(cfg: TargetConfig, endpoint: EndpointConfig, retry: RetryPolicy
             return Target(**base, provider=provider, passthrough=True,  # type: ignore[arg-type]
                           url=provider.url(_PROBE), headers=provider.headers(),
                           connection_key=provider.connection_key)
-        client = None
-        if provider.in_process:  # answered by a library in this process: through the model client
-            client = ModelClient(cfg.model, base_url=cfg.base_url, api_key=key, timeout=endpoint.timeout,
-                                 retry=retry)
     except ConfigError as e:
         return Target(**base, unusable=str(e))  # type: ignore[arg-type]
-    return Target(**base, provider=provider, client=client,  # type: ignore[arg-type]
-                  connection_key=provider.connection_key)
+    return Target(**base, provider=provider, connection_key=provider.connection_key)  # type: ignore[arg-type]
 
 
 def build_route(endpoint: EndpointConfig, source: str, secrets: Mapping[str, str],
@@ -172,12 +164,12 @@ def build_route(endpoint: EndpointConfig, source: str, secrets: Mapping[str, str
     retry = RetryPolicy(max_attempts=endpoint.retries + 1, total_budget_s=endpoint.timeout * (endpoint.retries + 1),
                         base_backoff_s=0.1, max_backoff_s=2.0)
     weighted = [t for t in endpoint.targets if t.weight > 0]
-    targets = tuple(build_target(t, endpoint, retry, secrets, secret_problems, keys) for t in weighted)
+    targets = tuple(build_target(t, endpoint, secrets, secret_problems, keys) for t in weighted)
     cumulative, total = [], 0.0
     for t in weighted:
         total += t.weight
         cumulative.append(total)
-    fallbacks = tuple(build_target(t, endpoint, retry, secrets, secret_problems, keys) for t in endpoint.fallbacks)
+    fallbacks = tuple(build_target(t, endpoint, secrets, secret_problems, keys) for t in endpoint.fallbacks)
     return Route(config=endpoint, source=source, targets=targets, cumulative=tuple(cumulative),
                  fallbacks=fallbacks, retry=retry)
 

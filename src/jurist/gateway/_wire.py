@@ -15,6 +15,7 @@ from typing import Any
 
 from jurist.errors import ConfigError
 from jurist.models._types import ChatRequest, ChatResponse, Message, ResponseSchema, Tool, ToolCall
+from jurist.models.providers.openai import read_tool_calls, wire_tool_call
 
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant", "tool": "tool"}
 
@@ -45,24 +46,11 @@ def _text(content: Any, where: str) -> str:
 
 
 def _tool_calls(calls: Any, where: str) -> tuple[ToolCall, ...]:
-    out = []
     for i, c in enumerate(calls or []):
         fn = c.get("function") if isinstance(c, dict) else None
         if not isinstance(fn, dict) or not fn.get("name"):
             raise ConfigError(f"{where}.tool_calls[{i}] needs a function with a name")
-        raw = fn.get("arguments")
-        args: Any = raw
-        if isinstance(raw, str):
-            try:
-                args = json.loads(raw) if raw.strip() else {}
-            except ValueError:
-                args = None
-        if isinstance(args, dict):
-            out.append(ToolCall(id=str(c.get("id") or f"call_{i}"), name=str(fn["name"]), arguments=args))
-        else:
-            out.append(ToolCall(id=str(c.get("id") or f"call_{i}"), name=str(fn["name"]),
-                                raw_arguments=raw if isinstance(raw, str) else json.dumps(raw)))
-    return tuple(out)
+    return tuple(read_tool_calls(calls))
 
 
 def to_chat_request(body: dict[str, Any]) -> ChatRequest:
@@ -127,12 +115,7 @@ def finish_reason(reason: str | None) -> str:
 
 
 def _wire_calls(calls: list[ToolCall]) -> list[dict[str, Any]]:
-    return [
-        {"id": c.id, "type": "function",
-         "function": {"name": c.name, "arguments": c.raw_arguments if c.raw_arguments is not None and not c.arguments
-                      else json.dumps(c.arguments, ensure_ascii=False)}}
-        for c in calls
-    ]
+    return [wire_tool_call(c) for c in calls]
 
 
 def completion_id() -> str:

@@ -52,12 +52,12 @@ COMPOSED: dict[str, str] = {
     "Jury": "jurist.judges._jury",
     "ScorerEnsemble": "jurist.judges._jury",
     "make_scorer_ensemble": "jurist.judges._jury",
-    "MemoryJudge": "jurist.judges.align",
-    "AlignmentOptimizer": "jurist.judges.align",
-    "InstructionOptimizer": "jurist.judges.align",
-    "MemoryOptimizer": "jurist.judges.align",
-    "SIMBAAlignmentOptimizer": "jurist.judges.align",
-    "MemAlignOptimizer": "jurist.judges.align",
+    "MemoryJudge": "jurist.align",
+    "AlignmentOptimizer": "jurist.align",
+    "InstructionOptimizer": "jurist.align",
+    "MemoryOptimizer": "jurist.align",
+    "SIMBAAlignmentOptimizer": "jurist.align",
+    "MemAlignOptimizer": "jurist.align",
 }
 
 
@@ -80,9 +80,7 @@ def builtin_judges() -> dict[str, type[Judge]]:
 
 
 if TYPE_CHECKING:
-    from jurist.judges._jury import Jury, ScorerEnsemble, make_scorer_ensemble
-    from jurist.judges._pairwise import PairwiseJudge, PairwisePreference, make_pairwise_judge
-    from jurist.judges.align import (
+    from jurist.align import (
         AlignmentOptimizer,
         InstructionOptimizer,
         MemAlignOptimizer,
@@ -90,6 +88,8 @@ if TYPE_CHECKING:
         MemoryOptimizer,
         SIMBAAlignmentOptimizer,
     )
+    from jurist.judges._jury import Jury, ScorerEnsemble, make_scorer_ensemble
+    from jurist.judges._pairwise import PairwiseJudge, PairwisePreference, make_pairwise_judge
     from jurist.judges.builtin.completeness import Completeness
     from jurist.judges.builtin.conversation_completeness import ConversationCompleteness
     from jurist.judges.builtin.conversational_guidelines import ConversationalGuidelines

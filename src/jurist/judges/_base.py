@@ -7,7 +7,6 @@ import contextvars
 import dataclasses
 import functools
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -54,10 +53,7 @@ JUDGMENT_SLOTS: contextvars.ContextVar[asyncio.Semaphore | None] = contextvars.C
 
 def _fan_out_limit() -> int:
     """How many spans of one direct judge call are judged at once (outside evaluate): its default concurrency."""
-    try:
-        return max(1, int(os.environ.get("JURIST_MAX_CONCURRENCY") or 32))
-    except ValueError:
-        return 32
+    return RUNTIME.settings.max_concurrency
 
 
 @functools.cache
@@ -326,15 +322,17 @@ class Judge(Scorer):
             return self._feedback(unit, meta, error=unit.error)
         calls = self.calls(unit)
         if len(calls) == 1:
-            return await self.ask(calls[0])
-        feedbacks = await asyncio.gather(*(self.ask(c) for c in calls))
-        return self.reduce(unit, calls, feedbacks)
+            fb = await self.ask(calls[0])
+        else:
+            fb = self.reduce(unit, calls, await asyncio.gather(*(self.ask(c) for c in calls)))
+        if fb.metadata is not None:
+            self.note_truncation(unit, fb.metadata)
+        return fb
 
     async def ask(self, call: Call) -> Feedback:
         """One model call (and at most one repair request) and its parsed verdict, or the error."""
         unit = call.unit
         meta: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0, "cost_usd": 0.0}
-        self.note_truncation(unit, meta)
         request = self.request(unit, call.params)
         client = self.client
         try:
@@ -415,7 +413,7 @@ class Judge(Scorer):
         ``examples``: traces carrying HUMAN feedback named like this judge (from ``search_traces``), rows with
         a person's ``label`` (and ``rationale``) or ``expectations={"human_label": ...}``, a DataFrame, or a
         file of rows. At least 10, of at least two classes. They are split by prompt: the optimizer (default
-        :class:`~jurist.judges.align.InstructionOptimizer` on this judge's model) learns on one part, and the
+        :class:`~jurist.align.InstructionOptimizer` on this judge's model) learns on one part, and the
         new judge's ``.alignment`` reports agreement before and after on the other.
 
         Example:
@@ -424,7 +422,7 @@ class Judge(Scorer):
             >>> aligned.alignment.gain                                                          # doctest: +SKIP
             0.12
         """
-        from jurist.judges.align import align_judge
+        from jurist.align import align_judge
 
         return align_judge(self, examples, optimizer)  # type: ignore[no-any-return]
 

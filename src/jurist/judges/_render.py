@@ -6,7 +6,6 @@ import contextlib
 import contextvars
 import functools
 import json
-import os
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -38,14 +37,9 @@ def field_limit() -> int:
     limit = _LIMIT.get()
     if limit is not None:
         return limit
-    env = os.environ.get(MAX_FIELD_CHARS_ENV, "").strip()
-    if not env:
-        return MAX_FIELD_CHARS
-    try:
-        value = int(env)
-    except ValueError:
-        value = 0
-    return check_field_limit(value if value >= 1 else env, MAX_FIELD_CHARS_ENV) or MAX_FIELD_CHARS
+    from jurist._runtime import RUNTIME
+
+    return RUNTIME.settings.max_field_chars
 
 
 @contextlib.contextmanager

@@ -29,7 +29,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jurist._runtime import RUNTIME
 from jurist.errors import (
@@ -55,32 +55,13 @@ DEFAULT_CACHE_RAM_MIB = 256
 MAX_SLOTS = 8
 OFF = ("0", "false", "off", "no")
 ON = ("1", "true", "on", "yes")
+T = TypeVar("T")
 
 
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError as e:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from e
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError as e:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from e
-
-
-def default_threads() -> int:
-    """Every core this process may run on."""
-    n = _env_int("JURIST_LOCAL_THREADS", 0)
-    if n > 0:
+def default_threads(configured: int | None = None) -> int:
+    """``JURIST_LOCAL_THREADS`` when set above 0, else every core this process may run on."""
+    n = configured if configured is not None else RUNTIME.settings.local_threads
+    if n:
         return n
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -147,19 +128,20 @@ class EngineSettings:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> EngineSettings:
-        threads = default_threads()
-        ctx = _env_int("JURIST_LOCAL_CTX", DEFAULT_CTX)
-        slots = _env_int("JURIST_LOCAL_SLOTS", 0) or default_slots(threads, ctx)
-        bufts_env = os.environ.get("JURIST_LOCAL_EXTRA_BUFTS", "").strip().lower()
-        extra_bufts = bufts_env in ON if bufts_env else not cpu_has_amx()
+        """From the runtime's settings (the ``JURIST_LOCAL_*`` variables), with ``overrides`` on top."""
+        env = RUNTIME.settings
+        threads = default_threads(env.local_threads)
+        ctx = env.local_ctx or DEFAULT_CTX
+        slots = env.local_slots or default_slots(threads, ctx)
+        extra_bufts = env.local_extra_bufts if env.local_extra_bufts is not None else not cpu_has_amx()
         s = cls(
             slots=slots, ctx=ctx, threads=threads,
-            cache_ram_mib=_env_int("JURIST_LOCAL_CACHE_RAM_MIB", DEFAULT_CACHE_RAM_MIB),
+            cache_ram_mib=_given(env.local_cache_ram_mib, DEFAULT_CACHE_RAM_MIB),
             extra_bufts=extra_bufts,
-            restarts=_env_int("JURIST_LOCAL_RESTARTS", 1),
-            load_timeout_s=_env_float("JURIST_LOCAL_LOAD_TIMEOUT", 900.0),
-            request_timeout_s=_env_float("JURIST_LOCAL_TIMEOUT", 1800.0),
-            verbosity=_env_int("JURIST_LOCAL_LOG_LEVEL", 2),
+            restarts=_given(env.local_restarts, 1),
+            load_timeout_s=_given(env.local_load_timeout_s, 900.0),
+            request_timeout_s=_given(env.local_timeout_s, 1800.0),
+            verbosity=_given(env.local_log_level, 2),
         )
         s = replace(s, **{k: v for k, v in overrides.items() if v is not None})
         if s.slots < 1 or s.slots > 64:
@@ -167,6 +149,10 @@ class EngineSettings:
         if s.ctx < 256:
             raise ConfigError(f"JURIST_LOCAL_CTX must be at least 256 tokens, got {s.ctx}")
         return s
+
+
+def _given(value: T | None, default: T) -> T:
+    return default if value is None else value
 
 
 @dataclass
@@ -547,7 +533,8 @@ class LocalEngine:
 
 
 class _Engines:
-    """The process's engines, one per model file: a model is never loaded twice."""
+    """The process's engines, one per model file: a model is never loaded twice. The local layer's part of
+    the runtime; ``jurist.reset()`` keeps it (a loaded model stays loaded), ``jurist.close()`` closes it."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -574,10 +561,30 @@ class _Engines:
         for e in engines:
             e.close()
 
+    close = close_all
 
-ENGINES = _Engines()
+
+def engines() -> _Engines:
+    """The process's engines, owned by the runtime."""
+    return RUNTIME.part("local", _Engines, keep_on_reset=True)
+
+
+class _EnginesView:
+    """``ENGINES``: the runtime's engines under their old name."""
+
+    def get(self, spec: ModelSpec) -> LocalEngine:
+        return engines().get(spec)
+
+    def loaded(self) -> list[LocalEngine]:
+        return engines().loaded()
+
+    def close_all(self) -> None:
+        engines().close_all()
+
+
+ENGINES = _EnginesView()
 
 
 def engine_for(spec: ModelSpec) -> LocalEngine:
     """The process's one engine for ``spec``'s model file, started (loading) if it was not."""
-    return ENGINES.get(spec)
+    return engines().get(spec)

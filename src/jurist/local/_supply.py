@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from jurist._runtime import RUNTIME
+from jurist._settings import LOCAL_OFF_VALUES
 from jurist.errors import ConfigError
 
 log = logging.getLogger("jurist.local")
@@ -78,12 +80,7 @@ DEFAULT_ALIASES = ("default", "")
 
 def model_dir() -> Path:
     """Where assembled models live: ``JURIST_MODEL_DIR``, else ``<user cache dir>/jurist/models``."""
-    env = os.environ.get("JURIST_MODEL_DIR")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("jurist")) / "models"
+    return RUNTIME.settings.local_model_dir
 
 
 def runtime_installed() -> bool:
@@ -331,7 +328,7 @@ def resolve(name: str) -> ModelSpec:
     raw = name.strip()
     low = raw.lower()
     if low in DEFAULT_ALIASES:
-        env = os.environ.get("JURIST_LOCAL_MODEL", "").strip()
+        env = local_model_setting()
         if env and env.lower() not in DEFAULT_ALIASES and env.lower() not in OFF_VALUES:
             spec = resolve(env)
             return ModelSpec(name=raw or "default", label=spec.label, bundled=spec.bundled, path=spec.path)
@@ -359,7 +356,12 @@ def resolve(name: str) -> ModelSpec:
 
 
 #: ``JURIST_LOCAL_MODEL`` values that turn the local model off as the default judge model.
-OFF_VALUES = ("off", "none", "0", "false")
+OFF_VALUES = LOCAL_OFF_VALUES
+
+
+def local_model_setting() -> str:
+    """``JURIST_LOCAL_MODEL``, or ''."""
+    return RUNTIME.settings.local_model or ""
 
 
 def default_available() -> str | None:
@@ -368,7 +370,7 @@ def default_available() -> str | None:
     Cheap enough to call when a judge is built: file stats and installed-package metadata only.
     ``JURIST_LOCAL_MODEL=off`` makes it None (no local default, even when installed).
     """
-    if os.environ.get("JURIST_LOCAL_MODEL", "").strip().lower() in OFF_VALUES:
+    if local_model_setting().lower() in OFF_VALUES:
         return None
     if not runtime_installed():
         return None

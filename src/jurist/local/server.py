@@ -5,9 +5,10 @@ Other processes, the UI and any OpenAI client can then judge with the one loaded
     jurist serve-local --port 8088
     Correctness(model="openai:/default", base_url="http://127.0.0.1:8088/v1")
 
-Routes: ``POST /v1/chat/completions`` (passed to llama.cpp's server, which turns a ``json_schema`` or
-``json_object`` response format into a grammar; ``stream: true`` is answered as server-sent events once
-the answer is complete), ``GET /v1/models``, ``GET /health``. Requests share the process's one
+Routes: ``POST /v1/chat/completions`` (read by the gateway's Chat Completions reader,
+:func:`jurist.gateway._wire.to_chat_request`, then sent to llama.cpp's server as the in-process ``local:/``
+provider sends it: a ``json_schema`` or ``json_object`` response format becomes a grammar; ``stream: true``
+is answered as server-sent events once the answer is complete), ``GET /v1/models``, ``GET /health``. Requests share the process's one
 supervised engine and its slots with in-process judges. There is no authentication unless ``api_key`` is given:
 bind to 127.0.0.1 (the default) unless the network is trusted.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
+import logging
 import threading
 import time
 import uuid
@@ -33,9 +34,19 @@ from jurist.errors import (
     JuristError,
     SchemaUnsupportedError,
 )
+from jurist.gateway._wire import to_chat_request
 from jurist.local._engine import LocalEngine, engine_for
+from jurist.local._provider import grammar_problem
+from jurist.local._provider import to_wire as local_to_wire
 from jurist.local._supply import ModelSpec, require_runtime, resolve
 from jurist.models._uri import parse_model_uri
+
+log = logging.getLogger("jurist.local")
+
+#: Body fields the Chat Completions reader takes in; llama.cpp's own others (``logprobs``, ``top_k``,
+#: ``tools``...) are passed to it as the client sent them.
+_READ = frozenset({"model", "stream", "stream_options", "n", "messages", "temperature", "top_p", "seed", "stop",
+                   "max_tokens", "max_completion_tokens", "response_format"})
 
 
 def local_name(model: str) -> str:
@@ -60,17 +71,6 @@ def _error(status: int, message: str, *, type_: str = "invalid_request_error", c
            param: str | None = None) -> web.Response:
     body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
     return web.json_response(body, status=status)
-
-
-def _schema_problem(rf: Any) -> str | None:
-    """Why a response format's schema would make a grammar llama.cpp cannot build, or None."""
-    if not isinstance(rf, dict):
-        return None if rf is None else "response_format must be an object"
-    spec = rf.get("json_schema") if rf.get("type") == "json_schema" else rf
-    schema = spec.get("schema") if isinstance(spec, dict) else None
-    from jurist.models.providers.local import grammar_problem
-
-    return grammar_problem(schema) if schema is not None else None
 
 
 class _Handlers:
@@ -107,18 +107,20 @@ class _Handlers:
             return _error(400, "The body is not valid JSON.")
         if not isinstance(body, dict):
             return _error(400, "The body must be a JSON object.")
-        raw = body.get("messages")
-        if not isinstance(raw, list) or not raw:
-            return _error(400, "'messages' must be a non-empty array.", param="messages")
         if body.get("n") not in (None, 1):
             return _error(400, "Only n=1 is supported.", param="n")
-        why = _schema_problem(body.get("response_format"))
-        if why is not None:
-            return _error(400, f"Invalid response_format schema: {why}", param="response_format")
-        # llama.cpp's server reads the rest (messages, response_format, sampling) itself.
-        forward = {k: v for k, v in body.items() if k not in ("model", "stream", "stream_options", "n")}
-        if forward.get("max_completion_tokens") is not None:
-            forward["max_tokens"] = forward.pop("max_completion_tokens")
+        try:
+            chat = to_chat_request({k: v for k, v in body.items() if k not in ("tools", "tool_choice")})
+        except ConfigError as e:
+            msg = str(e)
+            return _error(400, msg, param="messages" if "messages" in msg else
+                          "response_format" if "response_format" in msg else None)
+        if chat.response_schema is not None:
+            why = grammar_problem(chat.response_schema.schema)
+            if why is not None:
+                return _error(400, f"Invalid response_format schema: {why}", param="response_format")
+        # The same body the in-process local:/ provider sends, and whatever else llama.cpp reads.
+        forward = {**{k: v for k, v in body.items() if k not in _READ}, **local_to_wire(chat, chat.params)}
         try:
             out = await self.engine.achat(forward)
         except ContextLengthError as e:
@@ -250,24 +252,24 @@ class LocalServer:
 
 
 def serve(host: str, port: int, model: str, *, api_key: str | None = None,
-          on_ready: Callable[[str], None] | None = None, stop: threading.Event | None = None) -> None:
+          on_ready: Callable[[str], None] | None = None, stop: threading.Event | None = None,
+          say: Callable[[str], None] | None = None) -> None:
     """Serve ``local:/<model>`` as an OpenAI-compatible endpoint until interrupted (Ctrl-C) or ``stop`` is set.
 
     ``port=0`` picks a free port; ``on_ready`` is called with the base URL once the model is loaded and
-    the port is bound. With ``api_key``, requests must carry ``Authorization: Bearer <api_key>``.
+    the port is bound. With ``api_key``, requests must carry ``Authorization: Bearer <api_key>``. What it
+    is doing (loading, listening) goes to ``say`` (the CLI prints it), else to the ``jurist.local`` log.
 
     Example:
         >>> serve("127.0.0.1", 8088, "default")   # doctest: +SKIP
         jurist serve-local: Qwen2.5-Coder-1.5B-Instruct Q4_K_M at http://127.0.0.1:8088/v1 (model id 'default')
     """
     server = LocalServer(model, host, port, api_key=api_key)
-    print(f"jurist serve-local: loading {server.spec.label} …", file=sys.stderr, flush=True)
+    tell = say or log.info
+    tell(f"jurist serve-local: loading {server.spec.label} …")
     server.start()
-    print(
-        f"jurist serve-local: {server.spec.label} at {server.base_url} (model id {server.model_id!r}); "
-        f"judge with model='openai:/{server.model_id}', base_url='{server.base_url}'. Ctrl-C stops.",
-        file=sys.stderr, flush=True,
-    )
+    tell(f"jurist serve-local: {server.spec.label} at {server.base_url} (model id {server.model_id!r}); "
+         f"judge with model='openai:/{server.model_id}', base_url='{server.base_url}'. Ctrl-C stops.")
     if on_ready is not None:
         on_ready(server.base_url)
     try:

@@ -1,6 +1,7 @@
 """Model URIs, chat request/response types, and the client that calls providers."""
 
 from jurist.models._client import ModelClient, flush_cache
+from jurist.models._fake import FakeModel
 from jurist.models._http import RetryPolicy
 from jurist.models._pricing import cost_usd
 from jurist.models._types import (
@@ -18,6 +19,7 @@ from jurist.models._uri import ModelURI, default_model, parse_model_uri
 __all__ = [
     "ChatRequest",
     "ChatResponse",
+    "FakeModel",
     "Message",
     "ModelClient",
     "ModelURI",

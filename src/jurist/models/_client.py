@@ -2,94 +2,106 @@
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
-from typing import Any
+from pathlib import Path
 
+from jurist import _settings
 from jurist._runtime import RUNTIME
-from jurist.errors import ConfigError, ProviderError, SchemaUnsupportedError, ServerError
-from jurist.models._cache import ResponseCache, cache_dir, cache_key
-from jurist.models._http import RetryPolicy, Transport, call_with_retries
+from jurist.errors import ConfigError
+from jurist.models._cache import ResponseCache, cache_key
+from jurist.models._http import RetryPolicy, Transport
 from jurist.models._limiter import AdaptiveLimiter
 from jurist.models._pricing import cost_usd
+from jurist.models._send import send
 from jurist.models._types import ChatRequest, ChatResponse
 from jurist.models._uri import parse_model_uri
-from jurist.models.providers import get_provider_class, tools_unsupported
+from jurist.models.providers import make_provider
 from jurist.models.providers._base import Provider
 
 #: Whether judgments in this context may read and write the response cache (``evaluate(cache=False)``).
 CACHE_ENABLED: ContextVar[bool] = ContextVar("jurist_cache_enabled", default=True)
 
-DEFAULT_TIMEOUT_S = 60.0
-#: Per-connection ceiling on requests in flight; 429s lower it adaptively.
-DEFAULT_MAX_IN_FLIGHT = 256
+#: Per-connection ceiling on requests in flight (``JURIST_MAX_IN_FLIGHT``); 429s lower it adaptively.
+DEFAULT_MAX_IN_FLIGHT = _settings.DEFAULT_MAX_IN_FLIGHT
+DEFAULT_TIMEOUT_S = _settings.DEFAULT_TIMEOUT_S
+DEFAULT_CACHE_MAX_ENTRIES = _settings.DEFAULT_CACHE_MAX_ENTRIES
 
 
 class _Shared:
-    """Process-wide state of the runtime loop: HTTP sessions, limiters, the cache, schema fallbacks."""
+    """The model layer's part of the runtime: HTTP sessions, limiters, schema fallbacks, the response cache.
 
-    def __init__(self) -> None:
+    Owned by the runtime (:func:`shared`); ``jurist.reset()`` drops it, and the next call makes a new one
+    under the settings then in force.
+    """
+
+    def __init__(self, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, cache_dir: Path | None = None,
+                 cache_max_entries: int = DEFAULT_CACHE_MAX_ENTRIES) -> None:
         self.transport = Transport()
         self.limiters: dict[str, AdaptiveLimiter] = {}
         self.no_schema: set[str] = set()
+        self.max_in_flight = max_in_flight
+        self.cache_dir = cache_dir
+        self.cache_max_entries = cache_max_entries
         self._cache: ResponseCache | None = None
-        RUNTIME.on_shutdown(self.aclose)
+
+    @classmethod
+    def from_settings(cls) -> _Shared:
+        s = RUNTIME.settings
+        return cls(s.max_in_flight, s.response_cache_dir, s.cache_max_entries)
 
     @property
     def cache(self) -> ResponseCache:
-        # Follows JURIST_CACHE_DIR if it changes while the process runs.
-        path = cache_dir() / "responses.sqlite"
-        if self._cache is None or self._cache.path != path:
-            if self._cache is not None:
-                self._cache.close()
-            self._cache = ResponseCache(path)
+        if self._cache is None:
+            path = (self.cache_dir or RUNTIME.settings.response_cache_dir) / "responses.sqlite"
+            self._cache = ResponseCache(path, max_entries=self.cache_max_entries)
         return self._cache
 
     def limiter(self, key: str) -> AdaptiveLimiter:
         lim = self.limiters.get(key)
         if lim is None:
-            cap = int(os.environ.get("JURIST_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT))
-            lim = self.limiters[key] = AdaptiveLimiter(cap)
+            lim = self.limiters[key] = AdaptiveLimiter(self.max_in_flight)
         return lim
 
     def flush(self) -> None:
         if self._cache is not None:
             self._cache.flush()
 
-    async def aclose(self) -> None:
-        await self.transport.aclose()
-        if self._cache is not None:
-            self._cache.close()
-            self._cache = None
-
-
-_SHARED: list[_Shared] = []
+    def close(self) -> None:
+        """Close the cache (writing what it holds) and the HTTP sessions."""
+        cache, self._cache = self._cache, None
+        if cache is not None:
+            cache.close()
+        RUNTIME.close_soon(self.transport.aclose())
 
 
 def shared() -> _Shared:
-    if not _SHARED:
-        _SHARED.append(_Shared())
-    return _SHARED[0]
+    """The model layer's state, owned by the runtime."""
+    return RUNTIME.part("models", _Shared.from_settings)
 
 
 def reset_limits() -> None:
     """Forget learned rate limits and schema fallbacks (a new provider account, a test)."""
-    if _SHARED:
-        _SHARED[0].limiters.clear()
-        _SHARED[0].no_schema.clear()
+    sh = RUNTIME.peek("models")
+    if isinstance(sh, _Shared):
+        sh.limiters.clear()
+        sh.no_schema.clear()
 
 
 def flush_cache() -> None:
     """Write buffered cache entries to disk now."""
-    if _SHARED:
-        _SHARED[0].flush()
+    sh = RUNTIME.peek("models")
+    if isinstance(sh, _Shared):
+        sh.flush()
 
 
 class ModelClient:
     """Calls one model through its provider.
+
+    The HTTP sessions, the limiter and the response cache are the process-wide ones unless given:
+    ``transport`` posts every request, ``limiter`` paces them (by default one adaptive limiter per
+    provider connection), ``cache`` keeps answers.
 
     Example:
         >>> client = ModelClient("openai:/gpt-4o-mini")   # doctest: +SKIP
@@ -105,15 +117,19 @@ class ModelClient:
         api_key: str | None = None,
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
+        transport: Transport | None = None,
+        limiter: AdaptiveLimiter | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
         self.uri = str(uri)
-        parsed = parse_model_uri(self.uri)
-        cls = get_provider_class(parsed.provider)
-        self.provider: Provider = cls(parsed.model, base_url=base_url, extra_headers=extra_headers, api_key=api_key)
-        env_timeout = os.environ.get("JURIST_TIMEOUT")
-        self.timeout = float(timeout or env_timeout or DEFAULT_TIMEOUT_S)
+        self.provider: Provider = make_provider(parse_model_uri(self.uri), base_url=base_url,
+                                                extra_headers=extra_headers, api_key=api_key)
+        self.timeout = float(timeout or RUNTIME.settings.timeout_s)
         self.provider.timeout = self.timeout
         self.retry = retry or RetryPolicy()
+        self._transport = transport
+        self._limiter = limiter
+        self._cache = cache
         self._endpoint_id = f"{self.provider.connection_key}|{self.provider.model}"
 
     def check_ready(self) -> None:
@@ -124,84 +140,36 @@ class ModelClient:
         return await RUNTIME.arun(self._chat(request, use_cache))
 
     async def _chat(self, request: ChatRequest, use_cache: bool) -> ChatResponse:
-        if request.uses_tools and not self.provider.supports_tools:
-            raise tools_unsupported(self.provider.name, self.provider.model)
+        provider = self.provider
         sh = shared()
+        cache: ResponseCache | None = None
         key = None
-        if use_cache and CACHE_ENABLED.get() and request.params.get("temperature", 0) == 0:
-            key = cache_key(self.uri, self.provider.base_url, request.fingerprint())
-            hit = sh.cache.get(key)
+        if use_cache and provider.cacheable and CACHE_ENABLED.get() and request.params.get("temperature", 0) == 0:
+            cache = self._cache if self._cache is not None else sh.cache
+            key = cache_key(self.uri, provider.base_url, request.fingerprint())
+            hit = cache.get(key)
             if hit is not None:
                 resp = ChatResponse.from_cache(hit)
                 resp.latency_ms = 0.0
                 return resp
         start = time.perf_counter()
-        send = request
-        if request.response_schema is not None and (
-            not self.provider.supports_response_schema or self._endpoint_id in sh.no_schema
-        ):
-            send = request.without_schema()
-        try:
-            resp = await self._send_with_retries(sh, send)
-        except SchemaUnsupportedError:
-            if send.response_schema is None:
-                raise
+        endpoint, refused = self._endpoint_id, sh.no_schema
+        resp = await send(
+            provider, request,
+            transport=self._transport if self._transport is not None else sh.transport,
+            retry=self.retry,
+            timeout=self.timeout,
+            limiter=self._limiter if self._limiter is not None else sh.limiter(provider.connection_key),
+            redact=self._redact,
+            schema_ok=endpoint not in refused,
             # The endpoint rejects structured output: ask for prompt-only JSON from now on.
-            sh.no_schema.add(self._endpoint_id)
-            resp = await self._send_with_retries(sh, send.without_schema())
+            on_schema_refused=lambda: refused.add(endpoint),
+        )
         resp.latency_ms = (time.perf_counter() - start) * 1000.0
         resp.cost_usd = self._cost(resp)
-        if key is not None:
-            sh.cache.put(key, resp.to_cache())
+        if cache is not None and key is not None:
+            await cache.aput(key, resp.to_cache())
         return resp
-
-    async def _send_with_retries(self, sh: _Shared, request: ChatRequest) -> ChatResponse:
-        provider = self.provider
-        limiter = sh.limiter(provider.connection_key)
-        if provider.in_process:
-
-            async def answer() -> ChatResponse:
-                await limiter.acquire()
-                try:
-                    resp = await provider.complete(request)
-                except ProviderError as e:
-                    raise self._redact(e) from e.__cause__
-                finally:
-                    limiter.release()
-                limiter.on_success()
-                return resp
-
-            return await call_with_retries(
-                answer, self.retry, on_rate_limit=lambda e: limiter.on_rate_limit(e.retry_after)
-            )
-        url = provider.url(request)
-        headers = provider.headers()
-        body = json.dumps(provider.to_wire(request), ensure_ascii=False).encode()
-
-        async def attempt() -> ChatResponse:
-            await limiter.acquire()
-            try:
-                http = await sh.transport.post(
-                    provider.connection_key, url, headers=provider.sign(url, headers, body), body=body,
-                    timeout=self.timeout, provider=provider.name,
-                )
-            finally:
-                limiter.release()
-            if not 200 <= http.status < 300:
-                raise self._redact(provider.map_error(http.status, http.text, http.headers))
-            limiter.on_success()
-            try:
-                data: Any = http.json()
-            except ValueError as e:
-                raise ServerError(
-                    f"{provider.name} sent a body that is not JSON (HTTP {http.status}): {http.text[:200]!r}",
-                    provider=provider.name, status=http.status,
-                ) from e
-            return provider.from_wire(data)
-
-        return await call_with_retries(
-            attempt, self.retry, on_rate_limit=lambda e: limiter.on_rate_limit(e.retry_after)
-        )
 
     def _cost(self, resp: ChatResponse) -> float | None:
         """From the price table by the URI's model, else by the model the provider says answered
@@ -213,14 +181,12 @@ class ModelClient:
             cost = cost_usd(resp.model, u.input_tokens, u.output_tokens)
         return cost if cost is not None else resp.cost_usd
 
-    def _redact(self, err: ProviderError) -> ProviderError:
+    def _redact(self, text: str) -> str:
         """Keys never travel in errors, even when a provider echoes them back."""
         try:
             key = self.provider.api_key
         except ConfigError:
             key = None
         if key and len(key) >= 6:
-            err.args = tuple(str(a).replace(key, "***") for a in err.args)
-            if err.body:
-                err.body = err.body.replace(key, "***")
-        return err
+            return text.replace(key, "***")
+        return text

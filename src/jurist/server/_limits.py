@@ -8,7 +8,6 @@ The limit is ``$JURIST_SERVER_MAX_BODY_MB`` (default 64) or ``create_app(max_bod
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -29,16 +28,9 @@ def max_body_bytes(value: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"max_body_bytes must be a whole number of bytes of at least 1, got {value!r}")
         return value
-    env = os.environ.get("JURIST_SERVER_MAX_BODY_MB")
-    if not env:
-        return DEFAULT_MAX_BODY_MB * 1024 * 1024
-    try:
-        mb = float(env)
-    except ValueError:
-        mb = 0.0
-    if mb <= 0:
-        raise ConfigError(f"JURIST_SERVER_MAX_BODY_MB must be a positive number of megabytes, got {env!r}")
-    return max(1, int(mb * 1024 * 1024))
+    from jurist._runtime import RUNTIME
+
+    return max(1, int(RUNTIME.settings.server_max_body_mb * 1024 * 1024))
 
 
 class BodyTooLarge(Exception):

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from jurist.entities import Trace
+from jurist.errors import OtlpError as OtlpError  # its home before the error tree held it
 
 PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
 JSON_TYPES = ("application/json",)
@@ -26,14 +27,6 @@ _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _STATUS = {0, 1, 2, "STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR", "UNSET", "OK", "ERROR"}
 _TRACELOOP_KINDS = {"workflow": "CHAIN", "task": "CHAIN", "agent": "AGENT", "tool": "TOOL"}
 _LLM_REQUEST_TYPES = {"chat": "CHAT_MODEL", "completion": "LLM", "embedding": "EMBEDDING", "rerank": "RERANKER"}
-
-
-class OtlpError(ValueError):
-    """A request that is not a readable ExportTraceServiceRequest; the message says where and why."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class Inflater:

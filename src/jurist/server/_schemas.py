@@ -1,20 +1,45 @@
 """The REST API's bodies, as pydantic models: what the OpenAPI spec shows and what each request is held to.
 
 They mirror the ``to_dict`` shapes of :mod:`jurist.entities` and :mod:`jurist.tracking`, so a body turns
-into an entity with ``Entity.from_dict(model.model_dump())``.
+into an entity with ``Entity.from_dict(model.model_dump())``. An answer whose shape is an entity's own
+fields (an experiment, a run, a judge version) is derived from the entity's dataclass by
+:func:`from_entity`, so a field added to the entity is in the API without being listed twice.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import dataclasses
+from typing import Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from jurist.tracking._entities import Experiment, JudgeVersion, Run
 
 RunStatusName = Literal["RUNNING", "FINISHED", "FAILED", "KILLED"]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+
+def from_entity(entity: type, name: str, **overrides: Any) -> Any:
+    """A response model named ``name`` with the fields of the dataclass ``entity``: their types and defaults.
+
+    ``overrides`` gives a field another ``(type, default)``, as its ``to_dict`` shows it (an enum as its
+    name, say). A field without a default is required.
+    """
+    hints = get_type_hints(entity)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(entity):
+        if f.name in overrides:
+            fields[f.name] = overrides[f.name]
+        elif f.default is not dataclasses.MISSING:
+            fields[f.name] = (hints[f.name], f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            fields[f.name] = (hints[f.name], Field(default_factory=f.default_factory))
+        else:
+            fields[f.name] = (hints[f.name], ...)
+    return create_model(name, __base__=_Model, __doc__=(entity.__doc__ or "").strip() or None, **fields)
 
 
 class ErrorOut(_Model):
@@ -27,11 +52,7 @@ class ExperimentIn(_Model):
     tags: dict[str, str] = Field(default_factory=dict)
 
 
-class ExperimentOut(_Model):
-    experiment_id: str
-    name: str
-    creation_time_ms: int
-    tags: dict[str, str] = Field(default_factory=dict)
+ExperimentOut = from_entity(Experiment, "ExperimentOut")
 
 
 class RunIn(_Model):
@@ -42,23 +63,7 @@ class RunIn(_Model):
     tags: dict[str, str] = Field(default_factory=dict)
 
 
-class RunOut(_Model):
-    run_id: str
-    experiment_id: str
-    status: RunStatusName
-    name: str | None = None
-    start_time_ms: int
-    end_time_ms: int | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
-    scorers: list[dict[str, Any]] = Field(default_factory=list)
-    metrics: dict[str, float] = Field(default_factory=dict)
-    tags: dict[str, str] = Field(default_factory=dict)
-    row_count: int = 0
-    total_input_tokens: int = 0
-    total_output_tokens: int = 0
-    total_cost_usd: float | None = 0.0
-    judge_calls: int = 0
-    cached_judgments: int = 0
+RunOut = from_entity(Run, "RunOut", status=(RunStatusName, ...))
 
 
 class RunEndIn(_Model):
@@ -180,11 +185,7 @@ class JudgeIn(_Model):
     definition: dict[str, Any] = Field(description="Judge.to_dict(): name, kind, instructions, model, parameters")
 
 
-class JudgeVersionOut(_Model):
-    name: str
-    version: int
-    definition: dict[str, Any]
-    creation_time_ms: int = 0
+JudgeVersionOut = from_entity(JudgeVersion, "JudgeVersionOut")
 
 
 class MonitorIn(_Model):

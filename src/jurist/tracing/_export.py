@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import sys
 import threading
 from collections.abc import Iterable
@@ -41,7 +40,9 @@ class Exporter:
         self._at_exit = False
 
     def add(self, trace: Trace) -> None:
-        if os.environ.get("JURIST_STORE_TRACES", "").strip().lower() in ("0", "false", "no", "off"):
+        from jurist._runtime import RUNTIME
+
+        if not RUNTIME.settings.store_traces:
             return
         from jurist.tracking._store import active_experiment_name, get_tracking_uri
 
@@ -102,15 +103,17 @@ class Exporter:
 def flush_traces() -> None:
     """Write the finished traces of this process to the tracking store now (nothing if none was traced)."""
     otel = sys.modules.get("jurist.tracing._otel")
-    if otel is None or not otel._STATE:  # no span was ever started: nothing to write, and no OTel import
+    state = otel.started() if otel is not None else None
+    if state is None:  # no span was started since the last reset: nothing to write, and no OTel import
         return
-    otel.store().exporter.flush()
+    state.store.exporter.flush()
 
 
 def forget_traces(trace_ids: Iterable[str]) -> None:
     otel = sys.modules.get("jurist.tracing._otel")
-    if otel is not None and otel._STATE:
-        otel.store().exporter.forget(trace_ids)
+    state = otel.started() if otel is not None else None
+    if state is not None:
+        state.store.exporter.forget(trace_ids)
 
 
 def flush_trace_async_logging(terminate: bool = False) -> None:

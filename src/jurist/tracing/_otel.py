@@ -12,7 +12,6 @@ must never be cut mid-text.
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 from opentelemetry import trace as otel_trace
@@ -21,12 +20,10 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
+from jurist._runtime import RUNTIME
 from jurist.entities import Span
 from jurist.tracing import _keys
 from jurist.tracing._store import TraceStore
-
-_LOCK = threading.Lock()
-_STATE: list[tuple[TracerProvider, otel_trace.Tracer, TraceStore]] = []
 
 
 class _ToStore(SpanProcessor):
@@ -45,28 +42,40 @@ class _ToStore(SpanProcessor):
         return True
 
 
-def _state() -> tuple[TracerProvider, otel_trace.Tracer, TraceStore]:
-    if not _STATE:
-        with _LOCK:
-            if not _STATE:
-                from jurist import __version__
+class _Tracing:
+    """The tracing layer's part of the runtime: jurist's private TracerProvider, its tracer, the trace buffer."""
 
-                store = TraceStore()
-                limits = SpanLimits(max_span_attribute_length=SpanLimits.UNSET, max_attribute_length=SpanLimits.UNSET,
-                                    max_span_attributes=1000, max_events=1000)
-                provider = TracerProvider(sampler=ALWAYS_ON, resource=Resource({"service.name": "jurist"}),
-                                          span_limits=limits, shutdown_on_exit=False)
-                provider.add_span_processor(_ToStore(store))
-                _STATE.append((provider, provider.get_tracer("jurist", __version__), store))
-    return _STATE[0]
+    def __init__(self) -> None:
+        from jurist import __version__
+
+        self.store = TraceStore(RUNTIME.settings.trace_buffer_size)
+        limits = SpanLimits(max_span_attribute_length=SpanLimits.UNSET, max_attribute_length=SpanLimits.UNSET,
+                            max_span_attributes=1000, max_events=1000)
+        self.provider = TracerProvider(sampler=ALWAYS_ON, resource=Resource({"service.name": "jurist"}),
+                                       span_limits=limits, shutdown_on_exit=False)
+        self.provider.add_span_processor(_ToStore(self.store))
+        self.tracer = self.provider.get_tracer("jurist", __version__)
+
+    def close(self) -> None:
+        self.provider.shutdown()
+
+
+def _state() -> _Tracing:
+    return RUNTIME.part("tracing", _Tracing)
+
+
+def started() -> _Tracing | None:
+    """The tracing state if a span was ever started since the last reset (never makes it)."""
+    found = RUNTIME.peek("tracing")
+    return found if isinstance(found, _Tracing) else None
 
 
 def tracer() -> otel_trace.Tracer:
-    return _state()[1]
+    return _state().tracer
 
 
 def store() -> TraceStore:
-    return _state()[2]
+    return _state().store
 
 
 def start(name: str, parent: otel_trace.Span | None, attributes: dict[str, Any]) -> otel_trace.Span:

@@ -8,7 +8,6 @@ root (a task left running) is added to its trace if the trace is still in the bu
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from typing import ClassVar
@@ -32,7 +31,9 @@ class TraceStore:
 
     def __init__(self, max_traces: int | None = None) -> None:
         if max_traces is None:
-            max_traces = int(os.environ.get("JURIST_TRACE_BUFFER_SIZE", DEFAULT_BUFFER_SIZE))
+            from jurist._runtime import RUNTIME
+
+            max_traces = RUNTIME.settings.trace_buffer_size
         self.max_traces = max(1, max_traces)
         self._lock = threading.Lock()
         self._pending: OrderedDict[str, list[Span]] = OrderedDict()

@@ -50,10 +50,10 @@ from jurist.tracking._fluent import (
     search_traces,
     set_experiment,
 )
-from jurist.tracking._monitor import Monitor, MonitorStats, start_monitor
 from jurist.tracking._store import Store, get_store, get_tracking_uri, set_tracking_uri
 
 if TYPE_CHECKING:
+    from jurist.evaluation._monitor import Monitor, MonitorStats, start_monitor
     from jurist.tracking._client import RestStore
     from jurist.tracking._sql import SqlStore
 
@@ -67,6 +67,10 @@ def __getattr__(name: str) -> Any:
         from jurist.tracking._client import RestStore
 
         return RestStore
+    if name in ("Monitor", "MonitorStats", "start_monitor"):  # monitoring judges: it lives in evaluation/
+        import importlib
+
+        return getattr(importlib.import_module("jurist.evaluation._monitor"), name)
     raise AttributeError(f"module 'jurist.tracking' has no attribute {name!r}")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import threading
 import time
 from collections.abc import Sequence
@@ -18,14 +17,13 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from jurist.entities import Trace
-from jurist.errors import ConfigError, StoreError
+from jurist.errors import AlreadyExistsError, ConfigError, NotFoundError, StoreError
 from jurist.tracking._entities import (
     DEFAULT_EXPERIMENT_ID,
     Assessment,
     Experiment,
     JudgeVersion,
     Judgment,
-    NotFoundError,
     Run,
     RunEnd,
     StoredRow,
@@ -68,7 +66,9 @@ class RestStore:
     @property
     def token(self) -> str | None:
         """The bearer token: the one given, else ``$JURIST_TRACKING_TOKEN``, else ``$JURIST_SERVER_TOKEN``."""
-        return self._token or os.environ.get("JURIST_TRACKING_TOKEN") or os.environ.get("JURIST_SERVER_TOKEN")
+        from jurist._runtime import RUNTIME
+
+        return self._token or RUNTIME.settings.tracking_token
 
     # -- HTTP -------------------------------------------------------------------------------------
     def _conn(self) -> http.client.HTTPConnection:
@@ -137,6 +137,8 @@ class RestStore:
                               "JURIST_SERVER_TOKEN")
         if status == 404:
             raise NotFoundError(message)
+        if status == 409:
+            raise AlreadyExistsError(message)
         if status < 500:
             raise ConfigError(message)
         raise StoreError(f"the jurist server at {self.uri} failed ({status}) on {method} {path}: {message}")

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
-from jurist.errors import ConfigError
+from jurist.errors import ConfigError, NotFoundError
 from jurist.tracking import _engine
-from jurist.tracking._entities import NotFoundError, dumps, loads
+from jurist.tracking._entities import dumps, loads
 from jurist.tracking._schema import dataset_records, datasets
 
 

@@ -14,18 +14,13 @@ from typing import Any, Union
 
 from jurist.entities import Expectation, Feedback, Trace
 from jurist.errors import ConfigError
+from jurist.errors import NotFoundError as NotFoundError  # its home before the error tree held it
 
 Assessment = Union[Feedback, Expectation]
 
 #: The experiment every run and trace goes to unless another is set; MLflow's id and name.
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
-
-
-class NotFoundError(ConfigError):
-    """An experiment, run, trace or judge that the store does not hold (HTTP 404)."""
-
-    code = "NOT_FOUND"
 
 
 class RunStatus(str, Enum):

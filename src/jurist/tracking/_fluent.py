@@ -191,7 +191,7 @@ def search_traces(
             t.spans = []
     if not mlflow_shape or return_type == "list":
         return found
-    from jurist.genai._frames import traces_frame
+    from jurist.tracking._frames import traces_frame
 
     return traces_frame(found)
 

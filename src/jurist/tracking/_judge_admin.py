@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jurist.errors import ConfigError
-from jurist.tracking._entities import NotFoundError
+from jurist.errors import ConfigError, NotFoundError
 
 
 def delete_judge(store: Any, name: str, version: int | None = None) -> int:

@@ -16,7 +16,6 @@ is an error naming it; rows and (row, scorer) judgments already stored are not j
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
@@ -122,7 +121,9 @@ class RunLogger:
         self.resume = resume or ResumeState()
         self._trace_ids: dict[int, str] = dict(self.resume.trace_ids)
         self._sent: set[int] = set(self.resume.trace_ids)
-        self._writer = _Writer(self, float(os.environ.get("JURIST_TRACKING_FLUSH_S") or DEFAULT_INTERVAL_S))
+        from jurist._runtime import RUNTIME
+
+        self._writer = _Writer(self, RUNTIME.settings.tracking_flush_s)
         self._writer.start()
 
     # -- opening ----------------------------------------------------------------------------------

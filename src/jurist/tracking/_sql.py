@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from jurist.entities import AssessmentError, AssessmentSource, Expectation, Feedback, Span, Trace
-from jurist.errors import ConfigError, StoreError
+from jurist.errors import AlreadyExistsError, ConfigError, NotFoundError, StoreError
 from jurist.tracking import _engine
 from jurist.tracking._entities import (
     DEFAULT_EXPERIMENT_ID,
@@ -26,7 +26,6 @@ from jurist.tracking._entities import (
     Experiment,
     JudgeVersion,
     Judgment,
-    NotFoundError,
     RowData,
     Run,
     RunEnd,
@@ -128,7 +127,7 @@ class SqlStore:
             self._write(_do, "create an experiment")
         except StoreError as e:
             if isinstance(e.__cause__, IntegrityError):
-                raise ConfigError(f"an experiment named {name!r} already exists; use set_experiment({name!r}) "
+                raise AlreadyExistsError(f"an experiment named {name!r} already exists; use set_experiment({name!r}) "
                                   "to log to it") from None
             raise
         return exp

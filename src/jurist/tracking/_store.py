@@ -7,13 +7,13 @@ The URI is, first match wins: ``set_tracking_uri(...)``; ``$JURIST_TRACKING_URI`
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from jurist._runtime import RUNTIME
 from jurist.entities import Trace
 from jurist.tracking._entities import (
     Assessment,
@@ -65,7 +65,8 @@ class Store(Protocol):
 
 
 class _State:
-    """The tracking URI and experiment this process set, and the stores it has open."""
+    """The tracking URI and experiment this process set, and the stores it has open: the tracking layer's
+    part of the runtime (``jurist.reset()`` forgets it)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -73,8 +74,17 @@ class _State:
         self.experiment: str | None = None  # an experiment name
         self.stores: OrderedDict[str, Store] = OrderedDict()
 
+    def close(self) -> None:
+        with self.lock:
+            stores, self.stores = list(self.stores.values()), OrderedDict()
+        for store in stores:
+            store.close()
 
-_STATE = _State()
+
+def _state() -> _State:
+    return RUNTIME.part("tracking", _State)
+
+
 _MAX_OPEN = 4
 
 
@@ -94,17 +104,18 @@ def set_tracking_uri(uri: str | Path | None) -> None:
         >>> import jurist
         >>> jurist.set_tracking_uri("http://127.0.0.1:5000")          # doctest: +SKIP
     """
-    with _STATE.lock:
-        _STATE.uri = None if uri is None else str(uri)
+    state = _state()
+    with state.lock:
+        state.uri = None if uri is None else str(uri)
 
 
 def tracking_uri_is_set() -> bool:
-    return _STATE.uri is not None or bool(os.environ.get("JURIST_TRACKING_URI"))
+    return _state().uri is not None or bool(RUNTIME.settings.tracking_uri)
 
 
 def get_tracking_uri() -> str:
     """The tracking URI in force: ``set_tracking_uri``'s, else ``$JURIST_TRACKING_URI``, else ``./jurist.db``."""
-    uri = _STATE.uri or os.environ.get("JURIST_TRACKING_URI") or ""
+    uri = _state().uri or RUNTIME.settings.tracking_uri or ""
     if not uri:
         return default_uri()
     if "://" not in uri:
@@ -115,10 +126,11 @@ def get_tracking_uri() -> str:
 def get_store(uri: str | None = None) -> Store:
     """The store at ``uri`` (default: the tracking URI), opened once per process and kept."""
     key = uri or get_tracking_uri()
-    with _STATE.lock:
-        store = _STATE.stores.get(key)
+    state = _state()
+    with state.lock:
+        store = state.stores.get(key)
         if store is not None:
-            _STATE.stores.move_to_end(key)
+            state.stores.move_to_end(key)
             return store
     if is_remote(key):
         from jurist.tracking._client import RestStore
@@ -128,11 +140,11 @@ def get_store(uri: str | None = None) -> Store:
         from jurist.tracking._sql import SqlStore
 
         store = SqlStore(key)
-    with _STATE.lock:
-        kept = _STATE.stores.setdefault(key, store)
+    with state.lock:
+        kept = state.stores.setdefault(key, store)
         evicted = []
-        while len(_STATE.stores) > _MAX_OPEN:
-            evicted.append(_STATE.stores.popitem(last=False)[1])
+        while len(state.stores) > _MAX_OPEN:
+            evicted.append(state.stores.popitem(last=False)[1])
     if kept is not store:
         store.close()
     for old in evicted:
@@ -141,9 +153,10 @@ def get_store(uri: str | None = None) -> Store:
 
 
 def set_active_experiment(name: str | None) -> None:
-    with _STATE.lock:
-        _STATE.experiment = name
+    state = _state()
+    with state.lock:
+        state.experiment = name
 
 
 def active_experiment_name() -> str | None:
-    return _STATE.experiment or os.environ.get("JURIST_EXPERIMENT_NAME") or None
+    return _state().experiment or RUNTIME.settings.experiment_name or None

@@ -6,7 +6,7 @@ Example:
     'openai:/gpt-4o-mini'
 """
 
-from jurist.judges.align import (
+from jurist.align import (
     AlignmentOptimizer,
     InstructionOptimizer,
     MemAlignOptimizer,

@@ -8,9 +8,11 @@ when a URI names a scheme jurist does not ship.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from importlib.metadata import entry_points
 
 from jurist.errors import ConfigError
+from jurist.models._uri import ModelURI
 from jurist.models.providers._base import Provider
 
 ENTRY_POINT_GROUP = "jurist.providers"
@@ -20,7 +22,7 @@ BUILTIN_PROVIDERS: dict[str, str] = {
     "openai": "jurist.models.providers.openai:OpenAIProvider",
     "anthropic": "jurist.models.providers.anthropic:AnthropicProvider",
     "gateway": "jurist.models.providers.gateway:GatewayProvider",
-    "local": "jurist.models.providers.local:LocalProvider",
+    "local": "jurist.local._provider:LocalProvider",
     "azure": "jurist.models.providers.azure:AzureOpenAIProvider",
     "gemini": "jurist.models.providers.gemini:GeminiProvider",
     "google": "jurist.models.providers.gemini:GeminiProvider",
@@ -31,6 +33,7 @@ BUILTIN_PROVIDERS: dict[str, str] = {
     "ollama": "jurist.models.providers.selfhosted:OllamaProvider",
     "vllm": "jurist.models.providers.selfhosted:VLLMProvider",
     "litellm": "jurist.models.providers.litellm:LiteLLMProvider",
+    "fake": "jurist.models.providers.fake:FakeProvider",
 }
 
 #: Schemes served through LiteLLM (the ``litellm`` extra). Any other provider the installed LiteLLM
@@ -56,7 +59,8 @@ def provider_names() -> list[str]:
 
 
 def get_provider_class(name: str) -> type[Provider]:
-    """The adapter class for a URI scheme; an unknown scheme is a ConfigError listing the known ones."""
+    """The adapter class for a URI scheme (:class:`LiteLLMProvider` for every scheme LiteLLM serves; build
+    providers with :func:`make_provider`); an unknown scheme is a ConfigError listing the known ones."""
     target = BUILTIN_PROVIDERS.get(name)
     if target is not None:
         return _load(target)
@@ -66,15 +70,32 @@ def get_provider_class(name: str) -> type[Provider]:
             if not (isinstance(cls, type) and issubclass(cls, Provider)):
                 raise ConfigError(f"entry point {ep.value!r} for provider {name!r} is not a jurist Provider class")
             return cls
-    from jurist.models.providers.litellm import litellm_installed_providers, litellm_scheme
+    from jurist.models.providers.litellm import LiteLLMProvider, litellm_installed_providers
 
     if name in LITELLM_SCHEMES or name in litellm_installed_providers():
-        return litellm_scheme(name)
+        return LiteLLMProvider
     raise ConfigError(
         f"Unknown model provider {name!r}. Known providers: {', '.join(provider_names())} "
         f"(other LiteLLM providers too, with pip install 'jurist[litellm]'). "
         f"Model URIs look like 'openai:/gpt-4o-mini'."
     )
+
+
+def make_provider(
+    uri: ModelURI,
+    *,
+    base_url: str | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    api_key: str | None = None,
+) -> Provider:
+    """The provider adapter for a parsed model URI; an unknown scheme is a ConfigError listing the known ones.
+
+    Example:
+        >>> make_provider(parse_model_uri("xai:/grok-3")).name   # doctest: +SKIP
+        'xai'
+    """
+    cls = get_provider_class(uri.provider)
+    return cls.for_scheme(uri.provider, uri.model, base_url=base_url, extra_headers=extra_headers, api_key=api_key)
 
 
 def tool_calling_providers() -> list[str]:
@@ -98,5 +119,6 @@ def tools_unsupported(provider: str, model: str, what: str = "This request") -> 
     )
 
 
-__all__ = ["BUILTIN_PROVIDERS", "ENTRY_POINT_GROUP", "LITELLM_SCHEMES", "Provider", "get_provider_class", "provider_names",
+__all__ = ["BUILTIN_PROVIDERS", "ENTRY_POINT_GROUP", "LITELLM_SCHEMES", "Provider", "get_provider_class", "make_provider",
+           "provider_names",
            "tool_calling_providers", "tools_unsupported"]

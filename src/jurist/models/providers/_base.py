@@ -32,8 +32,8 @@ log = logging.getLogger("jurist.models")
 class Provider:
     """Base class of a provider adapter. Subclasses set the class attributes and the three hooks."""
 
-    #: The URI scheme, as in ``openai:/gpt-4o-mini``.
-    name: ClassVar[str] = ""
+    #: The URI scheme, as in ``openai:/gpt-4o-mini`` (one class may serve several: LiteLLM's).
+    name: str = ""
     #: Env vars read for the API key, in order; the first is named in errors.
     api_key_envs: ClassVar[tuple[str, ...]] = ()
     #: Whether a key is required (self-hosted servers need none).
@@ -98,9 +98,24 @@ class Provider:
         digest = hashlib.sha256(key.encode()).hexdigest()[:12]
         return f"{self.name}|{self.base_url}|{digest}"
 
+    @classmethod
+    def for_scheme(
+        cls,
+        scheme: str,
+        model: str,
+        *,
+        base_url: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        api_key: str | None = None,
+    ) -> Provider:
+        """The provider for ``<scheme>:/<model>``; a class that serves several schemes overrides this."""
+        return cls(model, base_url=base_url, extra_headers=extra_headers, api_key=api_key)
+
     # -- the hooks ------------------------------------------------------------------------------
     #: In-process providers (a local model) answer through ``complete`` instead of HTTP.
     in_process: ClassVar[bool] = False
+    #: Whether answers may be kept in the response cache (``fake:/`` answers are scripted: never).
+    cacheable: ClassVar[bool] = True
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         """Answer without HTTP; only for ``in_process`` providers. Runs on the runtime loop."""

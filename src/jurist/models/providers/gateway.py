@@ -8,7 +8,6 @@ a client token, when the gateway asks for one, comes from ``JURIST_GATEWAY_TOKEN
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from typing import ClassVar
 
@@ -19,7 +18,9 @@ from jurist.models.providers.openai import OpenAIProvider
 
 def _server_gateway() -> str | None:
     """The ``/gateway`` of the tracking server, when the tracking URI names a server rather than a database."""
-    uri = os.environ.get("JURIST_TRACKING_URI", "").strip()
+    from jurist._runtime import RUNTIME
+
+    uri = RUNTIME.settings.tracking_uri or ""
     if uri.startswith(("http://", "https://")):
         return f"{uri.rstrip('/')}/gateway"
     return None

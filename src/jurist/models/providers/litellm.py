@@ -12,10 +12,9 @@ otherwise downloads its model price map from GitHub at import, and an offline ma
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Mapping
-from typing import Any, ClassVar, cast
+from typing import Any
 
 from jurist.errors import (
     AuthError,
@@ -132,24 +131,31 @@ def map_exception(provider: str, e: BaseException, key_env: str, api_key: str | 
 
 
 class LiteLLMProvider(Provider):
-    """``litellm:/<provider>/<model>``; each LiteLLM scheme (``xai:/grok-3``) is a subclass of it
-    made by :func:`litellm_scheme`. Keys are LiteLLM's own env vars (``XAI_API_KEY`` …)."""
+    """``litellm:/<provider>/<model>``, and each scheme LiteLLM serves (``xai:/grok-3``): one class, whose
+    instances carry their scheme. Keys are LiteLLM's own env vars (``XAI_API_KEY`` …)."""
 
     name = "litellm"
     in_process = True
     requires_key = False  # LiteLLM finds each provider's credentials itself
     supports_tools = True  # in OpenAI's format, which LiteLLM translates
-    #: The LiteLLM provider prefix; empty for ``litellm:/`` where the model string carries it.
-    litellm_provider: ClassVar[str] = ""
 
     def __init__(self, model: str, *, base_url: str | None = None,
-                 extra_headers: Mapping[str, str] | None = None, api_key: str | None = None) -> None:
+                 extra_headers: Mapping[str, str] | None = None, api_key: str | None = None,
+                 scheme: str = "litellm") -> None:
         self.model = model
+        self.name = scheme
+        #: The LiteLLM provider prefix; empty for ``litellm:/`` where the model string carries it.
+        self.litellm_provider = "" if scheme == "litellm" else LITELLM_NAMES.get(scheme, scheme)
         # No default endpoint: LiteLLM knows each provider's.
         self.base_url = (base_url or "").rstrip("/")
         self.extra_headers = dict(extra_headers or {})
         self._api_key = api_key
         self.timeout = None
+
+    @classmethod
+    def for_scheme(cls, scheme: str, model: str, *, base_url: str | None = None,
+                   extra_headers: Mapping[str, str] | None = None, api_key: str | None = None) -> Provider:
+        return cls(model, base_url=base_url, extra_headers=extra_headers, api_key=api_key, scheme=scheme)
 
     @property
     def litellm_model(self) -> str:
@@ -187,11 +193,3 @@ class LiteLLMProvider(Provider):
         hidden = getattr(resp, "_hidden_params", None) or {}
         cost = hidden.get("response_cost") if isinstance(hidden, dict) else None
         return from_litellm(resp.model_dump(), self.name, cost if isinstance(cost, (int, float)) else None)
-
-
-@functools.cache
-def litellm_scheme(scheme: str) -> type[LiteLLMProvider]:
-    """The provider class for ``<scheme>:/<model>`` served through LiteLLM."""
-    prefix = LITELLM_NAMES.get(scheme, scheme)
-    cls = type(f"LiteLLM_{scheme}", (LiteLLMProvider,), {"name": scheme, "litellm_provider": prefix})
-    return cast("type[LiteLLMProvider]", cls)

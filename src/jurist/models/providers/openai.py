@@ -68,24 +68,16 @@ def wire_message(m: Message) -> dict[str, Any]:
     if m.role == "tool":
         return {"role": "tool", "tool_call_id": m.tool_call_id or "", "content": m.content}
     if m.tool_calls:
-        return {
-            "role": "assistant",
-            "content": m.content or None,
-            "tool_calls": [
-                {
-                    "id": c.id,
-                    "type": "function",
-                    "function": {
-                        "name": c.name,
-                        "arguments": c.raw_arguments
-                        if c.raw_arguments is not None and not c.arguments
-                        else json.dumps(c.arguments, ensure_ascii=False),
-                    },
-                }
-                for c in m.tool_calls
-            ],
-        }
+        return {"role": "assistant", "content": m.content or None, "tool_calls": [wire_tool_call(c) for c in m.tool_calls]}
     return {"role": m.role, "content": m.content}
+
+
+def wire_tool_call(c: ToolCall) -> dict[str, Any]:
+    """One tool call in Chat Completions' shape: arguments as JSON text (the provider's own text if it was not
+    a JSON object)."""
+    arguments = c.raw_arguments if c.raw_arguments is not None and not c.arguments else json.dumps(
+        c.arguments, ensure_ascii=False)
+    return {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": arguments}}
 
 
 def wire_tool(tool: Tool) -> dict[str, Any]:

@@ -7,32 +7,7 @@ to run them by hand: ``alembic -x url=sqlite:///jurist.db upgrade head`` with
 
 from __future__ import annotations
 
-from alembic import context
-from sqlalchemy import create_engine
+from jurist._db import run_alembic_env
+from jurist.tracking._engine import SCHEMA
 
-from jurist.tracking._schema import metadata
-
-config = context.config
-
-
-def _run(connection: object) -> None:
-    context.configure(
-        connection=connection,  # type: ignore[arg-type]
-        target_metadata=metadata,
-        render_as_batch=True,  # SQLite alters tables by copying them
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-connection = config.attributes.get("connection")
-if connection is not None:
-    _run(connection)
-else:
-    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
-    if not url:
-        raise SystemExit("give the store's URL: alembic -x url=sqlite:///jurist.db upgrade head")
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        _run(conn)
+run_alembic_env(SCHEMA)

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jurist._runtime import RUNTIME
+from jurist.align._optimizers import AlignmentError, AlignmentOptimizer, InstructionOptimizer, Progress
 from jurist.errors import ConfigError, JuristError
-from jurist.judges.align._examples import FEW_EXAMPLES, check_examples, labelled_examples, split_by_prompt
-from jurist.judges.align._optimizers import AlignmentError, AlignmentOptimizer, InstructionOptimizer, Progress
+from jurist.evaluation._labelled import FEW_EXAMPLES, check_examples, labelled_examples, split_by_prompt
 
-log = logging.getLogger("jurist.judges.align")
+log = logging.getLogger("jurist.align")
 
 #: The share of prompts kept out of alignment to measure it on.
 DEFAULT_HELD_OUT = 0.3

@@ -12,17 +12,16 @@ Implement :class:`AlignmentOptimizer` for one of your own.
 
 Example:
     >>> from jurist.judges import Correctness                                              # doctest: +SKIP
-    >>> from jurist.judges.align import MemoryOptimizer                                     # doctest: +SKIP
+    >>> from jurist.align import MemoryOptimizer                                     # doctest: +SKIP
     >>> aligned = Correctness(model="local:/default").align(                              # doctest: +SKIP
     ...     "labelled.jsonl", optimizer=MemoryOptimizer(model="openai:/gpt-4o"))
     >>> aligned.alignment.gain                                                             # doctest: +SKIP
     0.12
 """
 
-from jurist.judges.align._align import AlignmentReport, align_judge
-from jurist.judges.align._examples import LabelledExample, labelled_examples, split_by_prompt
-from jurist.judges.align._memory import BM25, MemoryItem, MemoryJudge
-from jurist.judges.align._optimizers import (
+from jurist.align._align import AlignmentReport, align_judge
+from jurist.align._memory import BM25, MemoryItem, MemoryJudge
+from jurist.align._optimizers import (
     AlignmentError,
     AlignmentOptimizer,
     InstructionOptimizer,
@@ -30,6 +29,7 @@ from jurist.judges.align._optimizers import (
     MemoryOptimizer,
     SIMBAAlignmentOptimizer,
 )
+from jurist.evaluation._labelled import LabelledExample, labelled_examples, split_by_prompt
 
 __all__ = ["BM25", "AlignmentError", "AlignmentOptimizer", "AlignmentReport", "InstructionOptimizer",
            "LabelledExample", "MemAlignOptimizer", "MemoryItem", "MemoryJudge", "MemoryOptimizer",

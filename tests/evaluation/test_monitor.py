@@ -10,8 +10,8 @@ import pytest
 import jurist
 from jurist.entities import AssessmentSourceType, Trace
 from jurist.errors import ConfigError
-from jurist.tracking import Monitor
-from jurist.tracking._monitor import in_sample
+from jurist.evaluation import Monitor
+from jurist.evaluation._monitor import in_sample
 from jurist.tracking._store import set_active_experiment
 
 EXP = "prod-bot"
@@ -177,3 +177,37 @@ def test_in_sample_is_a_stable_hash_rule() -> None:
     share = sum(in_sample(f"id-{i}", 0.3) for i in range(2000)) / 2000
     assert 0.25 < share < 0.35
     assert [in_sample(f"id-{i}", 0.3) for i in range(50)] == [in_sample(f"id-{i}", 0.3) for i in range(50)]
+
+
+def test_the_old_import_paths_still_work() -> None:
+    from jurist.evaluation import _monitor
+    from jurist.tracking import Monitor as Old
+    from jurist.tracking._monitor import in_sample as old_in_sample
+    from jurist.tracking._monitor import start_monitor
+
+    assert Old is Monitor and old_in_sample is in_sample and start_monitor is _monitor.start_monitor
+
+
+def test_the_store_layer_imports_no_judges() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, jurist.tracking, jurist.tracking._store, jurist.tracking._monitor; "
+            "print(sorted(m for m in sys.modules if m.startswith(('jurist.judges', 'jurist.evaluation'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_judgments_run_on_the_runtime_loop_not_a_thread_pool(sqlite: str, fake_openai, monitors) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    _register()
+    before = {t.name for t in threading.enumerate()}
+    m = jurist.start_monitor("tone", EXP, poll_interval=0.05, concurrency=3, backfill=True)
+    monitors.append(m)
+    for i in range(6):
+        _trace(f"r{i}")
+    _wait(lambda: m.stats.judged == 6)
+    m.stop()
+    assert not any(n.startswith("jurist-monitor") for n in {t.name for t in threading.enumerate()} - before)
+    assert fake_openai.max_in_flight <= 3

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from jurist._runtime import RUNTIME
+from jurist.align._learned import item_text, sections_of
 from jurist.entities import Feedback
 from jurist.errors import ConfigError
+from jurist.evaluation._labelled import LabelledExample, labelled_examples
 from jurist.judges._base import Call, Judge, Unit
 from jurist.judges._render import fence
-from jurist.judges.align._examples import LabelledExample, labelled_examples
-from jurist.judges.align._learned import item_text, sections_of
 from jurist.models import ChatRequest, Message, ResponseSchema
 
 DEFAULT_RETRIEVAL_K = 4

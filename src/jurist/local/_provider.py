@@ -8,6 +8,10 @@ The wire format is OpenAI's Chat Completions, which llama.cpp's server speaks: s
 else; temperature 0 decodes greedily; per-token log-probabilities come back with every answer, for the
 verdict's confidence. The model runs in a supervised child process shared by every judge of this process
 (:mod:`jurist.local._engine`), started when a judgment is first made.
+
+The provider lives with the local model, not in ``jurist.models``: the model layer names it only in its
+registry (``"jurist.local._provider:LocalProvider"``), and asks it through :meth:`LocalProvider.offer_default`
+whether ``local:/default`` can be the default judge model.
 """
 
 from __future__ import annotations
@@ -16,7 +20,15 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from jurist.errors import ConfigError, SchemaUnsupportedError
-from jurist.local._supply import ModelSpec, require_runtime, resolve
+from jurist.local._supply import (
+    OFF_VALUES,
+    ModelSpec,
+    default_available,
+    local_model_setting,
+    require_runtime,
+    resolve,
+    runtime_installed,
+)
 from jurist.models._types import KNOWN_PARAMS, ChatRequest, ChatResponse
 from jurist.models.providers._base import Provider
 from jurist.models.providers.openai import from_wire as openai_from_wire
@@ -102,6 +114,22 @@ class LocalProvider(Provider):
         # The endpoint identity is the model file's: the response cache never mixes two models' answers.
         super().__init__(model, base_url=f"local://{self.spec.identity}", extra_headers=extra_headers,
                          api_key=api_key)
+
+    @classmethod
+    def offer_default(cls) -> tuple[str | None, str]:
+        """Whether ``local:/default`` can be the default judge model: the label of the model it would use
+        (None if it cannot), and why it cannot (a parenthesised hint, or '')."""
+        label = default_available()
+        if label is not None:
+            return label, ""
+        local = local_model_setting()
+        if local.lower() in OFF_VALUES:
+            return None, f" (JURIST_LOCAL_MODEL={local} turns it off)"
+        if not runtime_installed():
+            return None, " (its runtime, xllamacpp, is not installed)"
+        if local:
+            return None, f" (JURIST_LOCAL_MODEL={local} names no usable GGUF file)"
+        return None, ""
 
     def check_ready(self) -> None:
         require_runtime()

@@ -21,9 +21,7 @@ from importlib import resources
 from typing import Any
 
 from jurist._runtime import RUNTIME
-from jurist.errors import ConfigError, JuristError
-from jurist.judges.align._examples import LabelledExample, normalise_label, split_by_prompt
-from jurist.judges.align._learned import (
+from jurist.align._learned import (
     demonstration,
     item_text,
     learned_rules,
@@ -31,7 +29,9 @@ from jurist.judges.align._learned import (
     sections_of,
     with_learned,
 )
-from jurist.judges.align._memory import DEFAULT_RETRIEVAL_K, MemoryJudge, memory_item
+from jurist.align._memory import DEFAULT_RETRIEVAL_K, MemoryJudge, memory_item
+from jurist.errors import ConfigError, JuristError
+from jurist.evaluation._labelled import LabelledExample, normalise_label, split_by_prompt
 from jurist.models import ChatRequest, Message, ModelClient, ResponseSchema
 
 #: Called as ``(what, done, total)`` while an optimizer works ("judging", "optimizing" …).
@@ -70,7 +70,7 @@ class AlignmentOptimizer(ABC):
 
 
 def _prompt(name: str) -> str:
-    return resources.files("jurist.judges.align").joinpath("prompts", f"{name}.md").read_text(encoding="utf-8").strip()
+    return resources.files("jurist.align").joinpath("prompts", f"{name}.md").read_text(encoding="utf-8").strip()
 
 
 @dataclass

@@ -11,8 +11,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from jurist.evaluation._labelled import LabelledExample
 from jurist.judges._render import fence
-from jurist.judges.align._examples import LabelledExample
 
 LEARNED_HEADING = "## Learned from human labels"
 #: The most characters of one item shown as a demonstration or a remembered example.

@@ -1,0 +1,47 @@
+"""``/api/runs``: evaluation runs, their end, their judgments and the rows a resume reads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from jurist.server._schemas import JudgmentsIn, RunEndIn, RunIn, RunOut, StoredRowOut
+from jurist.tracking._entities import Judgment, RunEnd
+from jurist.tracking._store import Store
+
+
+def router(s: Store) -> APIRouter:
+    r = APIRouter(tags=["runs"])
+
+    @r.post("/runs", response_model=RunOut, status_code=201)
+    def create_run(body: RunIn) -> Any:
+        return s.create_run(body.experiment_id, name=body.name, params=body.params, scorers=body.scorers,
+                            tags=body.tags).to_dict()
+
+    @r.get("/runs", response_model=list[RunOut])
+    def search_runs(experiment_id: Annotated[list[str] | None, Query()] = None,
+                    status: Annotated[str | None, Query(description="RUNNING, FINISHED, FAILED or KILLED")] = None,
+                    max_results: Annotated[int, Query(ge=1, le=50_000)] = 100) -> Any:
+        return [run.to_dict() for run in s.search_runs(experiment_id, status=status, max_results=max_results)]
+
+    @r.get("/runs/{run_id}", response_model=RunOut)
+    def get_run(run_id: str) -> Any:
+        return s.get_run(run_id).to_dict()
+
+    @r.patch("/runs/{run_id}", response_model=RunOut, summary="Set a run's status, metrics, totals")
+    def end_run(run_id: str, body: RunEndIn) -> Any:
+        return s.end_run(run_id, RunEnd.from_dict(body.model_dump())).to_dict()
+
+    @r.post("/runs/{run_id}/judgments", status_code=204,
+            summary="Store finished judgments (rows, their traces, feedback); a retried batch is stored once")
+    def log_judgments(run_id: str, body: JudgmentsIn) -> Response:
+        s.log_judgments(run_id, [Judgment.from_dict(j.model_dump()) for j in body.judgments])
+        return Response(status_code=204)
+
+    @r.get("/runs/{run_id}/rows", response_model=list[StoredRowOut],
+           summary="A run's stored rows with feedback by scorer (what resume reads)")
+    def load_rows(run_id: str) -> Any:
+        return [row.to_dict() for row in s.load_rows(run_id)]
+
+    return r
