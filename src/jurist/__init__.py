@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "compare_evaluations": "jurist.evaluation",
     "evaluate_pairwise": "jurist.evaluation",
     "probe": "jurist.evaluation",
+    "meta_evaluate": "jurist.evaluation",
     "JuristError": "jurist.errors",
     "ConfigError": "jurist.errors",
     "trace": "jurist.tracing",
@@ -100,6 +101,7 @@ if TYPE_CHECKING:
         compare_evaluations,
         evaluate,
         evaluate_pairwise,
+        meta_evaluate,
         probe,
         start_monitor,
     )
@@ -169,6 +171,7 @@ __all__ = [
     "make_judge",
     "make_pairwise_judge",
     "make_scorer_ensemble",
+    "meta_evaluate",
     "probe",
     "register_judge",
     "reset",

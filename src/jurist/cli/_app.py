@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from jurist.cli._align import align_command, meta_eval_command
 from jurist.cli._errors import Options, fail, reported, stderr_console
 from jurist.cli._evaluate import evaluate_command
 from jurist.cli._gateway import gateway_command
@@ -54,6 +55,8 @@ app.command("gateway")(gateway_command)
 app.command("server")(server_command)
 app.command("compare")(compare_command)
 app.command("probe")(probe_command)
+app.command("meta-eval")(meta_eval_command)
+app.command("align")(align_command)
 
 
 @app.command("serve-local")

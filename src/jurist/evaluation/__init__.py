@@ -18,6 +18,7 @@ _LAZY = {
     "EvaluationComparison": "_compare", "NotImprovedError": "_compare", "ScorerComparison": "_compare",
     "compare_evaluations": "_compare", "PairwiseResult": "_pairwise", "evaluate_pairwise": "_pairwise",
     "ProbeReport": "_probes", "ProbeResult": "_probes", "probe": "_probes",
+    "AgreementReport": "_meta", "meta_evaluate": "_meta", "ameta_evaluate": "_meta",
     "Monitor": "_monitor", "MonitorStats": "_monitor", "start_monitor": "_monitor",
 }
 
@@ -38,11 +39,12 @@ if TYPE_CHECKING:
         ScorerComparison,
         compare_evaluations,
     )
+    from jurist.evaluation._meta import AgreementReport, ameta_evaluate, meta_evaluate
     from jurist.evaluation._monitor import Monitor, MonitorStats, start_monitor
     from jurist.evaluation._pairwise import PairwiseResult, evaluate_pairwise
     from jurist.evaluation._probes import ProbeReport, ProbeResult, probe
 
-__all__ = ["COLUMNS", "EvaluationComparison", "EvaluationResult", "Executor", "LocalExecutor", "Monitor",
-           "MonitorStats", "NotImprovedError", "PairwiseResult", "ProbeReport", "ProbeResult", "Row", "RowResult",
-           "ScorerComparison", "Work", "aevaluate", "compare_evaluations", "evaluate", "evaluate_pairwise",
-           "load_rows", "probe", "start_monitor"]
+__all__ = ["COLUMNS", "AgreementReport", "EvaluationComparison", "EvaluationResult", "Executor", "LocalExecutor",
+           "Monitor", "MonitorStats", "NotImprovedError", "PairwiseResult", "ProbeReport", "ProbeResult", "Row",
+           "RowResult", "ScorerComparison", "Work", "aevaluate", "ameta_evaluate", "compare_evaluations", "evaluate",
+           "evaluate_pairwise", "load_rows", "meta_evaluate", "probe", "start_monitor"]

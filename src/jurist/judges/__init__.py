@@ -52,6 +52,12 @@ COMPOSED: dict[str, str] = {
     "Jury": "jurist.judges._jury",
     "ScorerEnsemble": "jurist.judges._jury",
     "make_scorer_ensemble": "jurist.judges._jury",
+    "MemoryJudge": "jurist.align",
+    "AlignmentOptimizer": "jurist.align",
+    "InstructionOptimizer": "jurist.align",
+    "MemoryOptimizer": "jurist.align",
+    "SIMBAAlignmentOptimizer": "jurist.align",
+    "MemAlignOptimizer": "jurist.align",
 }
 
 
@@ -74,6 +80,14 @@ def builtin_judges() -> dict[str, type[Judge]]:
 
 
 if TYPE_CHECKING:
+    from jurist.align import (
+        AlignmentOptimizer,
+        InstructionOptimizer,
+        MemAlignOptimizer,
+        MemoryJudge,
+        MemoryOptimizer,
+        SIMBAAlignmentOptimizer,
+    )
     from jurist.judges._jury import Jury, ScorerEnsemble, make_scorer_ensemble
     from jurist.judges._pairwise import PairwiseJudge, PairwisePreference, make_pairwise_judge
     from jurist.judges.builtin.completeness import Completeness

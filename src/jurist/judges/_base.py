@@ -403,6 +403,29 @@ class Judge(Scorer):
             metadata=meta, trace_id=unit.trace_id, span_id=unit.span_id,
         )
 
+    # -- alignment --------------------------------------------------------------------------------
+    #: On a judge returned by :meth:`align`: its agreement with people before and after, on held-out items.
+    alignment: Any = None
+
+    def align(self, examples: Any, optimizer: Any = None) -> Judge:
+        """A new judge that agrees more with the people who labelled ``examples`` (this one is unchanged).
+
+        ``examples``: traces carrying HUMAN feedback named like this judge (from ``search_traces``), rows with
+        a person's ``label`` (and ``rationale``) or ``expectations={"human_label": ...}``, a DataFrame, or a
+        file of rows. At least 10, of at least two classes. They are split by prompt: the optimizer (default
+        :class:`~jurist.align.InstructionOptimizer` on this judge's model) learns on one part, and the
+        new judge's ``.alignment`` reports agreement before and after on the other.
+
+        Example:
+            >>> from jurist.genai.judges.optimizers import MemAlignOptimizer                     # doctest: +SKIP
+            >>> aligned = judge.align(traces, optimizer=MemAlignOptimizer(model="openai:/gpt-4o"))  # doctest: +SKIP
+            >>> aligned.alignment.gain                                                          # doctest: +SKIP
+            0.12
+        """
+        from jurist.align import align_judge
+
+        return align_judge(self, examples, optimizer)  # type: ignore[no-any-return]
+
     # -- as data ----------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The judge as data (never code): enough to rebuild it with :func:`judge_from_dict`."""

@@ -216,6 +216,7 @@ JUDGE_KINDS: dict[str, str | Callable[[Mapping[str, Any]], Any]] = {
     "ScorerEnsemble": "jurist.judges._jury:jury_from_dict",
     "PairwiseJudge": "jurist.judges._pairwise:pairwise_from_dict",
     "PairwisePreference": "jurist.judges._pairwise:pairwise_from_dict",
+    "MemoryJudge": "jurist.align._memory:memory_from_dict",
 }
 
 

@@ -1,0 +1,18 @@
+"""``jurist.genai.judges.optimizers``: MLflow's ``mlflow.genai.judges.optimizers`` (alignment optimizers).
+
+Example:
+    >>> from jurist.genai.judges.optimizers import SIMBAAlignmentOptimizer
+    >>> SIMBAAlignmentOptimizer(model="openai:/gpt-4o-mini").model
+    'openai:/gpt-4o-mini'
+"""
+
+from jurist.align import (
+    AlignmentOptimizer,
+    InstructionOptimizer,
+    MemAlignOptimizer,
+    MemoryOptimizer,
+    SIMBAAlignmentOptimizer,
+)
+
+__all__ = ["AlignmentOptimizer", "InstructionOptimizer", "MemAlignOptimizer", "MemoryOptimizer",
+           "SIMBAAlignmentOptimizer"]
