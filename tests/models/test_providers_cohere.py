@@ -78,7 +78,9 @@ def test_request_on_the_wire(fake_cohere):
 def test_co_api_key_works_too(fake_cohere, monkeypatch):
     monkeypatch.delenv("COHERE_API_KEY")
     monkeypatch.setenv("CO_API_KEY", fake_cohere.api_key)
-    chat(ModelClient("cohere:/command-r-08-2024", retry=FAST), PLAIN)
+    resp = chat(ModelClient("cohere:/command-r-08-2024", retry=FAST), PLAIN)
+    assert fake_cohere.requests[-1].headers["Authorization"] == f"Bearer {fake_cohere.api_key}"
+    assert resp.text
 
 
 def test_missing_key_names_the_env_var():
