@@ -160,11 +160,11 @@ class MemoryJudge(Judge):
         return await super().judge_unit(unit)
 
     # -- calling with whatever the base judge takes (pairwise judges take outputs_a/outputs_b) ------
-    async def acall(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def acall(self, **kwargs: Any) -> Any:
         feedbacks = await self._run(**kwargs)
         return feedbacks if self.per_span else feedbacks[0]
 
-    def __call__(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    def __call__(self, **kwargs: Any) -> Any:
         return RUNTIME.run(self.acall(**kwargs))
 
     # -- memory -----------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ class PromptJudge(Judge):
         self.numeric_values = dict(numeric_values) if numeric_values is not None else None
         self.variables = tuple(dict.fromkeys(_VAR.findall(prompt_template)))
         super().__init__(name=name, instructions=INSTRUCTIONS, model=model,
-                         feedback_value_type=Literal[self.choices])  # type: ignore[valid-type]
+                         feedback_value_type=Literal[self.choices])
 
     def render(self, values: Mapping[str, Any]) -> str:
         missing = [v for v in self.variables if v not in values]
@@ -65,7 +65,7 @@ class PromptJudge(Judge):
         values = {k: v for k, v in kwargs.items() if v is not None}
         return [Unit((("prompt", self.render(values)),))]
 
-    def __call__(self, **values: Any) -> Any:  # type: ignore[override]
+    def __call__(self, **values: Any) -> Any:
         return RUNTIME.run(self.judge_values(values))
 
     def to_dict(self) -> dict[str, Any]:

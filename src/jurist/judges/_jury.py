@@ -85,7 +85,7 @@ class Jury(Scorer):
         for j in self.jurors:
             j.check_ready()
 
-    def __call__(self, **kwargs: Any) -> Feedback:  # type: ignore[override]
+    def __call__(self, **kwargs: Any) -> Feedback:
         return RUNTIME.run(self.ascore(**kwargs))[0]
 
     async def ascore(self, **kwargs: Any) -> list[Feedback]:

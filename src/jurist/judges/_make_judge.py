@@ -206,7 +206,7 @@ def parse_type_name(text: str) -> Any:
             raise ConfigError(f"dict feedback types must be dict[str, T], got {text!r}")
         return dict[str, parse_type_name(val)]  # type: ignore[misc]
     options = ast.literal_eval(f"({inner},)")
-    return Literal[options]  # type: ignore[valid-type]
+    return Literal[options]
 
 
 #: Kinds of composed judges (juries, pairwise judges) → ``"module:function"`` rebuilding one from its data.
@@ -269,7 +269,7 @@ def judge_from_dict(data: Mapping[str, Any]) -> Any:
     if kind == "ScorerReference":  # a registered @scorer function, kept as its import path
         from jurist.genai._lifecycle import scorer_from_reference
 
-        return scorer_from_reference(dict(data))  # type: ignore[no-any-return]
+        return scorer_from_reference(dict(data))
     from jurist.judges import builtin_judges
 
     cls = builtin_judges().get(kind)
@@ -279,6 +279,6 @@ def judge_from_dict(data: Mapping[str, Any]) -> Any:
     extra = {k: data[k] for k in getattr(cls, "extra_fields", ()) if k in data}
     if data.get("instructions"):
         extra["instructions"] = data["instructions"]  # aligned or edited instructions survive
-    return cls(name=data["name"], **common, **extra)  # type: ignore[arg-type, no-any-return]
+    return cls(name=data["name"], **common, **extra)  # type: ignore[arg-type]
 
 

@@ -63,12 +63,12 @@ class PairwiseJudge(InstructionsJudge):
             raise ConfigError(f"pairwise judge {name!r} instructions must use both {{{{ outputs_a }}}} and "
                               f"{{{{ outputs_b }}}} (missing: {', '.join(missing)})")
 
-    def __call__(self, *, inputs: Any = None, outputs_a: Any = None, outputs_b: Any = None,  # type: ignore[override]
+    def __call__(self, *, inputs: Any = None, outputs_a: Any = None, outputs_b: Any = None,
                  expectations: Any = None, **_: Any) -> Feedback:
         return RUNTIME.run(self.acall(inputs=inputs, outputs_a=outputs_a, outputs_b=outputs_b,
                                       expectations=expectations))
 
-    async def acall(self, **kwargs: Any) -> Feedback:  # type: ignore[override]
+    async def acall(self, **kwargs: Any) -> Feedback:
         return (await self._run(**kwargs))[0]
 
     # -- both orders, one verdict -----------------------------------------------------------------

@@ -91,7 +91,7 @@ def describe(tp: Any) -> str:
 def type_name(tp: Any) -> str:
     if isinstance(tp, type):
         return tp.__name__
-    return typing._type_repr(tp)  # type: ignore[attr-defined]
+    return typing._type_repr(tp)
 
 
 def validate(tp: Any, value: Any, path: str = "result") -> Any:

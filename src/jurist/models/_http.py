@@ -69,7 +69,7 @@ class Transport:
                 url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
             ) as resp:
                 data = await resp.read()
-                return HTTPResponse(resp.status, resp.headers, data)  # type: ignore[arg-type]
+                return HTTPResponse(resp.status, resp.headers, data)
         except asyncio.TimeoutError as e:
             raise ProviderTimeout(
                 f"{provider} did not answer within {timeout:g} s (raise it with inference_params={{'timeout': ...}})",
@@ -118,7 +118,7 @@ class RetryPolicy:
     max_backoff_s: float = 20.0
 
     def backoff(self, attempt: int) -> float:
-        cap = min(self.max_backoff_s, self.base_backoff_s * (2 ** (attempt - 1)))
+        cap = min(self.max_backoff_s, self.base_backoff_s * float(2 ** (attempt - 1)))
         return cap / 2 + random.random() * cap / 2
 
 

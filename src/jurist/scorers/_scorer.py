@@ -198,7 +198,7 @@ class FunctionScorer(Scorer):
         self.aggregations = check_aggregations(aggregations)
         self._is_async = inspect.iscoroutinefunction(func)
         self.source = AssessmentSource(AssessmentSourceType.CODE, func.__name__)
-        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+        functools.update_wrapper(self, func)
 
     async def ascore(self, **kwargs: Any) -> list[Feedback]:
         args = {k: kwargs.get(k) for k in self._accepts}

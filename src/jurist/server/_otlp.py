@@ -100,7 +100,8 @@ def decode(body: bytes, content_type: str | None) -> dict[str, Any]:
             msg = ExportTraceServiceRequest.FromString(body)
         except (DecodeError, ValueError) as e:
             raise OtlpError(f"the body is not a protobuf ExportTraceServiceRequest ({e})") from None
-        return MessageToDict(msg)
+        parsed: dict[str, Any] = MessageToDict(msg)
+        return parsed
     if ctype in JSON_TYPES:
         try:
             payload = json.loads(body)

@@ -98,6 +98,7 @@ __all__ = [
     "get_judge",
     "get_run",
     "get_store",
+    "get_trace",
     "get_tracking_uri",
     "list_judge_versions",
     "log_assessment",

@@ -518,8 +518,8 @@ def _status(status: Any) -> str:
     return s.removeprefix("STATUS_CODE_")[:16]
 
 
-def _check_trace(t: Any) -> Trace:
-    t = Trace.coerce(t)
+def _check_trace(raw: Any) -> Trace:
+    t: Trace = Trace.coerce(raw)
     if not t.trace_id or len(t.trace_id) > ID_MAX or "\x00" in t.trace_id:
         raise ConfigError(f"a stored trace needs a trace_id of 1 to {ID_MAX} characters, got {t.trace_id!r}"[:400])
     seen = set()

@@ -182,7 +182,7 @@ def error_message(body: str) -> str:
         elif isinstance(err, str):
             return err[:500]
         if isinstance(data.get("message"), str):
-            return data["message"][:500]
+            return str(data["message"])[:500]
     return body.strip()[:500]
 
 
