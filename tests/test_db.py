@@ -4,7 +4,6 @@ StoreError, and URIs shown without their password."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from jurist.gateway import _db as gateway_db
 from jurist.gateway._store import GatewayStore
 from jurist.tracking import SqlStore
 from jurist.tracking import _engine as tracking_db
+from tests._postgres import fresh_database
 
 SECRET = "Zx9-pa55-w0rd"
 
@@ -28,27 +28,8 @@ SECRET = "Zx9-pa55-w0rd"
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database (127.0.0.1:5432, or JURIST_TEST_POSTGRES_URL), dropped afterwards."""
-    from sqlalchemy.engine import make_url
-
-    admin = make_url((os.environ.get("JURIST_TEST_POSTGRES_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-                     .replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"jurist_db_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as e:
-        engine.dispose()
-        msg = f"PostgreSQL is not reachable at {admin.render_as_string(hide_password=True)}: {e}"
-        if os.environ.get("CI") or os.environ.get("JURIST_TEST_POSTGRES_URL"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    with fresh_database("jurist_db_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from jurist.gateway._db import HEAD_REVISION, VERSION_TABLE
 from jurist.gateway._store import GatewayStore, UsageRecord
+from tests._postgres import fresh_database
 
 GATEWAY_TABLES = {"gateway_secrets", "gateway_clients", "gateway_endpoints", "gateway_state", "gateway_usage"}
 
@@ -51,27 +50,8 @@ def test_the_default_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database (127.0.0.1:5432, or JURIST_TEST_POSTGRES_URL), dropped afterwards."""
-    from sqlalchemy.engine import make_url
-
-    admin = make_url((os.environ.get("JURIST_TEST_POSTGRES_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-                     .replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"jurist_gw_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as e:
-        engine.dispose()
-        msg = f"PostgreSQL is not reachable at {admin.render_as_string(hide_password=True)}: {e}"
-        if os.environ.get("CI") or os.environ.get("JURIST_TEST_POSTGRES_URL"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    with fresh_database("jurist_gw_test") as url:
+        yield url
 
 
 def test_the_store_on_postgresql(postgres_url: str) -> None:

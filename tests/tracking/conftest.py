@@ -8,8 +8,6 @@ PostgreSQL tests fail under CI (``$CI`` set) and are skipped elsewhere, saying w
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,39 +15,16 @@ import pytest
 
 from jurist.tracking import SqlStore, set_tracking_uri
 from jurist.tracking._store import set_active_experiment
+from tests._postgres import fresh_database
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TABLES = ("dataset_records", "datasets", "assessments", "run_rows", "spans", "trace_tags", "traces", "runs", "judges", "experiments")
-
-
-def _admin_url() -> str:
-    return os.environ.get("JURIST_TEST_POSTGRES_URL") or DEFAULT_PG
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped at the end."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(_admin_url().replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"jurist_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as e:
-        engine.dispose()
-        msg = f"PostgreSQL is not reachable at {admin.render_as_string(hide_password=True)}: {e}"
-        if os.environ.get("CI") or os.environ.get("JURIST_TEST_POSTGRES_URL"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+    with fresh_database("jurist_test") as url:
+        yield url
 
 
 def _clean_postgres(url: str) -> None:
