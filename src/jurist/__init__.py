@@ -59,6 +59,23 @@ _EXPORTS: dict[str, str] = {
     "get_run": "jurist.tracking",
     "search_runs": "jurist.tracking",
     "register_judge": "jurist.tracking",
+    "start_run": "jurist.tracking",
+    "active_run": "jurist.tracking",
+    "end_run": "jurist.tracking",
+    "last_active_run": "jurist.tracking",
+    "log_param": "jurist.tracking",
+    "log_params": "jurist.tracking",
+    "log_metric": "jurist.tracking",
+    "log_metrics": "jurist.tracking",
+    "set_tag": "jurist.tracking",
+    "set_tags": "jurist.tracking",
+    "delete_tag": "jurist.tracking",
+    "MlflowClient": "jurist.tracking",
+    "set_trace_tag": "jurist.tracking",
+    "delete_trace_tag": "jurist.tracking",
+    "get_assessment": "jurist.tracking",
+    "update_assessment": "jurist.tracking",
+    "delete_assessment": "jurist.tracking",
     "get_judge": "jurist.tracking",
     "list_judge_versions": "jurist.tracking",
     "start_monitor": "jurist.evaluation",
@@ -66,9 +83,11 @@ _EXPORTS: dict[str, str] = {
     "close": "jurist._runtime",
 }
 
+_MODULES = ("genai", "openai", "anthropic", "litellm", "tracking", "entities")
+
 
 def __getattr__(name: str) -> Any:
-    if name in ("genai", "openai"):  # MLflow's module paths: ``jurist.genai.evaluate``, ``jurist.openai.autolog``
+    if name in _MODULES:  # MLflow's module paths: ``jurist.genai.evaluate``, ``jurist.openai.autolog`` …
         return importlib.import_module(f"jurist.{name}")
     module = _EXPORTS.get(name)
     if module is None:
@@ -83,7 +102,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from jurist import genai
+    from jurist import anthropic, genai, litellm, openai
     from jurist._runtime import close, reset
     from jurist.entities import (
         AssessmentError,
@@ -118,20 +137,37 @@ if TYPE_CHECKING:
         update_current_trace,
     )
     from jurist.tracking import (
+        MlflowClient,
+        active_run,
         create_experiment,
+        delete_assessment,
+        delete_tag,
+        delete_trace_tag,
+        end_run,
+        get_assessment,
         get_judge,
         get_run,
         get_tracking_uri,
+        last_active_run,
         list_judge_versions,
         log_assessment,
         log_expectation,
         log_feedback,
+        log_metric,
+        log_metrics,
+        log_param,
+        log_params,
         log_trace,
         register_judge,
         search_runs,
         search_traces,
         set_experiment,
+        set_tag,
+        set_tags,
+        set_trace_tag,
         set_tracking_uri,
+        start_run,
+        update_assessment,
     )
 
 __all__ = [
@@ -145,17 +181,25 @@ __all__ = [
     "Feedback",
     "JuristError",
     "Jury",
+    "MlflowClient",
     "Scorer",
     "Span",
     "SpanType",
     "Trace",
     "__version__",
+    "active_run",
+    "anthropic",
     "close",
     "compare_evaluations",
     "create_experiment",
+    "delete_assessment",
+    "delete_tag",
+    "delete_trace_tag",
+    "end_run",
     "evaluate",
     "evaluate_pairwise",
     "genai",
+    "get_assessment",
     "get_current_active_span",
     "get_judge",
     "get_last_active_trace",
@@ -163,15 +207,22 @@ __all__ = [
     "get_run",
     "get_trace",
     "get_tracking_uri",
+    "last_active_run",
     "list_judge_versions",
+    "litellm",
     "log_assessment",
     "log_expectation",
     "log_feedback",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
     "log_trace",
     "make_judge",
     "make_pairwise_judge",
     "make_scorer_ensemble",
     "meta_evaluate",
+    "openai",
     "probe",
     "register_judge",
     "reset",
@@ -179,9 +230,14 @@ __all__ = [
     "search_runs",
     "search_traces",
     "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_trace_tag",
     "set_tracking_uri",
     "start_monitor",
+    "start_run",
     "start_span",
     "trace",
+    "update_assessment",
     "update_current_trace",
 ]

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, text
 
 from jurist.tracking import SqlStore
 from jurist.tracking._engine import alembic_config, normalise_db_uri
+from jurist.tracking._schema import HEAD_REVISION
 from tests.tracking.conftest import postgres_url  # noqa: F401 - fixture
 from tests.tracking.test_migrations import _fresh_url
 
@@ -38,8 +39,8 @@ def test_upgrade_from_0001_keeps_data_and_adds_datasets(kind: str, tmp_path, req
     store.close()
     engine = create_engine(normalise_db_uri(url))
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
-    with engine.begin() as conn:  # and back down: 0002's downgrade drops only its own tables
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION
+    with engine.begin() as conn:  # and back down: the downgrades drop only their own tables
         command.downgrade(alembic_config(conn), "0001")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM experiments")).scalar() == "kept"

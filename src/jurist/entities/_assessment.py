@@ -109,6 +109,8 @@ class _Assessment:
     trace_id: str | None = None
     span_id: str | None = None
     create_time_ms: int = field(default_factory=_now_ms)
+    #: The store's id for it, once stored (MLflow's ``assessment_id``); not part of equality.
+    assessment_id: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.source, dict):
@@ -123,6 +125,7 @@ class _Assessment:
             "trace_id": self.trace_id,
             "span_id": self.span_id,
             "create_time_ms": self.create_time_ms,
+            **({"assessment_id": self.assessment_id} if self.assessment_id else {}),
         }
 
     def to_json(self) -> str:
@@ -180,6 +183,7 @@ class Feedback(_Assessment):
             trace_id=d.get("trace_id"),
             span_id=d.get("span_id"),
             create_time_ms=d.get("create_time_ms") or _now_ms(),
+            assessment_id=d.get("assessment_id"),
         )
 
     @classmethod
@@ -215,6 +219,7 @@ class Expectation(_Assessment):
             trace_id=d.get("trace_id"),
             span_id=d.get("span_id"),
             create_time_ms=d.get("create_time_ms") or _now_ms(),
+            assessment_id=d.get("assessment_id"),
         )
 
     @classmethod

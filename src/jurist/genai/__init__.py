@@ -3,7 +3,8 @@ evaluation code runs with ``mlflow`` replaced by ``jurist``.
 
 ``jurist.genai.evaluate``, ``jurist.genai.scorer``/``Scorer``, ``jurist.genai.scorers`` (every built-in
 judge, the scorer lifecycle), ``jurist.genai.judges`` (``make_judge`` and the functional judges) and
-``jurist.genai.datasets`` (evaluation datasets in the tracking store). Nothing is imported until used.
+``jurist.genai.datasets`` (evaluation datasets in the tracking store) and the prompt registry
+(``register_prompt``, ``load_prompt``, ``search_prompts``, ``set_prompt_alias`` …). Nothing is imported until used.
 ``docs/mlflow.md`` lists every name and each deliberate difference.
 
 Example:
@@ -24,6 +25,19 @@ _EXPORTS: dict[str, str] = {
     "Scorer": "jurist.scorers",
     "make_judge": "jurist.judges",
     "EvaluationDataset": "jurist.genai.datasets",
+    "register_prompt": "jurist.tracking._prompt_api",
+    "load_prompt": "jurist.tracking._prompt_api",
+    "search_prompts": "jurist.tracking._prompt_api",
+    "set_prompt_alias": "jurist.tracking._prompt_api",
+    "delete_prompt_alias": "jurist.tracking._prompt_api",
+    "set_prompt_tag": "jurist.tracking._prompt_api",
+    "delete_prompt_tag": "jurist.tracking._prompt_api",
+    "get_prompt_tags": "jurist.tracking._prompt_api",
+    "delete_prompt": "jurist.tracking._prompt_api",
+    "delete_prompt_version": "jurist.tracking._prompt_api",
+    "search_prompt_versions": "jurist.tracking._prompt_api",
+    "PromptVersion": "jurist.tracking._prompt_api",
+    "Prompt": "jurist.tracking._prompt_api",
 }
 _SUBMODULES = ("scorers", "judges", "datasets")
 
@@ -49,6 +63,23 @@ if TYPE_CHECKING:
     from jurist.genai.datasets import EvaluationDataset
     from jurist.judges import make_judge
     from jurist.scorers import Scorer, scorer
+    from jurist.tracking._prompt_api import (
+        Prompt,
+        PromptVersion,
+        delete_prompt,
+        delete_prompt_alias,
+        delete_prompt_tag,
+        delete_prompt_version,
+        get_prompt_tags,
+        load_prompt,
+        register_prompt,
+        search_prompt_versions,
+        search_prompts,
+        set_prompt_alias,
+        set_prompt_tag,
+    )
 
-__all__ = ["EvaluationDataset", "Scorer", "datasets", "evaluate", "judges", "make_judge", "scorer", "scorers",
-           "to_predict_fn"]
+__all__ = ["EvaluationDataset", "Prompt", "PromptVersion", "Scorer", "datasets", "delete_prompt", "delete_prompt_alias",
+           "delete_prompt_tag", "delete_prompt_version", "evaluate", "get_prompt_tags", "judges", "load_prompt",
+           "make_judge", "register_prompt", "scorer", "scorers", "search_prompt_versions", "search_prompts",
+           "set_prompt_alias", "set_prompt_tag", "to_predict_fn"]

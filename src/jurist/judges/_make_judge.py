@@ -174,7 +174,16 @@ def make_judge(
         ...     feedback_value_type=bool, model="openai:/gpt-4o-mini")
         >>> judge.template_variables
         ('outputs', 'inputs')
+
+    ``instructions`` may also be a registered prompt (``load_prompt("prompts:/tone/2")``): its text
+    template is used.
     """
+    template = getattr(instructions, "template", None)
+    if not isinstance(instructions, str) and template is not None:
+        if not isinstance(template, str):
+            raise ConfigError("make_judge takes a text prompt as instructions; a chat prompt (a list of messages) "
+                              "has no single instruction text: pass one message's content")
+        instructions = template
     return InstructionsJudge(
         name=name, instructions=instructions, model=model, description=description,
         feedback_value_type=feedback_value_type, inference_params=inference_params, base_url=base_url,

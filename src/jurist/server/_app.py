@@ -28,7 +28,17 @@ from jurist.errors import ConfigError
 from jurist.evaluation._monitor import Monitor
 from jurist.server import _limits
 from jurist.server._http import ERRORS, add_error_handler, bearer_auth
-from jurist.server.routers import datasets, experiments, judges, monitors, otlp, runs, traces
+from jurist.server.routers import (
+    datasets,
+    experiments,
+    judges,
+    monitors,
+    otlp,
+    prompts,
+    runs,
+    trace_changes,
+    traces,
+)
 from jurist.tracking._store import Store, get_tracking_uri, is_remote
 
 #: The largest request body, and OTLP body once decompressed, by default (``$JURIST_SERVER_MAX_BODY_MB``).
@@ -89,8 +99,9 @@ def create_app(store_uri: str | None = None, *, token: str | None = None, store:
         return {"status": "ok", "version": __version__}
 
     api = APIRouter(prefix="/api", dependencies=auth, responses=ERRORS)
-    for resource in (experiments.router(the_store), runs.router(the_store), traces.router(the_store),
-                     judges.router(the_store), monitors.router(the_store, running), datasets.router(the_store)):
+    for resource in (experiments.router(the_store), runs.router(the_store), trace_changes.router(the_store),
+                     traces.router(the_store), judges.router(the_store), monitors.router(the_store, running),
+                     datasets.router(the_store), prompts.router(the_store)):
         api.include_router(resource)
     app.include_router(api)
     app.include_router(otlp.router(the_store, body_limit), dependencies=auth)

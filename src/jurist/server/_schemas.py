@@ -101,6 +101,7 @@ class AssessmentModel(_Model):
     trace_id: str | None = None
     span_id: str | None = None
     create_time_ms: int | None = None
+    assessment_id: str | None = None
 
 
 class SpanModel(_Model):

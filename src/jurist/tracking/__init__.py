@@ -18,6 +18,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from jurist.tracking._active_run import (
+    ActiveRun,
+    active_run,
+    delete_tag,
+    end_run,
+    last_active_run,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    set_tag,
+    set_tags,
+    start_run,
+)
 from jurist.tracking._entities import (
     DEFAULT_EXPERIMENT_ID,
     DEFAULT_EXPERIMENT_NAME,
@@ -50,6 +64,15 @@ from jurist.tracking._fluent import (
     search_traces,
     set_experiment,
 )
+from jurist.tracking._mlflow_client import (
+    MlflowClient,
+    delete_assessment,
+    delete_trace_tag,
+    get_assessment,
+    set_trace_tag,
+    update_assessment,
+)
+from jurist.tracking._prompt_api import Prompt, PromptVersion
 from jurist.tracking._store import Store, get_store, get_tracking_uri, set_tracking_uri
 
 if TYPE_CHECKING:
@@ -77,12 +100,16 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEFAULT_EXPERIMENT_ID",
     "DEFAULT_EXPERIMENT_NAME",
+    "ActiveRun",
     "Experiment",
     "JudgeVersion",
     "Judgment",
+    "MlflowClient",
     "Monitor",
     "MonitorStats",
     "NotFoundError",
+    "Prompt",
+    "PromptVersion",
     "RestStore",
     "RowData",
     "Run",
@@ -93,23 +120,39 @@ __all__ = [
     "StoredRow",
     "StoredTrace",
     "active_experiment",
+    "active_run",
     "create_experiment",
+    "delete_assessment",
+    "delete_tag",
+    "delete_trace_tag",
+    "end_run",
+    "get_assessment",
     "get_experiment_by_name",
     "get_judge",
     "get_run",
     "get_store",
     "get_trace",
     "get_tracking_uri",
+    "last_active_run",
     "list_judge_versions",
     "log_assessment",
     "log_expectation",
     "log_feedback",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
     "log_trace",
     "parse_filter",
     "register_judge",
     "search_runs",
     "search_traces",
     "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_trace_tag",
     "set_tracking_uri",
     "start_monitor",
+    "start_run",
+    "update_assessment",
 ]

@@ -72,6 +72,18 @@ class Experiment:
     creation_time_ms: int = 0
     tags: dict[str, str] = field(default_factory=dict)
 
+    #: MLflow's names: every stored experiment is active, and jurist keeps no artifacts.
+    lifecycle_stage = "active"
+    artifact_location = None
+
+    @property
+    def creation_time(self) -> int:
+        return self.creation_time_ms
+
+    @property
+    def last_update_time(self) -> int:
+        return self.creation_time_ms
+
     def to_dict(self) -> dict[str, Any]:
         return {"experiment_id": self.experiment_id, "name": self.name, "creation_time_ms": self.creation_time_ms,
                 "tags": dict(self.tags)}

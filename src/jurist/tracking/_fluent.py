@@ -117,9 +117,39 @@ def get_run(run_id: str) -> Run:
 
 
 def search_runs(experiment: str | Sequence[str] | None = None, status: str | None = None,
-                max_results: int = 100) -> list[Run]:
-    """Runs of an experiment (default: the active one), newest first; ``status="RUNNING"`` finds killed ones."""
-    return get_store().search_runs(_experiment_ids(experiment), status=status, max_results=max_results)
+                max_results: int | None = None, *, experiment_ids: Sequence[str] | None = None,
+                filter_string: str | None = None, order_by: Sequence[str] | None = None,
+                output_format: str | None = None, experiment_names: Sequence[str] | None = None,
+                search_all_experiments: bool | None = None, run_view_type: Any = None) -> Any:
+    """Runs of an experiment (default: the active one), newest first; ``status="RUNNING"`` finds killed ones.
+
+    Called in jurist's shape (``experiment``, ``status``, ``max_results``) it returns a list of runs. Called
+    in MLflow's (``experiment_ids=``, ``experiment_names=``, ``filter_string=``, ``order_by=``,
+    ``output_format=``, ``search_all_experiments=``) it returns MLflow's DataFrame (``run_id``, ``status``,
+    ``metrics.<key>``, ``params.<key>``, ``tags.<key>`` …), or the list with ``output_format="list"``.
+
+    Example:
+        >>> jurist.search_runs(experiment_ids=[exp_id], filter_string="metrics.accuracy > 0.8",   # doctest: +SKIP
+        ...                    order_by=["metrics.accuracy DESC"])
+    """
+    mlflow_shape = any(v is not None for v in (experiment_ids, filter_string, order_by, output_format,
+                                                 experiment_names, search_all_experiments, run_view_type))
+    if output_format not in (None, "pandas", "list"):
+        raise ConfigError(f"output_format must be 'pandas' or 'list', got {output_format!r}")
+    store = get_store()
+    if not mlflow_shape:
+        return store.search_runs(_experiment_ids(experiment), status=status, max_results=max_results or 100)
+    from jurist.tracking import _run_search
+
+    given = [w for w in (experiment, experiment_ids, experiment_names) if w is not None]
+    if len(given) > 1:
+        raise ConfigError("give the experiments once: experiment, experiment_ids= or experiment_names=")
+    ids = None if search_all_experiments and not given else _experiment_ids(given[0] if given else None)
+    limit = max_results if max_results is not None else 50_000
+    keep = _run_search.parse(filter_string)
+    found = [r for r in store.search_runs(ids, status=status, max_results=50_000) if keep(r)]
+    found = _run_search.sort(found, order_by)[:limit]
+    return found if output_format == "list" else _run_search.frame(found)
 
 
 # -- traces and assessments -------------------------------------------------------------------------
@@ -223,7 +253,8 @@ def log_assessment(trace_id: str, assessment: Assessment) -> Assessment:
         raise ConfigError(f"log_assessment takes a Feedback or an Expectation, got {type(assessment).__name__}")
     assessment.trace_id = trace_id
     flush_traces()
-    return get_store().log_assessment(assessment)
+    assessment.assessment_id = get_store().log_assessment(assessment).assessment_id
+    return assessment
 
 
 def log_feedback(
@@ -248,7 +279,7 @@ def log_feedback(
     fb = Feedback(name=name, value=value, rationale=rationale, source=_source(source, AssessmentSourceType.HUMAN),
                   error=error, metadata=dict(metadata or {}), trace_id=trace_id, span_id=span_id)  # type: ignore[arg-type]
     flush_traces()
-    get_store().log_assessment(fb)
+    fb.assessment_id = get_store().log_assessment(fb).assessment_id
     return fb
 
 
@@ -269,7 +300,7 @@ def log_expectation(
     exp = Expectation(name=name, value=value, source=_source(source, AssessmentSourceType.HUMAN),
                       metadata=dict(metadata or {}), trace_id=trace_id, span_id=span_id)
     flush_traces()
-    get_store().log_assessment(exp)
+    exp.assessment_id = get_store().log_assessment(exp).assessment_id
     return exp
 
 

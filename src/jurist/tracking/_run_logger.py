@@ -123,6 +123,8 @@ class RunLogger:
         self._sent: set[int] = set(self.resume.trace_ids)
         from jurist._runtime import RUNTIME
 
+        #: Logging into a run the user started: finishing it leaves it RUNNING, its own metrics kept.
+        self.attached = False
         self._writer = _Writer(self, RUNTIME.settings.tracking_flush_s)
         self._writer.start()
 
@@ -144,6 +146,9 @@ class RunLogger:
         definitions = [scorer_definition(s) for s in scorers]
         if resume is not None:
             return cls._resume(store, resume, rows, scorers, definitions, experiment, root, predict_fn)
+        attached = cls._active_run(experiment, params, definitions)
+        if attached is not None:
+            return attached
         exp = store.get_or_create_experiment(experiment or active_experiment_name() or DEFAULT_EXPERIMENT_NAME)
         run = store.create_run(exp.experiment_id, params=params, scorers=definitions)
         lock = lock_run(store, run.run_id)  # so that no resume of it runs while this process judges it
@@ -151,6 +156,33 @@ class RunLogger:
                  store.uri, run.run_id,
                  extra={"jurist_run_id": run.run_id, "jurist_experiment": exp.name, "jurist_store": store.uri})
         return cls(store, run.run_id, exp.experiment_id, root, lock=lock)
+
+    @classmethod
+    def _active_run(cls, experiment: str | None, params: dict[str, Any],
+                    definitions: list[dict[str, Any]]) -> RunLogger | None:
+        """Inside ``start_run()``, evaluate logs into the active run (MLflow's behaviour); when that run holds
+        an evaluation already, into a new child run of it, so that no two evaluations share rows."""
+        from jurist.tracking import _run_data
+        from jurist.tracking._active_run import PARENT_TAG, RUN_NAME_TAG, active_run
+
+        active = active_run()
+        if active is None:
+            return None
+        store = active._store
+        run = store.get_run(active.run_id)
+        if experiment is not None:
+            wanted = store.get_experiment_by_name(experiment)
+            if wanted is None or wanted.experiment_id != run.experiment_id:
+                return None  # another experiment named: a run of its own there
+        if run.scorers or run.row_count:
+            child = store.create_run(run.experiment_id, params=params, scorers=definitions,
+                                     tags={PARENT_TAG: run.run_id, RUN_NAME_TAG: f"{run.name or 'run'}-evaluation"})
+            return cls(store, child.run_id, child.experiment_id, "evaluate", lock=lock_run(store, child.run_id))
+        fresh = {k: v for k, v in params.items() if k not in run.params}
+        _run_data.update(store, run.run_id, params=fresh, scorers=definitions)
+        logger = cls(store, run.run_id, run.experiment_id, "evaluate", lock=lock_run(store, run.run_id))
+        logger.attached = True
+        return logger
 
     @classmethod
     def _resume(cls, store: Store, run_id: str, rows: Sequence[Any], scorers: Sequence[Any],
@@ -261,9 +293,14 @@ class RunLogger:
         lost = self._writer.close()
         result.unstored, result.unstored_message = lost, self._writer.message
         status = RunStatus.FAILED if lost else RunStatus.FINISHED
+        metrics = dict(result.metrics)
+        end_time: int | None = int(time.time() * 1000)
         try:
+            if self.attached:  # the user's run: it stays open, and keeps the metrics logged into it
+                status, end_time = RunStatus.RUNNING, None
+                metrics = {**self.store.get_run(self.run_id).metrics, **metrics}
             self.store.end_run(self.run_id, RunEnd(
-                status=status, end_time_ms=int(time.time() * 1000), metrics=dict(result.metrics),
+                status=status, end_time_ms=end_time, metrics=metrics,
                 row_count=len(result.rows), total_input_tokens=result.total_input_tokens,
                 total_output_tokens=result.total_output_tokens, total_cost_usd=result.total_cost_usd,
                 judge_calls=result.judge_calls, cached_judgments=result.cached_judgments,
@@ -280,7 +317,8 @@ class RunLogger:
         """Store what was judged, then mark the run FAILED or KILLED (``resume`` picks it up)."""
         try:
             self._writer.close()
-            self.store.end_run(self.run_id, RunEnd(status=status, end_time_ms=int(time.time() * 1000)))
+            if not self.attached:  # the user's own run ends where they end it
+                self.store.end_run(self.run_id, RunEnd(status=status, end_time_ms=int(time.time() * 1000)))
         except Exception as e:  # the error that ended the run matters more
             log.warning("could not mark run %s %s: %s", self.run_id, status.value, e)
         finally:

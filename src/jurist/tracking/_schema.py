@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 #: The Alembic revision this code writes and reads; a store below it is upgraded when opened.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 metadata = MetaData()
 
@@ -167,4 +167,37 @@ dataset_records = Table(
     Column("create_time_ms", BigInteger, nullable=False),
     Column("last_update_time_ms", BigInteger, nullable=False),
     UniqueConstraint("dataset_id", "inputs_hash", name="uq_dataset_records_inputs"),
+)
+
+# -- the prompt registry (revision 0003) ------------------------------------------------------------
+prompts = Table(
+    "prompts", metadata,
+    Column("name", String(256), primary_key=True),
+    Column("description", Text),
+    Column("tags", Text, nullable=False),
+    Column("creation_time_ms", BigInteger, nullable=False),
+    Column("last_update_time_ms", BigInteger, nullable=False),
+    # The highest version ever given: a deleted version's number is never given again.
+    Column("last_version", Integer, nullable=False, default=0),
+)
+
+# A version never changes once written: there is no UPDATE of this table anywhere.
+prompt_versions = Table(
+    "prompt_versions", metadata,
+    Column("name", String(256), ForeignKey("prompts.name", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    # A text template as JSON text (a string), or a chat template as a JSON list of messages.
+    Column("template", Text, nullable=False),
+    Column("commit_message", Text),
+    Column("tags", Text, nullable=False),
+    Column("response_format", Text),
+    Column("model_config", Text),
+    Column("creation_time_ms", BigInteger, nullable=False),
+)
+
+prompt_aliases = Table(
+    "prompt_aliases", metadata,
+    Column("name", String(256), ForeignKey("prompts.name", ondelete="CASCADE"), primary_key=True),
+    Column("alias", String(256), primary_key=True),
+    Column("version", Integer, nullable=False),
 )

@@ -431,7 +431,9 @@ class SqlStore:
             if assessment.span_id and conn.execute(select(spans.c.span_id).where(
                     spans.c.trace_id == assessment.trace_id, spans.c.span_id == assessment.span_id)).first() is None:
                 raise NotFoundError(f"trace {assessment.trace_id!r} has no span {assessment.span_id!r}")
-            conn.execute(assessments.insert().values(**_assessment_record(assessment, str(assessment.trace_id))))
+            record = _assessment_record(assessment, str(assessment.trace_id))
+            conn.execute(assessments.insert().values(**record))
+            assessment.assessment_id = record["assessment_id"]
 
         self._write(_do, "store an assessment")
         return assessment
@@ -584,7 +586,8 @@ def _assessment_record(a: Assessment, trace_id: str, run_id: str | None = None, 
 def _assessment(r: Row[Any]) -> Assessment:
     source = AssessmentSource(r.source_type, r.source_id)
     common = {"name": r.name, "value": loads(r.value), "source": source, "metadata": loads(r.metadata) or {},
-              "trace_id": r.trace_id, "span_id": r.span_id, "create_time_ms": r.create_time_ms}
+              "trace_id": r.trace_id, "span_id": r.span_id, "create_time_ms": r.create_time_ms,
+              "assessment_id": r.assessment_id}
     if r.kind == "expectation":
         return Expectation(**common)
     error = AssessmentError(r.error_code, r.error_message) if r.error_code else None

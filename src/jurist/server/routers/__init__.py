@@ -7,6 +7,16 @@ are absolute: ``/v1/traces``). Auth and error answers are the app's, not the rou
 
 from __future__ import annotations
 
-from jurist.server.routers import datasets, experiments, judges, monitors, otlp, runs, traces
+from jurist.server.routers import (
+    datasets,
+    experiments,
+    judges,
+    monitors,
+    otlp,
+    prompts,
+    runs,
+    trace_changes,
+    traces,
+)
 
-__all__ = ["datasets", "experiments", "judges", "monitors", "otlp", "runs", "traces"]
+__all__ = ["datasets", "experiments", "judges", "monitors", "otlp", "prompts", "runs", "trace_changes", "traces"]

@@ -5,10 +5,21 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
 
 from jurist.server._schemas import JudgmentsIn, RunEndIn, RunIn, RunOut, StoredRowOut
+from jurist.tracking import _run_data
 from jurist.tracking._entities import Judgment, RunEnd
 from jurist.tracking._store import Store
+
+
+class RunDataIn(BaseModel):
+    params: dict[str, str] = Field(default_factory=dict)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+    drop_tags: list[str] = Field(default_factory=list)
+    name: str | None = None
+    scorers: list[dict[str, Any]] | None = None
 
 
 def router(s: Store) -> APIRouter:
@@ -32,6 +43,12 @@ def router(s: Store) -> APIRouter:
     @r.patch("/runs/{run_id}", response_model=RunOut, summary="Set a run's status, metrics, totals")
     def end_run(run_id: str, body: RunEndIn) -> Any:
         return s.end_run(run_id, RunEnd.from_dict(body.model_dump())).to_dict()
+
+    @r.patch("/runs/{run_id}/data", response_model=RunOut,
+             summary="Merge parameters, metrics and tags into a run (a logged parameter keeps its value)")
+    def update_run(run_id: str, body: RunDataIn) -> Any:
+        return _run_data.update(s, run_id, params=body.params, metrics=body.metrics, tags=body.tags,
+                                drop_tags=body.drop_tags, name=body.name, scorers=body.scorers).to_dict()
 
     @r.post("/runs/{run_id}/judgments", status_code=204,
             summary="Store finished judgments (rows, their traces, feedback); a retried batch is stored once")

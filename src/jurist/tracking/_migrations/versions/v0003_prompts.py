@@ -1,0 +1,51 @@
+"""The prompt registry: named prompts, their immutable versions, and aliases pointing at versions.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-02
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "prompts",
+        sa.Column("name", sa.String(256), primary_key=True),
+        sa.Column("description", sa.Text),
+        sa.Column("tags", sa.Text, nullable=False),
+        sa.Column("creation_time_ms", sa.BigInteger, nullable=False),
+        sa.Column("last_update_time_ms", sa.BigInteger, nullable=False),
+        sa.Column("last_version", sa.Integer, nullable=False),
+    )
+    op.create_table(
+        "prompt_versions",
+        sa.Column("name", sa.String(256), sa.ForeignKey("prompts.name", ondelete="CASCADE"), primary_key=True),
+        sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("template", sa.Text, nullable=False),
+        sa.Column("commit_message", sa.Text),
+        sa.Column("tags", sa.Text, nullable=False),
+        sa.Column("response_format", sa.Text),
+        sa.Column("model_config", sa.Text),
+        sa.Column("creation_time_ms", sa.BigInteger, nullable=False),
+    )
+    op.create_table(
+        "prompt_aliases",
+        sa.Column("name", sa.String(256), sa.ForeignKey("prompts.name", ondelete="CASCADE"), primary_key=True),
+        sa.Column("alias", sa.String(256), primary_key=True),
+        sa.Column("version", sa.Integer, nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("prompt_aliases")
+    op.drop_table("prompt_versions")
+    op.drop_table("prompts")
