@@ -59,6 +59,9 @@ _EXPORTS: dict[str, str] = {
     "get_run": "jurist.tracking",
     "search_runs": "jurist.tracking",
     "register_judge": "jurist.tracking",
+    "get_experiment": "jurist.tracking",
+    "get_experiment_by_name": "jurist.tracking",
+    "search_experiments": "jurist.tracking",
     "start_run": "jurist.tracking",
     "active_run": "jurist.tracking",
     "end_run": "jurist.tracking",
@@ -71,8 +74,8 @@ _EXPORTS: dict[str, str] = {
     "set_tags": "jurist.tracking",
     "delete_tag": "jurist.tracking",
     "MlflowClient": "jurist.tracking",
-    "set_trace_tag": "jurist.tracking",
-    "delete_trace_tag": "jurist.tracking",
+    "set_trace_tag": "jurist.tracing._trace_tags",
+    "delete_trace_tag": "jurist.tracing._trace_tags",
     "get_assessment": "jurist.tracking",
     "update_assessment": "jurist.tracking",
     "delete_assessment": "jurist.tracking",
@@ -85,13 +88,28 @@ _EXPORTS: dict[str, str] = {
 
 _MODULES = ("genai", "openai", "anthropic", "litellm", "tracking", "entities")
 
+_NO_ARTIFACTS = ("jurist keeps no artifacts or logged models (runs hold parameters, metrics, tags, rows and "
+                 "feedback); log values with log_param/log_metric/set_tag, or traces with @jurist.trace")
+#: MLflow names jurist does not have, and what to do instead (a clear error rather than a bare AttributeError).
+_NOT_IN_JURIST = {
+    **dict.fromkeys(("log_artifact", "log_artifacts", "log_dict", "log_text", "log_table", "log_image",
+                     "log_figure", "log_input", "log_model", "set_active_model", "create_external_model",
+                     "initialize_logged_model", "get_logged_model", "search_logged_models", "pyfunc",
+                     "register_model"), _NO_ARTIFACTS),
+    **dict.fromkeys(("langchain", "llama_index", "dspy", "bedrock", "gemini", "mistral", "groq", "crewai",
+                     "autogen", "smolagents", "pydantic_ai", "strands", "agno", "semantic_kernel"),
+                    "jurist autologs the openai, anthropic and litellm packages (jurist.openai.autolog() …); trace "
+                    "other libraries' calls with @jurist.trace or jurist.start_span"),
+}
+
 
 def __getattr__(name: str) -> Any:
     if name in _MODULES:  # MLflow's module paths: ``jurist.genai.evaluate``, ``jurist.openai.autolog`` …
         return importlib.import_module(f"jurist.{name}")
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'jurist' has no attribute {name!r}")
+        hint = _NOT_IN_JURIST.get(name)
+        raise AttributeError(f"module 'jurist' has no attribute {name!r}" + (f": {hint}" if hint else ""))
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
@@ -136,15 +154,17 @@ if TYPE_CHECKING:
         trace,
         update_current_trace,
     )
+    from jurist.tracing._trace_tags import delete_trace_tag, set_trace_tag
     from jurist.tracking import (
         MlflowClient,
         active_run,
         create_experiment,
         delete_assessment,
         delete_tag,
-        delete_trace_tag,
         end_run,
         get_assessment,
+        get_experiment,
+        get_experiment_by_name,
         get_judge,
         get_run,
         get_tracking_uri,
@@ -159,12 +179,12 @@ if TYPE_CHECKING:
         log_params,
         log_trace,
         register_judge,
+        search_experiments,
         search_runs,
         search_traces,
         set_experiment,
         set_tag,
         set_tags,
-        set_trace_tag,
         set_tracking_uri,
         start_run,
         update_assessment,
@@ -201,6 +221,8 @@ __all__ = [
     "genai",
     "get_assessment",
     "get_current_active_span",
+    "get_experiment",
+    "get_experiment_by_name",
     "get_judge",
     "get_last_active_trace",
     "get_last_active_trace_id",
@@ -227,6 +249,7 @@ __all__ = [
     "register_judge",
     "reset",
     "scorer",
+    "search_experiments",
     "search_runs",
     "search_traces",
     "set_experiment",

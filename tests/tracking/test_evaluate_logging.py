@@ -143,7 +143,7 @@ def test_an_interrupted_run_resumes_without_predicting_or_judging_again(fake_ope
     assert predicted[7:] == [f"q{i}" for i in range(6, 10)]  # rows 0-5 were predicted before
     assert fake_openai.calls == 10 and result.metrics["gate/pass_rate"] == 1.0
     assert jurist.get_run(run.run_id).status is RunStatus.FINISHED
-    assert result.rows[3].outputs is None and result.rows[3].feedback("safety").value == "yes"  # type: ignore[union-attr]
+    assert result.rows[3].outputs == "answer to q3" and result.rows[3].feedback("safety").value == "yes"  # type: ignore[union-attr]
 
 
 def test_a_run_killed_with_sigkill_resumes_making_exactly_the_missing_calls(fake_openai, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -57,9 +57,11 @@ def extra_columns(scorers: Any) -> tuple[str, ...]:
 
 
 def _build_result(rows: list[Any], scorers: list[Scorer], feedbacks: list[list[Any]],
-                  duration: float, trace_ids: Callable[[int], str | None] | None = None) -> EvaluationResult:
+                  duration: float, trace_ids: Callable[[int], str | None] | None = None,
+                  predicted: dict[int, Any] | None = None) -> EvaluationResult:
+    predicted = predicted or {}
     row_results = [
-        RowResult(index=r.index, inputs=r.inputs, outputs=r.outputs, expectations=r.expectations, tags=r.tags,
+        RowResult(index=r.index, inputs=r.inputs, outputs=predicted.get(r.index, r.outputs), expectations=r.expectations, tags=r.tags,
                   feedbacks=fbs, id=r.id, trace_id=trace_ids(r.index) if trace_ids else None)
         for r, fbs in zip(rows, feedbacks, strict=True)
     ]
@@ -135,10 +137,19 @@ async def aevaluate(
                 params["data"] = str(data)
             logger = await asyncio.to_thread(RunLogger.open, rows, checked, experiment=experiment, resume=resume,
                                              predict_fn=predict_fn, params=params)
+        # predict_fn's outputs, kept for the result's rows (what MLflow's result_df shows as "response").
+        predicted: dict[int, Any] = dict(logger.resume.outputs) if logger else {}
+
+        def on_judged(row: Any, scorer_name: str, outputs: Any, fbs: list[Any]) -> None:
+            if predict_fn is not None and outputs is not None:
+                predicted.setdefault(row.index, outputs)
+            if logger is not None:
+                logger.on_judged(row, scorer_name, outputs, fbs)
+
         work = Work(rows, checked, predict_fn, limit, progress,
                     done=logger.resume.done if logger else {},
                     outputs=logger.resume.outputs if logger else {},
-                    on_judged=logger.on_judged if logger else None)
+                    on_judged=on_judged)
         token = CACHE_ENABLED.set(bool(cache))
         try:
             start = time.perf_counter()
@@ -153,7 +164,7 @@ async def aevaluate(
         finally:
             CACHE_ENABLED.reset(token)
             flush_cache()
-        result = _build_result(rows, checked, feedbacks, duration, logger.trace_id if logger else None)
+        result = _build_result(rows, checked, feedbacks, duration, logger.trace_id if logger else None, predicted)
         if logger is not None:
             await asyncio.to_thread(logger.finish, result)
             result.run_id = logger.run_id

@@ -18,6 +18,7 @@ from jurist.entities import (
 )
 from jurist.errors import ConfigError
 from jurist.tracking._entities import (
+    DEFAULT_EXPERIMENT_ID,
     DEFAULT_EXPERIMENT_NAME,
     Assessment,
     Experiment,
@@ -80,7 +81,25 @@ def create_experiment(name: str, artifact_location: str | None = None,
 
 
 def get_experiment_by_name(name: str) -> Experiment | None:
+    """The experiment named ``name``, or None (``Default`` always exists, as MLflow's does)."""
+    if name == DEFAULT_EXPERIMENT_NAME:
+        return get_store().get_or_create_experiment(name)
     return get_store().get_experiment_by_name(name)
+
+
+def get_experiment(experiment_id: str) -> Experiment:
+    """An experiment by id (``"0"`` is ``Default``, as in MLflow); an unknown id is a NotFoundError."""
+    if str(experiment_id) == DEFAULT_EXPERIMENT_ID:
+        return get_store().get_or_create_experiment(DEFAULT_EXPERIMENT_NAME)
+    return get_store().get_experiment(str(experiment_id))
+
+
+def search_experiments(view_type: Any = None, max_results: int | None = None, filter_string: str | None = None,
+                       order_by: Sequence[str] | None = None) -> list[Experiment]:
+    """Experiments, newest first; ``filter_string`` takes ``name = '…'``, ``name LIKE '…'``, ``tags.<key> = '…'``."""
+    from jurist.tracking._mlflow_client import MlflowClient
+
+    return MlflowClient().search_experiments(view_type, max_results, filter_string, order_by)
 
 
 def active_experiment() -> Experiment:
@@ -182,7 +201,8 @@ def search_traces(
     """Traces of an experiment (a name or id; default the active one), with their assessments, newest first.
 
     Called in jurist's shape (``experiment``, ``filter_string``, ``max_results``, ``order_by``) it returns
-    a list of traces. Called in MLflow's (``experiment_ids=``, ``locations=``, ``run_id=`` or
+    a list of traces (at most 100 by default) that also reads as MLflow's DataFrame: ``found["trace"]``,
+    ``found.iterrows()``, ``found.to_pandas()``. Called in MLflow's (``experiment_ids=``, ``locations=``, ``run_id=`` or
     ``return_type=``) it returns what MLflow's does: a pandas DataFrame, one row per trace, or the list
     with ``return_type="list"``; ``max_results`` then defaults to every trace (up to 50,000).
 
@@ -219,8 +239,12 @@ def search_traces(
     if not include_spans:
         for t in found:
             t.spans = []
-    if not mlflow_shape or return_type == "list":
+    if return_type == "list":
         return found
+    if not mlflow_shape:
+        from jurist.tracking._trace_list import TraceList
+
+        return TraceList(found)
     from jurist.tracking._frames import traces_frame
 
     return traces_frame(found)

@@ -13,7 +13,16 @@ from typing import Any
 
 from jurist.errors import ConfigError
 from jurist.tracking import _active_run, _prompt_api
-from jurist.tracking._entities import Assessment, Experiment, Run, RunEnd, RunStatus, StoredTrace
+from jurist.tracking._entities import (
+    DEFAULT_EXPERIMENT_ID,
+    DEFAULT_EXPERIMENT_NAME,
+    Assessment,
+    Experiment,
+    Run,
+    RunEnd,
+    RunStatus,
+    StoredTrace,
+)
 from jurist.tracking._store import Store, get_store
 
 
@@ -52,9 +61,13 @@ class MlflowClient:
         return self.store.create_experiment(name, {str(k): str(v) for k, v in (tags or {}).items()}).experiment_id
 
     def get_experiment(self, experiment_id: str) -> Experiment:
+        if str(experiment_id) == DEFAULT_EXPERIMENT_ID:  # MLflow's Default experiment always exists
+            return self.store.get_or_create_experiment(DEFAULT_EXPERIMENT_NAME)
         return self.store.get_experiment(str(experiment_id))
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
+        if name == DEFAULT_EXPERIMENT_NAME:
+            return self.store.get_or_create_experiment(name)
         return self.store.get_experiment_by_name(name)
 
     def search_experiments(self, view_type: Any = None, max_results: int | None = None,

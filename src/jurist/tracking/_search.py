@@ -58,11 +58,22 @@ def condition(c: Clause) -> ColumnElement[bool]:
             value = tuple(str(v).upper() for v in value) if c.op == "IN" else str(value).upper()
         return exists().where(*base, compare(col, c.op, value))
     if c.op in ("=", "!=", "IN"):
-        value = tuple(dumps(v) for v in c.value) if c.op == "IN" else dumps(c.value)
-        return exists().where(*base, compare(assessments.c.value, c.op, value))
+        # 'true' / 'false' also match a boolean verdict (stored as JSON true / false), as MLflow's filters read.
+        values = [v for x in (c.value if c.op == "IN" else [c.value]) for v in _spellings(x)]
+        if len(values) == 1 and c.op != "IN":
+            return exists().where(*base, compare(assessments.c.value, c.op, values[0]))
+        col = assessments.c.value
+        return exists().where(*base, col.not_in(values) if c.op == "!=" else col.in_(values))
     if c.op in ("LIKE", "ILIKE"):
         return exists().where(*base, compare(assessments.c.value, c.op, dumps(str(c.value))))
     raise ConfigError(f"{c.kind}.{c.key} takes =, !=, IN, LIKE or IS [NOT] NULL in a filter_string, not {c.op}")
+
+
+def _spellings(value: Any) -> list[str]:
+    out = [dumps(value)]
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        out.append(value.lower())
+    return out
 
 
 _ORDER_FIELDS = {"timestamp_ms": traces.c.timestamp_ms, "timestamp": traces.c.timestamp_ms,
@@ -72,7 +83,7 @@ _ORDER_FIELDS = {"timestamp_ms": traces.c.timestamp_ms, "timestamp": traces.c.ti
 
 def order(order_by: Sequence[str] | None) -> list[Any]:
     if not order_by:
-        return [traces.c.timestamp_ms.desc(), traces.c.trace_id]
+        return [traces.c.timestamp_ms.desc(), traces.c.start_time_ns.desc(), traces.c.trace_id]
     out: list[Any] = []
     for item in order_by:
         parts = str(item).split()
@@ -83,5 +94,7 @@ def order(order_by: Sequence[str] | None) -> list[Any]:
             raise ConfigError(f"cannot order traces by {item!r}; use e.g. 'timestamp_ms DESC' with one of "
                               f"{', '.join(_ORDER_FIELDS)}")
         out.append(col.desc() if direction == "DESC" else col.asc())
+        if col is traces.c.timestamp_ms:  # traces started in the same millisecond: by their nanoseconds
+            out.append(traces.c.start_time_ns.desc() if direction == "DESC" else traces.c.start_time_ns.asc())
     out.append(traces.c.trace_id)
     return out
