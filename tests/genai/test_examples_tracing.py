@@ -180,3 +180,21 @@ def test_flush_and_read_back_every_trace() -> None:
     jurist.flush_trace_async_logging()
     df = jurist.search_traces(order_by=["timestamp_ms ASC"], return_type="pandas")
     assert [r["question"] for r in df["request"]] == ["a", "b", "c"]
+
+
+def test_span_status_and_events_in_mlflow_entities() -> None:
+    from jurist.entities import SpanEvent, SpanStatus, SpanStatusCode
+
+    with jurist.start_span(name="call_tool", span_type=SpanType.TOOL) as span:
+        span.add_event(SpanEvent(name="retry", attributes={"attempt": 2}))
+        try:
+            raise TimeoutError("tool timed out")
+        except TimeoutError as e:
+            span.add_event(SpanEvent.from_exception(e))
+        span.set_status(SpanStatus(SpanStatusCode.ERROR, "gave up"))
+    trace = jurist.get_trace(jurist.get_last_active_trace_id())  # type: ignore[arg-type]
+    tool = trace.data.spans[0]
+    assert tool.status == "ERROR" and [e["name"] for e in tool.events] == ["retry", "exception"]
+    with jurist.start_span(name="fine") as ok:
+        ok.set_status(SpanStatusCode.OK)
+    assert jurist.get_trace(jurist.get_last_active_trace_id()).data.spans[0].status == "OK"  # type: ignore[arg-type, union-attr]

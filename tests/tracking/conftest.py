@@ -17,7 +17,7 @@ from jurist.tracking import SqlStore, set_tracking_uri
 from jurist.tracking._store import set_active_experiment
 from tests._postgres import fresh_database
 
-TABLES = ("prompt_aliases", "prompt_versions", "prompts", "dataset_records", "datasets", "assessments", "run_rows", "spans", "trace_tags", "traces", "runs", "judges", "experiments")
+TABLES = ("run_metric_history", "prompt_aliases", "prompt_versions", "prompts", "dataset_records", "datasets", "assessments", "run_rows", "spans", "trace_tags", "traces", "runs", "judges", "experiments")
 
 
 @pytest.fixture(scope="session")

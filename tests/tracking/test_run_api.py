@@ -112,6 +112,8 @@ def test_evaluate_inside_a_run_logs_into_it(backend: Any) -> None:
         result = jurist.genai.evaluate(data=data, scorers=[is_short])
         assert result.run_id == run.info.run_id
         assert jurist.get_run(run.info.run_id).info.status == "RUNNING"  # still the user's to end
+        (final,) = jurist.MlflowClient().get_metric_history(run.info.run_id, "is_short/mean")
+        assert final.value == 0.5 and final.step == 0
         second = jurist.genai.evaluate(data=data, scorers=[is_short])
     got = jurist.get_run(run.info.run_id)
     assert got.info.status == "FINISHED"
@@ -131,3 +133,22 @@ def test_start_run_resumes_a_run_by_id(backend: Any) -> None:
     assert jurist.get_run(first.info.run_id).data.metrics == {"a": 1.0, "b": 2.0}
     with pytest.raises(NotFoundError):
         jurist.start_run(run_id="no-such-run")
+
+
+def test_metric_history_by_step(backend: Any) -> None:
+    from jurist.tracking import Metric, MlflowClient, Param
+
+    with jurist.start_run() as run:
+        for step, loss in enumerate([0.9, 0.5, 0.3]):
+            jurist.log_metric("loss", loss, step=step)
+        jurist.log_metric("loss", 0.7, step=1)  # a late value for an earlier step is history, not the latest
+    client = MlflowClient()
+    history = client.get_metric_history(run.info.run_id, "loss")
+    assert [(m.step, m.value) for m in history] == [(0, 0.9), (1, 0.5), (2, 0.3), (1, 0.7)]
+    assert jurist.get_run(run.info.run_id).data.metrics["loss"] == 0.3
+    other = client.create_run(run.info.experiment_id)
+    client.log_batch(other.info.run_id, metrics=[Metric("acc", 0.5, 1, 0), Metric("acc", 0.8, 2, 1)],
+                     params=[Param("model", "m")])
+    assert [m.value for m in client.get_metric_history(other.info.run_id, "acc")] == [0.5, 0.8]
+    assert client.get_run(other.info.run_id).data.params == {"model": "m"}
+    assert client.get_metric_history(other.info.run_id, "nothing") == []

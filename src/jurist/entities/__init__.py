@@ -9,7 +9,15 @@ from jurist.entities._assessment import (
     FeedbackValue,
 )
 from jurist.entities._trace import SPAN_TYPES, Span, Trace
-from jurist.entities._views import Document, SpanType, TraceData, TraceInfo
+from jurist.entities._views import (
+    Document,
+    SpanEvent,
+    SpanStatus,
+    SpanStatusCode,
+    SpanType,
+    TraceData,
+    TraceInfo,
+)
 
 __all__ = [
     "SPAN_TYPES",
@@ -21,6 +29,9 @@ __all__ = [
     "Feedback",
     "FeedbackValue",
     "Span",
+    "SpanEvent",
+    "SpanStatus",
+    "SpanStatusCode",
     "SpanType",
     "Trace",
     "TraceData",

@@ -199,3 +199,39 @@ class RunData:
     metrics = property(lambda self: dict(self._run.metrics))
     params = property(lambda self: {k: str(v) for k, v in self._run.params.items()})
     tags = property(lambda self: dict(self._run.tags))
+
+
+class SpanStatusCode:
+    """A span's status codes (MLflow's names): ``span.set_status(SpanStatusCode.ERROR)``."""
+
+    OK = "OK"
+    ERROR = "ERROR"
+    UNSET = "UNSET"
+
+
+@dataclass
+class SpanStatus:
+    """A span status with its description: ``span.set_status(SpanStatus(SpanStatusCode.ERROR, "timeout"))``."""
+
+    status_code: str
+    description: str = ""
+
+
+@dataclass
+class SpanEvent:
+    """Something that happened during a span: ``span.add_event(SpanEvent("retry", attributes={"n": 2}))``.
+
+    ``timestamp`` is in nanoseconds (None: when it is added).
+    """
+
+    name: str
+    timestamp: int | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> SpanEvent:
+        import traceback
+
+        return cls("exception", attributes={
+            "exception.type": type(exc).__name__, "exception.message": str(exc),
+            "exception.stacktrace": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))})

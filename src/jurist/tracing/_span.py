@@ -95,21 +95,30 @@ class LiveSpan:
         self.span_type = str(span_type).upper()
         self._otel.set_attribute(_keys.SPAN_TYPE, self.span_type)
 
-    def set_status(self, status: str, description: str | None = None) -> None:
-        """``"OK"`` or ``"ERROR"`` (with a description); spans that end without one are OK, or ERROR if
-        an exception left them."""
+    def set_status(self, status: Any, description: str | None = None) -> None:
+        """``"OK"`` or ``"ERROR"`` (with a description), or MLflow's ``SpanStatusCode`` / ``SpanStatus``;
+        spans that end without one are OK, or ERROR if an exception left them."""
         from jurist.tracing import _otel
 
+        if hasattr(status, "status_code"):  # a SpanStatus
+            status, description = status.status_code, description or getattr(status, "description", None) or None
         code = str(status).upper().removeprefix("STATUS_CODE_")
         if code not in ("OK", "ERROR", "UNSET"):
             raise ValueError(f"span status must be 'OK' or 'ERROR', got {status!r}")
         _otel.set_status(self._otel, code, description)
         self._status_set = True
 
-    def add_event(self, name: str, attributes: Mapping[str, Any] | None = None) -> None:
+    def add_event(self, name: Any, attributes: Mapping[str, Any] | None = None) -> None:
+        """An event on the span: a name and attributes, or MLflow's ``SpanEvent``."""
+        timestamp = None
+        if not isinstance(name, str) and hasattr(name, "name"):  # a SpanEvent
+            name, attributes, timestamp = name.name, attributes or name.attributes, name.timestamp
         attrs = {k: (v if _is_primitive(v) else dumps_limited(v, 20_000)) for k, v in (attributes or {}).items()
                  if v is not None}
-        self._otel.add_event(name, attrs)
+        if timestamp is None:
+            self._otel.add_event(name, attrs)
+        else:
+            self._otel.add_event(name, attrs, timestamp=int(timestamp))
 
     def record_exception(self, exc: BaseException) -> None:
         """An ``exception`` event (type, message, stack trace) and status ERROR."""

@@ -213,15 +213,16 @@ def log_params(params: dict[str, Any]) -> None:
 
 def log_metric(key: str, value: float, step: int | None = None, timestamp: int | None = None,
                synchronous: bool | None = None, run_id: str | None = None, **_ignored: Any) -> None:
-    """Log a metric of the active run (or ``run_id``). The run keeps each metric's latest value."""
+    """Log a metric of the active run (or ``run_id``) at ``step`` (default 0); every value is kept in the
+    metric's history, and ``run.data.metrics`` shows the latest."""
     store, rid = _target(run_id)
-    _m("_run_data").update(store, rid, metrics={key: value})
+    _m("_run_data").update(store, rid, metrics={key: value}, step=step, timestamp_ms=timestamp)
 
 
 def log_metrics(metrics: dict[str, float], step: int | None = None, synchronous: bool | None = None,
-                run_id: str | None = None, **_ignored: Any) -> None:
+                run_id: str | None = None, timestamp: int | None = None, **_ignored: Any) -> None:
     store, rid = _target(run_id)
-    _m("_run_data").update(store, rid, metrics=metrics)
+    _m("_run_data").update(store, rid, metrics=metrics, step=step, timestamp_ms=timestamp)
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from jurist.errors import ConfigError
@@ -32,6 +33,28 @@ def _m(name: str) -> Any:
 
     return importlib.import_module(f"jurist.tracking.{name}")
 
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One logged value of a run metric (MLflow's ``mlflow.entities.Metric``)."""
+
+    key: str
+    value: float
+    timestamp: int = 0
+    step: int = 0
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class RunTag:
+    key: str
+    value: str
 
 
 class MlflowClient:
@@ -128,7 +151,12 @@ class MlflowClient:
 
     def log_metric(self, run_id: str, key: str, value: float, timestamp: int | None = None,
                    step: int | None = None, synchronous: bool | None = None) -> None:
-        _m("_run_data").update(self.store, run_id, metrics={key: value})
+        _m("_run_data").update(self.store, run_id, metrics={key: value}, step=step, timestamp_ms=timestamp)
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every value logged for ``key`` in run ``run_id``, in the order logged."""
+        return [Metric(d["key"], float(d["value"]), int(d["timestamp"] or 0), int(d["step"]))
+                for d in _m("_run_data").metric_history(self.store, run_id, key)]
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
         _m("_run_data").update(self.store, run_id, params={key: value})
@@ -142,11 +170,17 @@ class MlflowClient:
 
     def log_batch(self, run_id: str, metrics: Sequence[Any] = (), params: Sequence[Any] = (),
                   tags: Sequence[Any] = (), synchronous: bool | None = None) -> None:
-        """Metrics, parameters and tags at once: each an object with ``key`` and ``value`` (or a pair)."""
+        """Metrics, parameters and tags at once: :class:`Metric`, :class:`Param` and :class:`RunTag` (or any
+        object with ``key`` and ``value``, or a ``(key, value)`` pair)."""
         def pairs(items: Sequence[Any]) -> dict[str, Any]:
             return dict((i.key, i.value) if hasattr(i, "key") else tuple(i) for i in items)
 
-        _m("_run_data").update(self.store, run_id, metrics=pairs(metrics), params=pairs(params), tags=pairs(tags))
+        run_data = _m("_run_data")
+        run_data.update(self.store, run_id, params=pairs(params), tags=pairs(tags))
+        for item in metrics:  # each metric at its own step and time
+            key, value = (item.key, item.value) if hasattr(item, "key") else tuple(item)
+            run_data.update(self.store, run_id, metrics={key: value}, step=getattr(item, "step", None),
+                            timestamp_ms=getattr(item, "timestamp", None) or None)
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
         if name is not None:

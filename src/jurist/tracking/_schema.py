@@ -169,6 +169,17 @@ dataset_records = Table(
     UniqueConstraint("dataset_id", "inputs_hash", name="uq_dataset_records_inputs"),
 )
 
+# -- every value of a run's metrics, by step (revision 0003); ``runs.metrics`` keeps the latest of each.
+run_metric_history = Table(
+    "run_metric_history", metadata,
+    Column("run_id", String(64), ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("value", Float, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp_ms", BigInteger, nullable=False),
+)
+
 # -- the prompt registry (revision 0003) ------------------------------------------------------------
 prompts = Table(
     "prompts", metadata,

@@ -20,6 +20,8 @@ class RunDataIn(BaseModel):
     drop_tags: list[str] = Field(default_factory=list)
     name: str | None = None
     scorers: list[dict[str, Any]] | None = None
+    step: int | None = None
+    timestamp_ms: int | None = None
 
 
 def router(s: Store) -> APIRouter:
@@ -48,7 +50,12 @@ def router(s: Store) -> APIRouter:
              summary="Merge parameters, metrics and tags into a run (a logged parameter keeps its value)")
     def update_run(run_id: str, body: RunDataIn) -> Any:
         return _run_data.update(s, run_id, params=body.params, metrics=body.metrics, tags=body.tags,
-                                drop_tags=body.drop_tags, name=body.name, scorers=body.scorers).to_dict()
+                                drop_tags=body.drop_tags, name=body.name, scorers=body.scorers, step=body.step,
+                                timestamp_ms=body.timestamp_ms).to_dict()
+
+    @r.get("/runs/{run_id}/metric-history", summary="Every value logged for one metric of a run, with its step")
+    def metric_history(run_id: str, key: Annotated[str, Query(min_length=1)]) -> Any:
+        return _run_data.metric_history(s, run_id, key)
 
     @r.post("/runs/{run_id}/judgments", status_code=204,
             summary="Store finished judgments (rows, their traces, feedback); a retried batch is stored once")

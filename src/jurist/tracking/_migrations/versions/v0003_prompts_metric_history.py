@@ -1,4 +1,5 @@
-"""The prompt registry: named prompts, their immutable versions, and aliases pointing at versions.
+"""The prompt registry (named prompts, their immutable versions, aliases pointing at versions) and the
+history of each run metric's values by step.
 
 Revision ID: 0003
 Revises: 0002
@@ -17,6 +18,15 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "run_metric_history",
+        sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("key", sa.String(250), primary_key=True),
+        sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("value", sa.Float, nullable=False),
+        sa.Column("step", sa.BigInteger, nullable=False),
+        sa.Column("timestamp_ms", sa.BigInteger, nullable=False),
+    )
     op.create_table(
         "prompts",
         sa.Column("name", sa.String(256), primary_key=True),
@@ -49,3 +59,4 @@ def downgrade() -> None:
     op.drop_table("prompt_aliases")
     op.drop_table("prompt_versions")
     op.drop_table("prompts")
+    op.drop_table("run_metric_history")
