@@ -113,3 +113,16 @@ def test_deleting_a_version_and_a_prompt(registry: Any) -> None:
         jurist.genai.load_prompt("prompts:/gone/2")
     jurist.genai.delete_prompt("gone")
     assert jurist.genai.search_prompts() == []
+
+
+def test_concurrent_registrations_get_distinct_versions(registry: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def register(i: int) -> int:
+        return jurist.genai.register_prompt(name="raced", template=f"variant {i} {{{{ x }}}}").version
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        versions = sorted(pool.map(register, range(8)))
+    assert versions == list(range(1, 9))
+    templates = {v.template for v in jurist.genai.search_prompt_versions("raced")}
+    assert templates == {f"variant {i} {{{{ x }}}}" for i in range(8)}

@@ -165,6 +165,19 @@ class Trace:
     def get_span(self, span_id: str) -> Span | None:
         return next((s for s in self.spans if s.span_id == span_id), None)
 
+    def search_assessments(self, name: str | None = None, source_type: str | None = None, *,
+                           span_id: str | None = None, type: str | None = None) -> list[Any]:
+        """The trace's assessments (``info.assessments``) named ``name``, from a source type (``HUMAN``,
+        ``LLM_JUDGE``, ``CODE``), on a span, or of a ``type`` (``"feedback"`` or ``"expectation"``)."""
+        from jurist.entities._assessment import Expectation
+
+        st = source_type.upper() if source_type else None
+        kind = type.lower() if type else None
+        return [a for a in self.info.assessments
+                if (name is None or a.name == name) and (st is None or a.source.source_type.value == st)
+                and (span_id is None or a.span_id == span_id)
+                and (kind is None or (kind == "expectation") == isinstance(a, Expectation))]
+
     def __iter__(self) -> Iterator[Span]:
         return iter(self.spans)
 

@@ -286,12 +286,6 @@ class StoredTrace(Trace):
     def expectations(self) -> list[Expectation]:
         return [a for a in self.assessments if isinstance(a, Expectation)]
 
-    def search_assessments(self, name: str | None = None, source_type: str | None = None) -> list[Assessment]:
-        """Assessments named ``name`` and/or from a source type (``HUMAN``, ``LLM_JUDGE``, ``CODE``)."""
-        st = source_type.upper() if source_type else None
-        return [a for a in self.assessments
-                if (name is None or a.name == name) and (st is None or a.source.source_type.value == st)]
-
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
         d.update(experiment_id=self.experiment_id, name=self.name, status=self.status,

@@ -37,7 +37,11 @@ class TraceList(list[StoredTrace]):
         if name.startswith("_"):
             raise AttributeError(name)
         try:
-            return getattr(self.to_pandas(), name)
+            frame = self.to_pandas()
+        except ImportError:  # no pandas: a plain list, as before
+            raise AttributeError(f"'TraceList' has no attribute {name!r} (DataFrame attributes need pandas)") from None
+        try:
+            return getattr(frame, name)
         except AttributeError:
             raise AttributeError(f"'TraceList' (a list of traces, and MLflow's DataFrame of them) has no "
                                  f"attribute {name!r}") from None
