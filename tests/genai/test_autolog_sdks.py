@@ -111,3 +111,36 @@ def test_litellm_completion_sync_and_async(litellm: Any, fake_openai: FakeOpenAI
     assert spans[0].outputs["choices"][0]["message"]["content"] == "Hello."
     # A key passed to the call is never stored with the trace.
     assert fake_openai.api_key not in str(spans[0].inputs) and spans[0].inputs["api_key"] == "[REDACTED]"
+
+
+def test_token_usage_sums_the_llm_spans(claude: Any, fake_anthropic: FakeAnthropic, fake_openai: FakeOpenAI) -> None:
+    openai = pytest.importorskip("openai")
+    jurist.openai.autolog()
+    try:
+        gpt = openai.OpenAI(base_url=fake_openai.base_url, api_key=fake_openai.api_key, max_retries=0)
+        haiku = claude.Anthropic(base_url=fake_anthropic.base_url, api_key=fake_anthropic.api_key, max_retries=0,
+                                 default_headers=_key_header(fake_anthropic))
+
+        @jurist.trace
+        def two_models(question: str) -> str:
+            draft = gpt.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": question}])
+            final = haiku.messages.create(model="claude-haiku-4-5", max_tokens=50,
+                                          messages=[{"role": "user", "content": str(draft.choices[0].message.content)}])
+            return str(final.content[0].text)
+
+        fake_openai.enqueue(Reply.text("draft", usage=(11, 3)))
+        fake_anthropic.enqueue(Reply.text("final", usage=(7, 2)))
+        two_models("hi")
+    finally:
+        jurist.openai.autolog(disable=True)
+    trace = jurist.get_trace(jurist.get_last_active_trace_id())  # type: ignore[arg-type]
+    assert trace.info.token_usage == {"input_tokens": 18, "output_tokens": 5, "total_tokens": 23}
+    openai_span = trace.search_spans(name="Completions")[0]
+    assert fake_openai.api_key not in str(openai_span.inputs)
+
+    @jurist.trace
+    def no_llm() -> str:
+        return "x"
+
+    no_llm()
+    assert jurist.get_trace(jurist.get_last_active_trace_id()).info.token_usage is None  # type: ignore[arg-type, union-attr]

@@ -131,6 +131,29 @@ class TraceInfo:
             return []
 
     @property
+    def token_usage(self) -> dict[str, int] | None:
+        """Tokens the trace's LLM calls used, summed over its spans (MLflow 3's ``info.token_usage``):
+        ``input_tokens``, ``output_tokens``, ``total_tokens``; None when no span recorded usage."""
+        found = False
+        totals = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+        for span in self._trace.spans:
+            attrs = span.attributes or {}
+            usage = attrs.get("mlflow.chat.tokenUsage") or attrs.get("usage")
+            if not isinstance(usage, dict):
+                continue
+            tin = usage.get("input_tokens", usage.get("prompt_tokens"))
+            tout = usage.get("output_tokens", usage.get("completion_tokens"))
+            if not isinstance(tin, int) and not isinstance(tout, int):
+                continue
+            found = True
+            tin, tout = int(tin or 0), int(tout or 0)
+            totals["input_tokens"] += tin
+            totals["output_tokens"] += tout
+            total = usage.get("total_tokens")
+            totals["total_tokens"] += int(total) if isinstance(total, int) else tin + tout
+        return totals if found else None
+
+    @property
     def request_preview(self) -> str | None:
         return _preview(self._trace.inputs)
 

@@ -34,7 +34,18 @@ def _dump(response: Any) -> Any:
 
 
 def _span_inputs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {**({"args": list(args)} if args else {}), **kwargs}
+    from jurist.tracing._autolog_sdk import SECRET_ARGUMENTS
+
+    safe = {k: "[REDACTED]" if k.lower() in SECRET_ARGUMENTS and v is not None else v for k, v in kwargs.items()}
+    return {**({"args": list(args)} if args else {}), **safe}
+
+
+def _record(span: Any, response: Any) -> None:
+    outputs = _dump(response)
+    span.set_outputs(outputs)
+    usage = outputs.get("usage") if isinstance(outputs, dict) else None
+    if isinstance(usage, dict):
+        span.set_attribute("usage", usage)
 
 
 def _wrap(original: Any, is_async: bool) -> Any:
@@ -48,7 +59,7 @@ def _wrap(original: Any, is_async: bool) -> Any:
                 span.set_attribute("model", kwargs.get("model"))
                 response = await original(self, *args, **kwargs)
                 if not kwargs.get("stream"):
-                    span.set_outputs(_dump(response))
+                    _record(span, response)
                 return response
 
         setattr(acreate, _MARK, original)
@@ -61,7 +72,7 @@ def _wrap(original: Any, is_async: bool) -> Any:
             span.set_attribute("model", kwargs.get("model"))
             response = original(self, *args, **kwargs)
             if not kwargs.get("stream"):
-                span.set_outputs(_dump(response))
+                _record(span, response)
             return response
 
     setattr(create, _MARK, original)
