@@ -187,3 +187,11 @@ def test_search_prompts_by_name_and_tag() -> None:
     assert {p.name for p in jurist.genai.search_prompts(filter_string="name LIKE '%greeting'")} == \
         {"support-greeting", "billing-greeting"}
     assert [p.name for p in jurist.genai.search_prompts(filter_string="tags.team = 'billing'")] == ["billing-greeting"]
+
+
+def test_evaluate_into_an_experiment_by_id() -> None:
+    experiment_id = jurist.create_experiment("by-id")
+    results = jurist.genai.evaluate(data=DATA, scorers=[exact_match], experiment_id=experiment_id)
+    assert jurist.get_run(results.run_id).info.experiment_id == experiment_id
+    assert [e.name for e in jurist.search_experiments(filter_string="name = 'by-id'")] == ["by-id"]
+    assert {e.name for e in jurist.search_experiments()} <= {"by-id", "Default"}  # the id named no new experiment

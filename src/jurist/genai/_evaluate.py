@@ -147,7 +147,11 @@ def evaluate(data: Any, scorers: Sequence[Scorer] | Scorer, predict_fn: Callable
     if traces and isinstance(listed, list):
         sessions = _sessions(traces)
         listed = [SessionScorer(s, sessions) if is_conversation_scorer(s) else s for s in listed]
-    experiment = experiment_name or experiment_id
+    experiment = experiment_name
+    if experiment_id is not None:  # jurist.evaluate takes a name: the id names an existing experiment
+        from jurist.tracking import get_experiment
+
+        experiment = get_experiment(str(experiment_id)).name
     return jurist_evaluate(rows, listed, predict_fn, experiment=experiment, **options)
 
 
