@@ -60,6 +60,11 @@ _EXPORTS: dict[str, str] = {
     "search_runs": "jurist.tracking",
     "register_judge": "jurist.tracking",
     "get_experiment": "jurist.tracking",
+    "register_prompt": "jurist.tracking._prompt_api",  # MLflow 3.0's top-level names; mlflow.genai.* since
+    "load_prompt": "jurist.tracking._prompt_api",
+    "search_prompts": "jurist.tracking._prompt_api",
+    "set_prompt_alias": "jurist.tracking._prompt_api",
+    "delete_prompt_alias": "jurist.tracking._prompt_api",
     "get_experiment_by_name": "jurist.tracking",
     "search_experiments": "jurist.tracking",
     "start_run": "jurist.tracking",
@@ -189,6 +194,13 @@ if TYPE_CHECKING:
         start_run,
         update_assessment,
     )
+    from jurist.tracking._prompt_api import (
+        delete_prompt_alias,
+        load_prompt,
+        register_prompt,
+        search_prompts,
+        set_prompt_alias,
+    )
 
 __all__ = [
     "AssessmentError",
@@ -213,6 +225,7 @@ __all__ = [
     "compare_evaluations",
     "create_experiment",
     "delete_assessment",
+    "delete_prompt_alias",
     "delete_tag",
     "delete_trace_tag",
     "end_run",
@@ -232,6 +245,7 @@ __all__ = [
     "last_active_run",
     "list_judge_versions",
     "litellm",
+    "load_prompt",
     "log_assessment",
     "log_expectation",
     "log_feedback",
@@ -247,12 +261,15 @@ __all__ = [
     "openai",
     "probe",
     "register_judge",
+    "register_prompt",
     "reset",
     "scorer",
     "search_experiments",
+    "search_prompts",
     "search_runs",
     "search_traces",
     "set_experiment",
+    "set_prompt_alias",
     "set_tag",
     "set_tags",
     "set_trace_tag",

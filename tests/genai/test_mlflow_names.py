@@ -14,7 +14,9 @@ TOP_LEVEL = ["start_run", "active_run", "last_active_run", "end_run", "log_param
              "get_experiment", "get_experiment_by_name", "search_experiments", "create_experiment", "set_experiment",
              "set_trace_tag", "delete_trace_tag", "get_assessment", "update_assessment", "delete_assessment",
              "search_traces", "get_trace", "log_feedback", "log_expectation", "log_assessment", "trace", "start_span",
-             "update_current_trace", "get_last_active_trace_id", "flush_trace_async_logging", "set_tracking_uri"]
+             "update_current_trace", "get_last_active_trace_id", "flush_trace_async_logging", "set_tracking_uri",
+             # MLflow 3.0 had the prompt registry at the top level (mlflow.register_prompt …)
+             "register_prompt", "load_prompt", "search_prompts", "set_prompt_alias", "delete_prompt_alias"]
 GENAI = ["register_prompt", "load_prompt", "search_prompts", "set_prompt_alias", "delete_prompt_alias",
          "set_prompt_tag", "delete_prompt_tag", "get_prompt_tags", "delete_prompt", "delete_prompt_version",
          "PromptVersion", "Prompt", "evaluate", "scorer", "Scorer", "to_predict_fn", "make_judge"]
