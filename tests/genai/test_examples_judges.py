@@ -13,7 +13,13 @@ import jurist
 from jurist.entities import AssessmentError, Feedback
 from jurist.genai import Scorer, scorer
 from jurist.genai.datasets import create_dataset
-from jurist.genai.judges import custom_prompt_judge, is_context_relevant, make_judge, meets_guidelines
+from jurist.genai.judges import (
+    CategoricalRating,
+    custom_prompt_judge,
+    is_context_relevant,
+    make_judge,
+    meets_guidelines,
+)
 from jurist.genai.scorers import (
     Correctness,
     ExpectationsGuidelines,
@@ -164,6 +170,13 @@ def test_functional_judges(judge_says: Any) -> None:
 
     results = jurist.genai.evaluate(data=QA[:1], scorers=[policy_guideline])
     assert results.metrics["policy/mean"] == 1.0
+
+    @scorer
+    def relevant_as_number(inputs: dict[str, Any], outputs: str) -> float:
+        fb = is_context_relevant(request=inputs["question"], context=outputs)
+        return 1.0 if fb.value == CategoricalRating.YES else 0.0
+
+    assert jurist.genai.evaluate(data=QA[:1], scorers=[relevant_as_number]).metrics["relevant_as_number/mean"] == 1.0
 
 
 def test_custom_prompt_judge_with_labels(judge_says: Any) -> None:

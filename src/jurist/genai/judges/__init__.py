@@ -15,12 +15,30 @@ Example:
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 from jurist.entities import Feedback, Span, Trace
 from jurist.errors import ConfigError
 from jurist.genai._prompt_judge import custom_prompt_judge
 from jurist.judges import make_judge
+
+
+class CategoricalRating(str, Enum):
+    """The verdicts of yes/no judges, as MLflow names them: ``feedback.value == CategoricalRating.YES``.
+
+    Example:
+        >>> CategoricalRating.YES == "yes"
+        True
+    """
+
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+    def __str__(self) -> str:
+        return self.value
+
 
 #: The feedback names MLflow's functional judges give when ``name=`` is not passed.
 DEFAULT_NAMES = {"Correctness": "correctness", "RetrievalGroundedness": "groundedness",
@@ -122,5 +140,5 @@ def meets_guidelines(*, guidelines: str | list[str], context: dict[str, Any], na
     return judge(inputs=rest or context, outputs=outputs)  # type: ignore[no-any-return]
 
 
-__all__ = ["custom_prompt_judge", "is_context_relevant", "is_context_sufficient", "is_correct", "is_grounded",
+__all__ = ["CategoricalRating", "custom_prompt_judge", "is_context_relevant", "is_context_sufficient", "is_correct", "is_grounded",
            "is_safe", "make_judge", "meets_guidelines"]
