@@ -91,7 +91,7 @@ _EXPORTS: dict[str, str] = {
     "close": "jurist._runtime",
 }
 
-_MODULES = ("genai", "openai", "anthropic", "litellm", "tracking", "entities")
+_MODULES = ("genai", "openai", "anthropic", "litellm", "tracking", "tracing", "entities")
 
 _NO_ARTIFACTS = ("jurist keeps no artifacts or logged models (runs hold parameters, metrics, tags, rows and "
                  "feedback); log values with log_param/log_metric/set_tag, or traces with @jurist.trace")

@@ -198,3 +198,24 @@ def test_span_status_and_events_in_mlflow_entities() -> None:
     with jurist.start_span(name="fine") as ok:
         ok.set_status(SpanStatusCode.OK)
     assert jurist.get_trace(jurist.get_last_active_trace_id()).data.spans[0].status == "OK"  # type: ignore[arg-type, union-attr]
+
+
+def test_tracing_can_be_switched_off_and_on() -> None:
+    @jurist.trace
+    def app(x: int) -> int:
+        with jurist.start_span("inner") as span:
+            span.set_attribute("x", x)
+        return x + 1
+
+    app(1)
+    first = jurist.get_last_active_trace_id()
+    jurist.tracing.disable()
+    try:
+        assert not jurist.tracing.is_enabled()
+        assert app(2) == 3  # the code runs; nothing is recorded
+        assert jurist.get_last_active_trace_id() == first
+    finally:
+        jurist.tracing.enable()
+    app(3)
+    assert jurist.get_last_active_trace_id() != first
+    assert len(jurist.search_traces(return_type="list")) == 2

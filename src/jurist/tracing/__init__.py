@@ -34,6 +34,7 @@ from jurist.tracing._span import (
     get_trace,
     start_span,
 )
+from jurist.tracing._switch import disable, enable, is_enabled
 from jurist.tracing._update import update_current_trace
 
 __all__ = [
@@ -41,12 +42,15 @@ __all__ = [
     "LiveSpan",
     "SpanType",
     "capture",
+    "disable",
     "dumps_limited",
+    "enable",
     "from_otlp_json",
     "get_current_active_span",
     "get_last_active_trace",
     "get_last_active_trace_id",
     "get_trace",
+    "is_enabled",
     "start_span",
     "to_jsonable",
     "to_otlp_json",

@@ -18,7 +18,7 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.sampling import ALWAYS_ON
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision, Sampler, SamplingResult
 
 from jurist._runtime import RUNTIME
 from jurist.entities import Span
@@ -42,6 +42,22 @@ class _ToStore(SpanProcessor):
         return True
 
 
+class _Switch(Sampler):
+    """Records every span while on (``jurist.tracing.enable()``), none while off (``disable()``)."""
+
+    def __init__(self) -> None:
+        self.on = True
+
+    def should_sample(self, parent_context: Any, trace_id: int, name: str, kind: Any = None,
+                      attributes: Any = None, links: Any = None, trace_state: Any = None) -> SamplingResult:
+        if self.on:
+            return ALWAYS_ON.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+        return SamplingResult(Decision.DROP)
+
+    def get_description(self) -> str:
+        return "jurist.tracing switch"
+
+
 class _Tracing:
     """The tracing layer's part of the runtime: jurist's private TracerProvider, its tracer, the trace buffer."""
 
@@ -51,7 +67,8 @@ class _Tracing:
         self.store = TraceStore(RUNTIME.settings.trace_buffer_size)
         limits = SpanLimits(max_span_attribute_length=SpanLimits.UNSET, max_attribute_length=SpanLimits.UNSET,
                             max_span_attributes=1000, max_events=1000)
-        self.provider = TracerProvider(sampler=ALWAYS_ON, resource=Resource({"service.name": "jurist"}),
+        self.switch = _Switch()
+        self.provider = TracerProvider(sampler=self.switch, resource=Resource({"service.name": "jurist"}),
                                        span_limits=limits, shutdown_on_exit=False)
         self.provider.add_span_processor(_ToStore(self.store))
         self.tracer = self.provider.get_tracer("jurist", __version__)
@@ -62,6 +79,15 @@ class _Tracing:
 
 def _state() -> _Tracing:
     return RUNTIME.part("tracing", _Tracing)
+
+
+def set_recording(on: bool) -> None:
+    """Turn recording spans on or off for this process (``jurist.tracing.enable()``/``disable()``)."""
+    _state().switch.on = bool(on)
+
+
+def recording() -> bool:
+    return _state().switch.on
 
 
 def started() -> _Tracing | None:
