@@ -60,7 +60,9 @@ def update(store: Any, run_id: str, *, params: dict[str, Any] | None = None, met
     if getattr(store, "engine", None) is None and hasattr(store, "_call"):
         body = {"params": p, "metrics": m, "tags": t, "drop_tags": drop, "name": name, "scorers": scorers,
                 "step": step, "timestamp_ms": timestamp_ms}
-        return Run.from_dict(store._call("PATCH", f"/api/runs/{quote(run_id, safe='')}/data", body))
+        # A metric value sent twice would be two points of its history: resend only what never left.
+        return Run.from_dict(store._call("PATCH", f"/api/runs/{quote(run_id, safe='')}/data", body,
+                                         idempotent=not m))
     engine = getattr(store, "engine", None)
     if engine is None:
         raise ConfigError(f"runs need a database or a jurist server; {store.uri} is neither")
