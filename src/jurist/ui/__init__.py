@@ -22,6 +22,7 @@ SECTIONS = [
     "_auth",
     "_experiments",
     "_traces",
+    "_evaluations",
 ]
 
 

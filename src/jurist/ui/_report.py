@@ -18,7 +18,7 @@ import base64
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
@@ -136,15 +136,22 @@ class Cell:
 
 
 def cell_of(fb: Feedback) -> Cell:
-    meta = fb.metadata or {}
     error = None
     if fb.error is not None:
         error = fb.error.error_code + (f": {fb.error.error_message}" if fb.error.error_message else "")
+    return make_cell(str(fb.name), fb.value, error, f"{fb.source.source_type.value}:{fb.source.source_id}",
+                     fb.metadata or {}, fb.rationale)
+
+
+def make_cell(name: str, value: Any, error: str | None, source: str, meta: dict[str, Any],
+              rationale: str | None = None) -> Cell:
+    """A cell from a feedback's parts (``meta``: its metadata, where a judge puts latency and cost)."""
     latency, cost = meta.get("latency_ms"), meta.get("cost_usd")
-    return Cell(name=str(fb.name), text=value_text(fb.value), verdict=verdict(fb.value) if error is None else None,
-                rationale=fb.rationale, error=error, source=f"{fb.source.source_type.value}:{fb.source.source_id}",
-                latency_ms=float(latency) if isinstance(latency, (int, float)) and "input_tokens" in meta else None,
-                cost_usd=float(cost) if isinstance(cost, (int, float)) else None)
+    called = isinstance(latency, (int, float)) and "input_tokens" in meta
+    return Cell(name=name, text=value_text(value), verdict=verdict(value) if error is None else None,
+                rationale=rationale, error=error, source=source,
+                latency_ms=float(latency) if called and isinstance(latency, (int, float)) else None,
+                cost_usd=float(cost) if called and isinstance(cost, (int, float)) else None)
 
 
 @dataclass
@@ -232,33 +239,37 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def summarize(rows: Sequence[RowView]) -> list[ScorerSummary]:
     """One summary per feedback name, in the order the names first appear."""
+    return summarize_cells(c for row in rows for c in row.cells.values())
+
+
+def summarize_cells(cells: Iterable[Cell]) -> list[ScorerSummary]:
+    """One summary per feedback name of ``cells`` (a run's feedback, with or without its rows)."""
     out: dict[str, ScorerSummary] = {}
-    for row in rows:
-        for name, c in row.cells.items():
-            s = out.get(name)
-            if s is None:
-                s = out[name] = ScorerSummary(name)
-            s.count += 1
-            if c.source.startswith("LLM_JUDGE"):
-                s.judged = True
-            if c.latency_ms is not None:
-                s.latencies_ms.append(c.latency_ms)
+    for c in cells:
+        s = out.get(c.name)
+        if s is None:
+            s = out[c.name] = ScorerSummary(c.name)
+        s.count += 1
+        if c.source.startswith("LLM_JUDGE"):
+            s.judged = True
+        if c.latency_ms is not None:
+            s.latencies_ms.append(c.latency_ms)
             if s.cost_usd is not None and c.cost_usd is not None:
                 s.cost_usd += c.cost_usd
-            elif c.latency_ms is not None and c.cost_usd is None:
+            else:
                 s.cost_usd = None  # a judge call of unknown price: the total is unknown, not lower
-            if c.error is not None:
-                s.errors += 1
-                continue
-            if c.verdict is True:
-                s.passed += 1
-            elif c.verdict is False:
-                s.failed += 1
-            n = _number_of(c.text)
-            if n is not None:
-                s.numbers.append(n)
-            if c.text:
-                s.categories[c.text] = s.categories.get(c.text, 0) + 1
+        if c.error is not None:
+            s.errors += 1
+            continue
+        if c.verdict is True:
+            s.passed += 1
+        elif c.verdict is False:
+            s.failed += 1
+        n = _number_of(c.text)
+        if n is not None:
+            s.numbers.append(n)
+        if c.text:
+            s.categories[c.text] = s.categories.get(c.text, 0) + 1
     return list(out.values())
 
 
@@ -334,7 +345,7 @@ def judges_of(run: Run) -> list[Judge]:
     return out
 
 
-def _script() -> str:
+def report_script() -> str:
     return (resources.files("jurist.ui") / "templates" / "report" / "filter.js").read_text(encoding="utf-8")
 
 
@@ -355,7 +366,7 @@ def render_report(store: Store, run_id: str) -> str:
         experiment = run.experiment_id
     rows = [row_view(r) for r in store.load_rows(run_id)]
     summaries = summarize(rows)
-    script = _script()
+    script = report_script()
     from jurist import __version__
 
     return environment().get_template("report/report.html").render(
