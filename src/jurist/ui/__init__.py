@@ -23,6 +23,7 @@ SECTIONS = [
     "_experiments",
     "_traces",
     "_evaluations",
+    "_labels",
 ]
 
 
