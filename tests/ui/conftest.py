@@ -57,7 +57,7 @@ class UIServer:
         trace = Trace(trace_id=f"tr-{root.span_id}", spans=[root, child], tags=dict(tags or {}))
         for s in trace.spans:
             s.trace_id = trace.trace_id
-        return self.store.log_traces([trace], self.experiment_id)[0]
+        return str(self.store.log_traces([trace], self.experiment_id)[0])
 
     def client(self, **kwargs: Any) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30, follow_redirects=False, **kwargs)

@@ -22,6 +22,8 @@ SECTIONS = [
     "_auth",
     "_experiments",
     "_traces",
+    "_judges",
+    "_judge_runs",
     "_evaluations",
     "_labels",
 ]

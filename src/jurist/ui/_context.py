@@ -141,7 +141,7 @@ async def form_data(request: Request) -> dict[str, str]:
         fields = parse_qs((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True)
         cached = {k: v[0] for k, v in fields.items()}
         request.state.ui_form = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def json_response(body: Any, status_code: int = 200) -> JSONResponse:
