@@ -21,7 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from jurist.entities import AssessmentSource, AssessmentSourceType, Feedback
 from jurist.errors import ConfigError, JuristError, NotFoundError
-from jurist.evaluation._labelled import check_examples, labelled_examples, normalise_label
+from jurist.evaluation._labelled import FEW_EXAMPLES, check_examples, labelled_examples, normalise_label
 from jurist.evaluation._meta import AgreementReport, agreement
 from jurist.tracking._entities import Experiment, StoredTrace, judge_definition
 from jurist.ui._context import UI, form_data, page_session, post_session
@@ -320,7 +320,8 @@ def router(ui: UI) -> APIRouter:
             return ui.error_page(request, 404, "No such alignment",
                                  f"There is no alignment {job_id!r} on this server (alignments are kept in memory "
                                  "until the server stops).")
-        return ui.page(request, "labels/align.html", experiment=experiment, active_tab="labels", job=job)
+        return ui.page(request, "labels/align.html", experiment=experiment, active_tab="labels", job=job,
+                       few=FEW_EXAMPLES)
 
     return r
 
