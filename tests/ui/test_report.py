@@ -166,3 +166,17 @@ def test_an_out_directory_is_refused(run_id: str, tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["report", run_id, "--out", str(tmp_path)])
     assert r.exit_code == 1
     assert "is a directory" in r.output
+
+
+def test_the_report_needs_no_server_dependencies(run_id: str, tmp_path: Path) -> None:
+    """``jurist report`` works on a base install: without FastAPI (the server's extra) importable."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "r.html"
+    code = ("import sys; sys.modules['fastapi'] = None; sys.modules['uvicorn'] = None\n"
+            "from jurist.cli import app\n"
+            f"app(['report', {run_id!r}, '--out', {str(out)!r}, '--tracking-uri', {get_tracking_uri()!r}])\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert run_id in out.read_text(encoding="utf-8")

@@ -9,12 +9,13 @@ the order of :data:`SECTIONS`. A new section is one more entry there.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter
+if TYPE_CHECKING:  # FastAPI comes in with the server: `jurist report` renders a run without it
+    from fastapi import APIRouter
 
-from jurist.tracking._store import Store
-from jurist.ui._context import UI
+    from jurist.tracking._store import Store
+    from jurist.ui._context import UI
 
 #: The UI's sections, by module of ``jurist.ui``; each has ``router(ui: UI) -> APIRouter``.
 SECTIONS = [
@@ -41,11 +42,23 @@ def create_ui(store: Store, monitors: dict[str, Any], *, token: str | None = Non
     """
     import importlib
 
+    from fastapi import APIRouter
+
+    from jurist.ui._context import UI
+
     ui = UI(store=store, monitors=monitors, token=token or None, gateway=gateway)
     pages = APIRouter(include_in_schema=False)
     for name in SECTIONS:
         pages.include_router(importlib.import_module(f"jurist.ui.{name}").router(ui))
     return pages
+
+
+def __getattr__(name: str) -> Any:
+    if name == "UI":
+        from jurist.ui._context import UI
+
+        return UI
+    raise AttributeError(f"module 'jurist.ui' has no attribute {name!r}")
 
 
 __all__ = ["SECTIONS", "UI", "create_ui"]
