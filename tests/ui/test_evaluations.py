@@ -9,8 +9,10 @@ from collections.abc import Callable
 import pytest
 
 import jurist
-from jurist.tracking import get_store
-from jurist.tracking._run_pages import RowFilter, count_rows, row_page, verdicts
+from jurist.tracking import Store, get_store
+from jurist.tracking._run_pages import RowFilter, count_rows, named_feedback, row_page, value_counts, verdicts
+from jurist.ui._report import row_view, summarize, summarize_counts
+from tests._postgres import fresh_database
 from tests.ui._runs import XSS_OUTPUT, XSS_RATIONALE, make_run
 from tests.ui.conftest import UIServer
 
@@ -151,9 +153,7 @@ def test_the_report_downloads_from_the_run_page(server: UIServer) -> None:
     assert r.text.startswith("<!DOCTYPE html>") and run_id in r.text
 
 
-def test_the_paged_reads_match_the_whole_run() -> None:
-    run_id = make_run()
-    store = get_store()
+def check_paged_reads(store: Store, run_id: str) -> None:
     whole = store.load_rows(run_id)
     for f in (RowFilter(), RowFilter("correctness", '"no"'), RowFilter(errors=True), RowFilter("quality", "5", True),
               RowFilter("quality")):
@@ -164,3 +164,29 @@ def test_the_paged_reads_match_the_whole_run() -> None:
     assert [r.row_index for r in page] == [2, 3, 4]
     assert page[0].to_dict() == whole[2].to_dict()
     assert len(verdicts(store, run_id)) == 16
+
+    # The grouped summary says what the summary of every row says.
+    whole_summary = summarize([row_view(r) for r in whole])
+    grouped = summarize_counts(*value_counts(store, run_id), order=["correctness", "quality"])
+    assert [s.name for s in grouped] == ["correctness", "quality"]
+    for a, b in zip(sorted(whole_summary, key=lambda s: s.name), grouped, strict=True):
+        assert (a.count, a.errors, a.passed, a.failed, a.categories, a.cost_usd, a.judged) == \
+            (b.count, b.errors, b.passed, b.failed, b.categories, b.cost_usd, b.judged)
+        assert sorted(a.numbers) == sorted(b.numbers) and sorted(a.latencies_ms) == sorted(b.latencies_ms)
+    traces = {r.data.trace_id for r in whole}
+    named = named_feedback(store, store.get_run(run_id).experiment_id, "correctness")
+    assert {f.trace_id for f in named} == traces and len(named) == 8
+    assert [f.create_time_ms for f in named] == sorted(f.create_time_ms for f in named)
+
+
+def test_the_paged_reads_match_the_whole_run() -> None:
+    check_paged_reads(get_store(), make_run())
+
+
+def test_the_paged_reads_on_postgresql() -> None:
+    with fresh_database("jurist_ui_results") as url:
+        jurist.set_tracking_uri(url)
+        try:
+            check_paged_reads(get_store(url), make_run())
+        finally:
+            jurist.reset()  # closes the store before its database is dropped

@@ -12,12 +12,22 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from jurist.entities import AssessmentError, Feedback
 from jurist.errors import ConfigError, NotFoundError
-from jurist.evaluation import compare_evaluations
+from jurist.evaluation import EvaluationComparison, compare_evaluations
 from jurist.evaluation._result import EvaluationResult, RowResult
-from jurist.tracking import Run, StoredRow
-from jurist.tracking._entities import Experiment, dumps
-from jurist.tracking._run_pages import RowFilter, count_rows, row_page, verdicts
+from jurist.tracking import Run
+from jurist.tracking._entities import Experiment
+from jurist.tracking._run_pages import (
+    RowFilter,
+    ValueCount,
+    count_rows,
+    row_ids,
+    row_page,
+    rows_at,
+    value_counts,
+    verdicts,
+)
 from jurist.ui import _report
 from jurist.ui._context import UI, page_session
 from jurist.ui._experiments import experiment_or_none, missing_experiment
@@ -41,20 +51,18 @@ class Choice:
         return f"{self.name}:{self.value}"
 
 
-def choices(cells: list[_report.Cell], vs: list[Any]) -> list[Choice]:
+def choices(counts: list[ValueCount]) -> list[Choice]:
     """The values offered by the filter: each name's distinct values (those with few enough of them)."""
-    counts: dict[tuple[str, str], int] = {}
-    labels: dict[tuple[str, str], str] = {}
-    for c, v in zip(cells, vs, strict=True):
-        if c.error is None and v is not None:
-            k = (c.name, dumps(v))
-            counts[k] = counts.get(k, 0) + 1
-            labels[k] = c.text
+    found = [c for c in counts if not c.failed and c.value is not None]
     per_name: dict[str, int] = {}
-    for name, _ in counts:
-        per_name[name] = per_name.get(name, 0) + 1
-    return [Choice(n, v, labels[(n, v)], counts[(n, v)])
-            for (n, v) in sorted(counts, key=lambda k: (k[0], -counts[k], k[1]))
+    merged: dict[tuple[str, str], int] = {}
+    for c in found:
+        k = (c.name, c.value or "")
+        if k not in merged:
+            per_name[c.name] = per_name.get(c.name, 0) + 1
+        merged[k] = merged.get(k, 0) + c.count
+    return [Choice(n, v, _report.value_text(json.loads(v)), merged[(n, v)])
+            for (n, v) in sorted(merged, key=lambda k: (k[0], -merged[k], k[1]))
             if per_name[n] <= _report.MAX_FILTER_VALUES]
 
 
@@ -81,14 +89,6 @@ def headline(run: Run) -> list[tuple[str, str, bool | None]]:
     return out
 
 
-def _result_of(run_id: str, rows: list[StoredRow]) -> EvaluationResult:
-    """A stored run as an :class:`EvaluationResult`, so the comparison reads this server's store."""
-    out = [RowResult(index=r.row_index, inputs=r.data.inputs, outputs=r.data.outputs,
-                     expectations=r.data.expectations, feedbacks=[f for fs in r.feedbacks.values() for f in fs[:1]],
-                     id=r.data.row_id, trace_id=r.data.trace_id) for r in rows]
-    return EvaluationResult(rows=out, scorer_metrics={}, duration_s=0.0, run_id=run_id)
-
-
 @dataclass
 class Pair:
     """One row in both runs: its data and each scorer's cell on each side."""
@@ -98,36 +98,66 @@ class Pair:
     baseline: _report.RowView
     names: list[str]
 
-    @property
-    def changed(self) -> bool:
-        return any(self.text(self.candidate, n) != self.text(self.baseline, n) for n in self.names)
 
-    @staticmethod
-    def text(row: _report.RowView, name: str) -> str:
-        c = row.cells.get(name)
-        return "" if c is None else ("error" if c.error else c.text)
+@dataclass
+class Side:
+    """One run as the comparison reads it: each row's id and each scorer's verdict, without the rows' data."""
+
+    run: Run
+    ids: dict[int, Any]
+    #: row index → feedback name → (value, error code), the first feedback of each name.
+    verdicts: dict[int, dict[str, tuple[Any, str | None]]]
+
+    def result(self) -> EvaluationResult:
+        """The run as an :class:`EvaluationResult`, so that the comparison reads this server's store."""
+        rows = [RowResult(index=i, id=self.ids.get(i), feedbacks=[
+            Feedback(name=n, value=None if err else v, error=AssessmentError(err) if err else None)
+            for n, (v, err) in self.verdicts.get(i, {}).items()]) for i in sorted(self.ids)]
+        return EvaluationResult(rows=rows, scorer_metrics={}, duration_s=0.0, run_id=self.run.run_id)
+
+    def text(self, index: int, name: str) -> str:
+        v = self.verdicts.get(index, {}).get(name)
+        return "" if v is None else "error" if v[1] else _report.value_text(v[0])
 
 
-def pairs_of(a: list[StoredRow], b: list[StoredRow]) -> list[Pair]:
-    """Rows of ``a`` and ``b`` matched as the comparison matches them: by row id when both have ids, else by
-    position."""
-    def key(r: StoredRow, ids: bool) -> str:
-        return json.dumps(r.data.row_id, default=str) if ids else str(r.row_index)
+def side_of(ui: UI, run: Run) -> Side:
+    out: dict[int, dict[str, tuple[Any, str | None]]] = {}
+    for x in verdicts(ui.store, run.run_id):
+        out.setdefault(x.row_index, {}).setdefault(x.name, (x.value, x.error_code))
+    return Side(run, row_ids(ui.store, run.run_id), out)
 
-    ids = all(r.data.row_id is not None for r in a) and all(r.data.row_id is not None for r in b)
-    base = {key(r, ids): _report.row_view(r) for r in b}
-    out = []
-    for r in a:
-        k = key(r, ids)
-        if k in base:
-            cv, bv = _report.row_view(r), base[k]
-            names = list(dict.fromkeys([*cv.cells, *bv.cells]))
-            out.append(Pair(k, cv, bv, names))
-    return out
+
+def matched(a: Side, b: Side) -> list[tuple[str, int, int]]:
+    """(key, row index in a, row index in b) of the rows in both runs, matched as the comparison matches them:
+    by row id when both runs have ids, else by position."""
+    ids = all(v is not None for v in a.ids.values()) and all(v is not None for v in b.ids.values())
+
+    def key(side: Side, i: int) -> str:
+        return json.dumps(side.ids[i], default=str) if ids else str(i)
+
+    base = {key(b, i): i for i in b.ids}
+    return [(k, i, base[k]) for i in sorted(a.ids) for k in (key(a, i),) if k in base]
 
 
 def router(ui: UI) -> APIRouter:
     r = APIRouter(dependencies=[Depends(page_session(ui))])
+    # A finished run's summary (verdict counts, calls) and filter values, kept for the next page or filter;
+    # a run that changes (resumed, still running) has another key, or none.
+    summaries_kept: dict[tuple[Any, ...], tuple[list[_report.ScorerSummary], list[Choice]]] = {}
+    compared: dict[tuple[Any, ...], EvaluationComparison] = {}
+
+    def summarised(run: Run) -> tuple[list[_report.ScorerSummary], list[Choice]]:
+        key = (run.run_id, run.status.value, run.end_time_ms, run.row_count, run.judge_calls)
+        kept = summaries_kept.get(key) if run.status.value != "RUNNING" else None
+        if kept is not None:
+            return kept
+        counts, calls = value_counts(ui.store, run.run_id)
+        out = (_report.summarize_counts(counts, calls, [j.name for j in _report.judges_of(run)]), choices(counts))
+        if run.status.value != "RUNNING":
+            if len(summaries_kept) >= 32:
+                summaries_kept.pop(next(iter(summaries_kept)))
+            summaries_kept[key] = out
+        return out
 
     def run_or_none(experiment: Experiment, run_id: str) -> Run | None:
         try:
@@ -166,19 +196,33 @@ def router(ui: UI) -> APIRouter:
         a, b = run_or_none(experiment, candidate), run_or_none(experiment, baseline)
         if a is None or b is None:
             return missing_run(request, candidate if a is None else baseline)
-        rows_a, rows_b = ui.store.load_rows(a.run_id), ui.store.load_rows(b.run_id)
-        error, cmp = "", None
-        try:
-            cmp = compare_evaluations(_result_of(a.run_id, rows_a), _result_of(b.run_id, rows_b))
-        except ConfigError as e:
-            error = str(e)
-        pairs = pairs_of(rows_a, rows_b)
-        shown = pairs if all_rows else [p for p in pairs if p.changed]
+        sa, sb = side_of(ui, a), side_of(ui, b)
+        key = (a.run_id, a.status.value, a.end_time_ms, a.judge_calls, b.run_id, b.status.value, b.end_time_ms,
+               b.judge_calls)
+        error, cmp = "", compared.get(key)
+        if cmp is None:
+            try:
+                cmp = compare_evaluations(sa.result(), sb.result())
+            except ConfigError as e:
+                error = str(e)
+            if cmp is not None and "RUNNING" not in (a.status.value, b.status.value):
+                if len(compared) >= 16:
+                    compared.pop(next(iter(compared)))
+                compared[key] = cmp
+        both = matched(sa, sb)
+        names = list(dict.fromkeys(n for v in (*sa.verdicts.values(), *sb.verdicts.values()) for n in v))
+        shown = both if all_rows else [m for m in both
+                                       if any(sa.text(m[1], n) != sb.text(m[2], n) for n in names)]
         page = max(1, page)
         start = (page - 1) * PAGE_SIZE
+        here = shown[start:start + PAGE_SIZE]
+        rows_a = {r.row_index: _report.row_view(r) for r in rows_at(ui.store, a.run_id, [m[1] for m in here])}
+        rows_b = {r.row_index: _report.row_view(r) for r in rows_at(ui.store, b.run_id, [m[2] for m in here])}
+        pairs = [Pair(k, rows_a[i], rows_b[j], list(dict.fromkeys([*rows_a[i].cells, *rows_b[j].cells])))
+                 for k, i, j in here if i in rows_a and j in rows_b]
         return ui.page(request, "evaluations/compare.html", experiment=experiment, active_tab="evaluations",
-                       a=a, b=b, cmp=cmp, error=error, pairs=shown[start:start + PAGE_SIZE], total=len(shown),
-                       matched=len(pairs), page=page, more=start + PAGE_SIZE < len(shown), all_rows=all_rows)
+                       a=a, b=b, cmp=cmp, error=error, pairs=pairs, total=len(shown), matched=len(both), page=page,
+                       more=start + PAGE_SIZE < len(shown), all_rows=all_rows)
 
     @r.get("/experiments/{experiment_id}/evaluations/{run_id}")
     def run(request: Request, experiment_id: str, run_id: str, v: str = "", errors: int = 0,
@@ -189,10 +233,7 @@ def router(ui: UI) -> APIRouter:
         found = run_or_none(experiment, run_id)
         if found is None:
             return missing_run(request, run_id)
-        vs = verdicts(ui.store, run_id)
-        cells = [_report.make_cell(x.name, x.value, x.error_code, x.source_type, x.metadata) for x in vs]
-        summaries = _report.summarize_cells(cells)
-        offered = choices(cells, [x.value for x in vs])
+        summaries, offered = summarised(found)
         error, rows, total = "", [], 0
         page = max(1, page)
         try:

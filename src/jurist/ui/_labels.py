@@ -21,9 +21,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from jurist.entities import AssessmentSource, AssessmentSourceType, Feedback
 from jurist.errors import ConfigError, JuristError, NotFoundError
-from jurist.evaluation._labelled import FEW_EXAMPLES, check_examples, labelled_examples, normalise_label
+from jurist.evaluation._labelled import FEW_EXAMPLES, LabelledExample, check_examples, normalise_label
 from jurist.evaluation._meta import AgreementReport, agreement
 from jurist.tracking._entities import Experiment, StoredTrace, judge_definition
+from jurist.tracking._run_pages import NamedFeedback, feedback_stamp, named_feedback
 from jurist.ui._context import UI, form_data, page_session, post_session
 from jurist.ui._experiments import experiment_or_none, missing_experiment
 
@@ -34,14 +35,6 @@ _CHUNK = 200
 MAX_LABELLED = 5_000
 MAX_NAME = 256
 MAX_RATIONALE = 20_000
-
-
-def human_filter(name: str, extra: str | None = None) -> str:
-    """The trace filter of traces a person labelled for ``name`` (``extra``: the queue's own filter, ANDed)."""
-    if "`" in name:
-        raise ConfigError("a judge name for labels cannot hold a backtick (`)")
-    clause = f"feedback.`{name}`.source_type = 'HUMAN'"
-    return f"{clause} AND {extra}" if extra else clause
 
 
 def _latest(t: StoredTrace, name: str, source: str) -> Feedback | None:
@@ -76,30 +69,38 @@ class Agreement:
     why_not: str
 
 
-def measure(traces: list[StoredTrace], name: str) -> Agreement:
+def latest_by_trace(found: list[NamedFeedback], source: str) -> dict[str, NamedFeedback]:
+    """The newest feedback from ``source`` (``HUMAN``, ``LLM_JUDGE``) on each trace; a person's failed or empty
+    feedback is no label."""
+    out: dict[str, NamedFeedback] = {}
+    for f in found:  # oldest first: the newest wins
+        if f.source_type == source and (source != "HUMAN" or (f.error_code is None and f.value is not None)):
+            out[f.trace_id] = f
+    return out
+
+
+def measure(found: list[NamedFeedback]) -> Agreement:
+    """The judge's agreement with people over the traces both judged, and whether alignment can start."""
+    people, judge = latest_by_trace(found, "HUMAN"), latest_by_trace(found, "LLM_JUDGE")
     human: list[str] = []
     judged: list[str] = []
     classes: dict[str, int] = {}
     unjudged = 0
-    for t in traces:
-        h = _latest(t, name, "HUMAN")
-        if h is None or h.value is None:
-            continue
+    for tid, h in people.items():
         label = str(normalise_label(h.value))
         classes[label] = classes.get(label, 0) + 1
-        j = _latest(t, name, "LLM_JUDGE")
-        if j is None or j.error is not None or j.value is None:
+        j = judge.get(tid)
+        if j is None or j.error_code is not None or j.value is None:
             unjudged += 1
             continue
         human.append(label)
         judged.append(str(normalise_label(j.value)))
-    report = agreement(human, judged, judge=name)
     why = ""
     try:
-        check_examples(labelled_examples(traces, name))
+        check_examples([LabelledExample({}, normalise_label(h.value)) for h in people.values()])
     except ConfigError as e:
         why = str(e)
-    return Agreement(sum(classes.values()), classes, report, unjudged, not why, why)
+    return Agreement(len(people), classes, agreement(human, judged), unjudged, not why, why)
 
 
 @dataclass
@@ -143,13 +144,17 @@ def _restore_base_url(d: Any, injected: str | None, original: Any) -> Any:
     return d
 
 
-def run_alignment(ui: UI, job: AlignJob, definition: dict[str, Any], traces: list[StoredTrace],
+def run_alignment(ui: UI, job: AlignJob, definition: dict[str, Any], trace_ids: list[str],
                   server_url: str) -> None:
-    """Align the judge of ``definition`` on ``traces`` and register the result (run in a thread)."""
+    """Align the judge of ``definition`` on the labelled traces and register the result (run in a thread)."""
     from jurist.align import MemoryOptimizer, align_judge
     from jurist.ui._running import build_judge
 
     try:
+        traces: list[StoredTrace] = []
+        for i, tid in enumerate(trace_ids):
+            job.progress("reading the labelled traces", i, len(trace_ids))
+            traces.append(ui.store.get_trace(tid))
         judge = build_judge(definition, server_url)
         injected = getattr(judge, "base_url", None) if getattr(judge, "base_url", None) != definition.get(
             "base_url") else None
@@ -177,8 +182,22 @@ def router(ui: UI) -> APIRouter:
         except NotFoundError:
             return None
 
-    def labelled_traces(experiment_id: str, name: str) -> list[StoredTrace]:
-        return ui.store.search_traces([experiment_id], human_filter(name), max_results=MAX_LABELLED)
+    measured_cache: dict[tuple[str, str], tuple[tuple[int, int], Agreement]] = {}
+
+    def feedback_of(experiment_id: str, name: str) -> list[NamedFeedback]:
+        return named_feedback(ui.store, experiment_id, name, labelled_only=True)
+
+    def measured(experiment_id: str, name: str) -> Agreement:
+        """The agreement figures, computed again only once feedback of that name was added."""
+        stamp = feedback_stamp(ui.store, experiment_id, name)
+        kept = measured_cache.get((experiment_id, name))
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        result = measure(feedback_of(experiment_id, name))
+        if len(measured_cache) >= 64:
+            measured_cache.pop(next(iter(measured_cache)))
+        measured_cache[(experiment_id, name)] = (stamp, result)
+        return result
 
     def next_unlabelled(experiment_id: str, name: str, filter_string: str | None, at: int) -> tuple[Any, int]:
         """The first trace from position ``at`` on with no label of ``name`` yet, and its position."""
@@ -220,14 +239,14 @@ def router(ui: UI) -> APIRouter:
             current, pos = (at_position(eid, filter_string, max(0, at)) if exact
                             else next_unlabelled(eid, judge, filter_string, max(0, at)))
             trace = ui.store.get_trace(current.trace_id) if current is not None else None
-            measured = measure(labelled_traces(eid, judge), judge)
+            agreed = measured(eid, judge)
         except ConfigError as e:
-            error, measured = error or str(e), None
+            error, agreed = error or str(e), None
         judged = _latest(trace, judge, "LLM_JUDGE") if trace is not None else None
         mine = _latest(trace, judge, "HUMAN") if trace is not None else None
         return ui.page(request, "labels/queue.html", status_code=status_code, experiment=experiment,
                        active_tab="labels", judge=judge, registered=reg, options=options_of(built), filter=filter,
-                       by=by, at=pos, current=current, trace=trace, judged=judged, mine=mine, agreement=measured,
+                       by=by, at=pos, current=current, trace=trace, judged=judged, mine=mine, agreement=agreed,
                        error=error, saved=saved, queue_url=lambda **p: queue_url(eid, **p),
                        running=[j for j in jobs.values() if j.experiment_id == eid and j.judge == judge][-3:])
 
@@ -298,15 +317,15 @@ def router(ui: UI) -> APIRouter:
         if not ok:
             return render(request, experiment, judge, filter, 0, by, status_code=400,
                           error=f"This judge cannot be aligned from the browser: it {why}")
-        traces = labelled_traces(experiment_id, judge)
-        try:
-            check_examples(labelled_examples(traces, judge))
-        except ConfigError as e:
-            return render(request, experiment, judge, filter, 0, by, status_code=400, error=f"Cannot align yet: {e}")
+        ready = measured(experiment_id, judge)
+        if not ready.ready:
+            return render(request, experiment, judge, filter, 0, by, status_code=400,
+                          error=f"Cannot align yet: {ready.why_not}")
+        labelled = list(latest_by_trace(feedback_of(experiment_id, judge), "HUMAN"))[:MAX_LABELLED]
         job = AlignJob(job_id=uuid.uuid4().hex[:16], experiment_id=experiment_id, judge=judge)
         jobs[job.job_id] = job
         server_url = f"{request.url.scheme}://{request.url.netloc}"
-        threading.Thread(target=run_alignment, args=(ui, job, dict(reg.definition), traces, server_url),
+        threading.Thread(target=run_alignment, args=(ui, job, dict(reg.definition), labelled, server_url),
                          name=f"jurist-align-{job.job_id}", daemon=True).start()
         return RedirectResponse(f"/experiments/{experiment_id}/labels/align/{job.job_id}", status_code=303)
 

@@ -29,6 +29,7 @@ from markupsafe import Markup
 
 from jurist.entities import Feedback
 from jurist.tracking import Run, Store, StoredRow
+from jurist.tracking._run_pages import Call, ValueCount
 from jurist.ui import _charts
 
 _YES = {"yes", "pass", "true"}
@@ -271,6 +272,42 @@ def summarize_cells(cells: Iterable[Cell]) -> list[ScorerSummary]:
         if c.text:
             s.categories[c.text] = s.categories.get(c.text, 0) + 1
     return list(out.values())
+
+
+def summarize_counts(counts: Iterable[ValueCount], calls: Iterable[Call],
+                     order: Sequence[str] = ()) -> list[ScorerSummary]:
+    """The summaries of :func:`summarize_cells` from a run's grouped verdicts and its judge calls (what the
+    store computes without reading every feedback); names in ``order`` first, then alphabetically."""
+    out: dict[str, ScorerSummary] = {}
+    for vc in counts:
+        s = out.setdefault(vc.name, ScorerSummary(vc.name))
+        s.count += vc.count
+        if vc.source_type == "LLM_JUDGE":
+            s.judged = True
+        if vc.failed or vc.value is None:
+            s.errors += vc.count if vc.failed else 0
+            continue
+        value = json.loads(vc.value)
+        text = value_text(value)
+        p = verdict(value)
+        if p is True:
+            s.passed += vc.count
+        elif p is False:
+            s.failed += vc.count
+        n = _number_of(text)
+        if n is not None:
+            s.numbers.extend([n] * vc.count)
+        if text:
+            s.categories[text] = s.categories.get(text, 0) + vc.count
+    for c in calls:
+        s = out.setdefault(c.name, ScorerSummary(c.name))
+        s.latencies_ms.append(c.latency_ms)
+        if s.cost_usd is not None and c.cost_usd is not None:
+            s.cost_usd += c.cost_usd
+        else:
+            s.cost_usd = None
+    rank = {n: i for i, n in enumerate(order)}
+    return [out[n] for n in sorted(out, key=lambda n: (rank.get(n, len(rank)), n))]
 
 
 def _number_of(text: str) -> float | None:
