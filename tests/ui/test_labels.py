@@ -191,3 +191,28 @@ def test_align_saves_the_aligned_judge_as_the_next_version(server: UIServer) -> 
     assert [v.version for v in versions] == [1, 2]
     assert versions[1].definition["kind"] == "MemoryJudge"
     assert versions[1].to_judge().name == "tone"
+
+
+def test_the_newest_label_counts_and_failed_feedback_is_no_label(server: UIServer) -> None:
+    [tid, other] = seed(server, 2)
+    for value in ("no", "yes"):  # a person changes their mind: the newer label counts
+        server.store.log_assessment(Feedback(name="tone", value=value, trace_id=tid, source=AssessmentSource("HUMAN", "a"),
+                                             create_time_ms=1_800_000_000_000 + (value == "yes")))
+    server.store.log_assessment(Feedback(name="tone", value="yes", trace_id=tid,
+                                         source=AssessmentSource("LLM_JUDGE", "fake:/")))
+    server.store.log_assessment(Feedback(name="tone", error=ValueError("unparseable"), trace_id=other,
+                                         source=AssessmentSource("HUMAN", "a")))
+    with server.client() as c:
+        r = c.get(f"/experiments/{server.experiment_id}/labels", params={"judge": "tone"})
+    assert "1 label · yes: 1" in r.text and 'id="accuracy">100%' in r.text
+
+
+def test_the_tabs_ask_for_the_token_first(start_ui: Callable[..., UIServer]) -> None:
+    srv = start_ui(token="s3cret-token")
+    with srv.client() as c:
+        for path in ("evaluations", "labels?judge=tone"):
+            r = c.get(f"/experiments/{srv.experiment_id}/{path}")
+            assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+        post = c.post(f"/experiments/{srv.experiment_id}/labels", data={"judge": "tone", "value": "yes"})
+    assert post.status_code == 401
+    assert "s3cret-token" not in r.text
