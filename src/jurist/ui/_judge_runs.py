@@ -87,8 +87,11 @@ def router(ui: UI) -> APIRouter:
         """Run a saved version over the experiment's traces (those matching the filter); poll its status."""
         try:
             body = await _json(request)
-            version = int(body["version"]) if body.get("version") else None
-            limit = int(body.get("limit") or _running.MAX_RUN)
+            try:
+                version = int(body["version"]) if body.get("version") else None
+                limit = int(body.get("limit") or _running.MAX_RUN)
+            except (TypeError, ValueError):
+                raise ConfigError("the version and the number of traces are whole numbers") from None
             if not 1 <= limit <= _running.MAX_RUN:
                 raise ConfigError(f"a run judges from 1 to {_running.MAX_RUN} traces")
             registered = await run_in_threadpool(ui.store.get_judge, name, version)
@@ -97,8 +100,6 @@ def router(ui: UI) -> APIRouter:
                 raise ConfigError(f"This judge {why}")
             job = await run_in_threadpool(_running.start_job, ui, registered, experiment_id,
                                           str(body.get("filter") or "").strip() or None, limit, str(request.base_url))
-        except (ValueError, KeyError):
-            return json_response({"error": "the version and the number of traces are whole numbers"}, 400)
         except NotFoundError as e:
             return json_response({"error": str(e)}, 404)
         except JuristError as e:
