@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from jurist.entities import Feedback
+from jurist.models import FakeModel
 from tests.ui.conftest import ENDPOINT, UIServer
 
 
@@ -146,3 +147,24 @@ def test_a_run_over_the_experiment_logs_each_verdict(ui_server: UIServer, browse
     bad = browser_http.post_json(f"/experiments/{exp}/judges/tone/run", {"filter": "colour = 1"})
     assert bad.status_code == 400 and "unknown filter field" in bad.json()["error"]
     assert browser_http.http.get(f"/experiments/{exp}/jobs/nope").status_code == 404
+
+
+def test_a_session_judge_reads_the_whole_conversation(ui_server: UIServer, browser_http: Browser) -> None:
+    exp = ui_server.experiment_id
+    first = ui_server.add_trace("Hi, my order is late", "Sorry! Which order?",
+                                tags={"mlflow.trace.session": "s-1"}, start_ns=1_700_000_000_000_000_000)
+    ui_server.add_trace("Order 42", "It ships tomorrow.", tags={"mlflow.trace.session": "s-1"},
+                        start_ns=1_700_000_001_000_000_000)
+    alone = ui_server.add_trace("q", "a")
+    judge = {**JUDGE, "name": "resolved", "scope": "session", "model_choice": "fake:/ui-session",
+             "instructions": "Was the user's problem in {{ conversation }} resolved?"}
+    with FakeModel(['{"rationale": "It ships.", "result": "yes"}'], name="ui-session") as fake:
+        got = browser_http.post_json(f"/experiments/{exp}/judges/test", {**judge, "trace_id": first}).json()
+        (fb,) = got["feedback"]
+        assert fb["name"] == "resolved" and fb["value"] == "yes" and fb.get("error") is None
+        sent = fake.requests[0].messages[-1].content
+        assert "Sorry! Which order?" in sent and "It ships tomorrow." in sent  # both turns of the session
+    none = browser_http.post_json(f"/experiments/{exp}/judges/test", {**judge, "trace_id": alone}).json()
+    assert none["feedback"][0]["error"]["error_code"] == "NO_SESSION"
+    listed = browser_http.http.get("/experiments")
+    assert re.search(r"support-bot</a>.*?<td class=\"num\">3</td>", listed.text, re.S)
