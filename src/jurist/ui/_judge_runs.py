@@ -74,7 +74,7 @@ def router(ui: UI) -> APIRouter:
             trace = await run_in_threadpool(ui.store.get_trace, str(body.get("trace_id") or ""))
             if trace.experiment_id != experiment_id:
                 return json_response({"error": "that trace is not in this experiment"}, 404)
-            judge = _running.build_judge(checked.definition, str(request.base_url))
+            judge = _running.build_judge(checked.definition, _running.own_url(request))
         except NotFoundError as e:
             return json_response({"error": str(e)}, 404)
         except JuristError as e:
@@ -99,7 +99,7 @@ def router(ui: UI) -> APIRouter:
             if not ok:
                 raise ConfigError(f"This judge {why}")
             job = await run_in_threadpool(_running.start_job, ui, registered, experiment_id,
-                                          str(body.get("filter") or "").strip() or None, limit, str(request.base_url))
+                                          str(body.get("filter") or "").strip() or None, limit, _running.own_url(request))
         except NotFoundError as e:
             return json_response({"error": str(e)}, 404)
         except JuristError as e:
@@ -127,7 +127,7 @@ def router(ui: UI) -> APIRouter:
             return RedirectResponse(_flash(back, "problem", "The sample rate is a number from 0 to 1."), 303)
         try:
             await run_in_threadpool(_running.start_schedule, ui, name, version, experiment_id, rate,
-                                    (fields.get("filter") or "").strip() or None, str(request.base_url))
+                                    (fields.get("filter") or "").strip() or None, _running.own_url(request))
         except JuristError as e:
             return RedirectResponse(_flash(back, "problem", str(e)), 303)
         return RedirectResponse(_flash(back, "note", "Scheduled: new traces are judged as they arrive."), 303)
