@@ -168,3 +168,26 @@ def test_a_session_judge_reads_the_whole_conversation(ui_server: UIServer, brows
     assert none["feedback"][0]["error"]["error_code"] == "NO_SESSION"
     listed = browser_http.http.get("/experiments")
     assert re.search(r"support-bot</a>.*?<td class=\"num\">3</td>", listed.text, re.S)
+
+
+def test_a_run_can_be_stopped(ui_server: UIServer, browser_http: Browser) -> None:
+    for i in range(12):
+        ui_server.add_trace(f"q{i}", f"a{i}")
+    ui_server.store.register_judge({"kind": "InstructionsJudge", "name": "slow", "model": f"gateway:/{ENDPOINT}",
+                                    "instructions": "Is {{ outputs }} polite?"})
+    ui_server.fake.latency = 0.3
+    try:
+        exp = ui_server.experiment_id
+        started = browser_http.post_json(f"/experiments/{exp}/judges/slow/run", {}).json()
+        deadline = time.monotonic() + 30
+        while browser_http.http.get(started["status_url"]).json()["done"] < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert browser_http.post_json(started["stop_url"], {}).status_code == 200
+        while not (status := browser_http.http.get(started["status_url"]).json())["finished"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert status["message"] == "stopped" and status["done"] < 12
+        assert ui_server.fake.count < 12
+    finally:
+        ui_server.fake.latency = 0.0

@@ -104,7 +104,8 @@ def router(ui: UI) -> APIRouter:
             return json_response({"error": str(e)}, 404)
         except JuristError as e:
             return json_response({"error": str(e)}, 400)
-        return json_response({**job.to_dict(), "status_url": f"/experiments/{experiment_id}/jobs/{job.job_id}"})
+        url = f"/experiments/{experiment_id}/jobs/{job.job_id}"
+        return json_response({**job.to_dict(), "status_url": url, "stop_url": f"{url}/stop"})
 
     @r.get("/experiments/{experiment_id}/jobs/{job_id}", dependencies=page)
     def job_status(experiment_id: str, job_id: str) -> Response:
@@ -112,6 +113,15 @@ def router(ui: UI) -> APIRouter:
         if job is None or job.experiment_id != experiment_id:
             return json_response({"error": f"no run with id {job_id!r} (runs are kept until the server restarts)"},
                                  404)
+        return json_response(job.to_dict())
+
+    @r.post("/experiments/{experiment_id}/jobs/{job_id}/stop", dependencies=post)
+    def stop_job(experiment_id: str, job_id: str) -> Response:
+        """Stop a run: judgments in flight finish and are logged; the rest are not begun."""
+        job = ui.jobs.get(job_id)
+        if job is None or job.experiment_id != experiment_id:
+            return json_response({"error": f"no run with id {job_id!r}"}, 404)
+        job.stop.set()
         return json_response(job.to_dict())
 
     @r.post("/experiments/{experiment_id}/judges/{name}/schedule", dependencies=post)
