@@ -191,3 +191,26 @@ def test_a_run_can_be_stopped(ui_server: UIServer, browser_http: Browser) -> Non
         assert ui_server.fake.count < 12
     finally:
         ui_server.fake.latency = 0.0
+
+
+def test_no_page_or_answer_shows_the_provider_key(ui_server: UIServer, browser_http: Browser) -> None:
+    key = ui_server.fake.api_key
+    tid = ui_server.add_trace("q", "a")
+    exp = ui_server.experiment_id
+    ui_server.store.register_judge({"kind": "InstructionsJudge", "name": "tone", "model": f"gateway:/{ENDPOINT}",
+                                    "instructions": "Is {{ outputs }} polite?"})
+    answers = [browser_http.post_json(f"/experiments/{exp}/judges/test", {**JUDGE, "trace_id": tid}).text,
+               browser_http.post_json("/judges/validate", JUDGE).text]
+    for path in ("/experiments", f"/experiments/{exp}/traces", f"/experiments/{exp}/traces/{tid}",
+                 f"/experiments/{exp}/judges", f"/experiments/{exp}/judges/new", f"/experiments/{exp}/judges/tone",
+                 f"/experiments/{exp}/judges/tone/edit"):
+        answers.append(browser_http.http.get(path).text)
+    assert '"value":"yes"' in answers[0]
+    assert all(key not in text for text in answers)
+
+
+def test_assets_are_a_fixed_set(browser_http: Browser) -> None:
+    ok = browser_http.http.get("/static/ui.js")
+    assert ok.status_code == 200 and ok.headers["content-type"].startswith("text/javascript")
+    for name in ("../_context.py", "..%2F_context.py", "nope.js", "ui.css/../../__init__.py"):
+        assert browser_http.http.get(f"/static/{name}").status_code == 404
