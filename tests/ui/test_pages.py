@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import httpx
 import pytest
@@ -26,7 +26,7 @@ class Browser:
         assert m
         self.csrf = m.group(1)
 
-    def post_json(self, path: str, body: dict[str, object]) -> httpx.Response:
+    def post_json(self, path: str, body: Mapping[str, object] | list[object]) -> httpx.Response:
         return self.http.post(path, json=body, headers={"X-CSRF-Token": self.csrf, "Origin": self.server.url})
 
     def post_form(self, path: str, data: dict[str, str]) -> httpx.Response:
@@ -81,7 +81,7 @@ def test_validation_reports_the_model_and_its_endpoint(browser_http: Browser) ->
     direct = browser_http.post_json("/judges/validate", {**JUDGE, "model_choice": "typed",
                                                          "model_uri": "anthropic:/claude-sonnet-4"}).json()
     assert direct["runs_in_browser"] is False and "runs from the SDK only" in direct["why"]
-    assert browser_http.post_json("/judges/validate", ["not", "an", "object"]).status_code == 400  # type: ignore[arg-type]
+    assert browser_http.post_json("/judges/validate", ["not", "an", "object"]).status_code == 400
 
 
 def test_templates_come_from_the_built_in_judges(browser_http: Browser) -> None:
