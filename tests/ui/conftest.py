@@ -145,7 +145,8 @@ def screenshot() -> Callable[[Any, str], Path]:
 
 
 def copy_for_docs(shot: Path, name: str) -> None:
-    """Keep a screenshot for the README (docs/images/)."""
+    """Keep a screenshot for the README as docs/images/<name> when it is not there (delete it to refresh)."""
     target = Path(__file__).resolve().parents[2] / "docs" / "images" / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shot, target)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, target)

@@ -48,5 +48,11 @@ def cost(value: float | None) -> str:
     return f"${value:.6f}" if value < 0.01 else f"${value:.4f}"
 
 
+def typename(value: object) -> str:
+    """A stored feedback type as a person reads it: ``Literal['yes', 'no']``, not ``typing.Literal[...]``."""
+    return str(value or "").replace("typing.", "")
+
+
 FILTERS: dict[str, Callable[..., Any]] = {"when": when, "duration": duration, "pretty": pretty, "short": short,
-                                          "cost": cost}
+                                          "cost": cost,
+                                          "typename": typename}

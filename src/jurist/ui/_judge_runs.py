@@ -74,7 +74,7 @@ def router(ui: UI) -> APIRouter:
             trace = await run_in_threadpool(ui.store.get_trace, str(body.get("trace_id") or ""))
             if trace.experiment_id != experiment_id:
                 return json_response({"error": "that trace is not in this experiment"}, 404)
-            judge = _running.build_judge(checked.definition, str(request.base_url))
+            judge = _running.build_judge(checked.definition, _running.own_url(request))
         except NotFoundError as e:
             return json_response({"error": str(e)}, 404)
         except JuristError as e:
@@ -87,8 +87,11 @@ def router(ui: UI) -> APIRouter:
         """Run a saved version over the experiment's traces (those matching the filter); poll its status."""
         try:
             body = await _json(request)
-            version = int(body["version"]) if body.get("version") else None
-            limit = int(body.get("limit") or _running.MAX_RUN)
+            try:
+                version = int(body["version"]) if body.get("version") else None
+                limit = int(body.get("limit") or _running.MAX_RUN)
+            except (TypeError, ValueError):
+                raise ConfigError("the version and the number of traces are whole numbers") from None
             if not 1 <= limit <= _running.MAX_RUN:
                 raise ConfigError(f"a run judges from 1 to {_running.MAX_RUN} traces")
             registered = await run_in_threadpool(ui.store.get_judge, name, version)
@@ -96,14 +99,13 @@ def router(ui: UI) -> APIRouter:
             if not ok:
                 raise ConfigError(f"This judge {why}")
             job = await run_in_threadpool(_running.start_job, ui, registered, experiment_id,
-                                          str(body.get("filter") or "").strip() or None, limit, str(request.base_url))
-        except (ValueError, KeyError):
-            return json_response({"error": "the version and the number of traces are whole numbers"}, 400)
+                                          str(body.get("filter") or "").strip() or None, limit, _running.own_url(request))
         except NotFoundError as e:
             return json_response({"error": str(e)}, 404)
         except JuristError as e:
             return json_response({"error": str(e)}, 400)
-        return json_response({**job.to_dict(), "status_url": f"/experiments/{experiment_id}/jobs/{job.job_id}"})
+        url = f"/experiments/{experiment_id}/jobs/{job.job_id}"
+        return json_response({**job.to_dict(), "status_url": url, "stop_url": f"{url}/stop"})
 
     @r.get("/experiments/{experiment_id}/jobs/{job_id}", dependencies=page)
     def job_status(experiment_id: str, job_id: str) -> Response:
@@ -111,6 +113,15 @@ def router(ui: UI) -> APIRouter:
         if job is None or job.experiment_id != experiment_id:
             return json_response({"error": f"no run with id {job_id!r} (runs are kept until the server restarts)"},
                                  404)
+        return json_response(job.to_dict())
+
+    @r.post("/experiments/{experiment_id}/jobs/{job_id}/stop", dependencies=post)
+    def stop_job(experiment_id: str, job_id: str) -> Response:
+        """Stop a run: judgments in flight finish and are logged; the rest are not begun."""
+        job = ui.jobs.get(job_id)
+        if job is None or job.experiment_id != experiment_id:
+            return json_response({"error": f"no run with id {job_id!r}"}, 404)
+        job.stop.set()
         return json_response(job.to_dict())
 
     @r.post("/experiments/{experiment_id}/judges/{name}/schedule", dependencies=post)
@@ -126,7 +137,7 @@ def router(ui: UI) -> APIRouter:
             return RedirectResponse(_flash(back, "problem", "The sample rate is a number from 0 to 1."), 303)
         try:
             await run_in_threadpool(_running.start_schedule, ui, name, version, experiment_id, rate,
-                                    (fields.get("filter") or "").strip() or None, str(request.base_url))
+                                    (fields.get("filter") or "").strip() or None, _running.own_url(request))
         except JuristError as e:
             return RedirectResponse(_flash(back, "problem", str(e)), 303)
         return RedirectResponse(_flash(back, "note", "Scheduled: new traces are judged as they arrive."), 303)

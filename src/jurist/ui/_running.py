@@ -76,6 +76,19 @@ def model_warnings(ui: UI, model: str) -> list[str]:
     return []
 
 
+def own_url(request: Any) -> str:
+    """This server's own address, as the socket that took ``request`` sees it (not the Host header, which
+    names a proxy or a public name the server may not reach itself by)."""
+    server = request.scope.get("server")
+    if not server or server[1] is None:
+        return str(request.base_url)
+    host, port = server
+    host = "127.0.0.1" if host in ("0.0.0.0", "", None) else "[::1]" if host == "::" else host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{request.scope.get('scheme') or 'http'}://{host}:{port}"
+
+
 def build_judge(definition: dict[str, Any], server_url: str) -> Any:
     """The judge of ``definition``; a gateway judge is pointed at this server's own ``/gateway``."""
     data = dict(definition)

@@ -181,13 +181,20 @@ function setupRuns() {
     out.classList.remove("hidden");
     const started = await postJSON(form.action, builderFields(form));
     if (started.error) { label.textContent = started.error; button.disabled = false; return; }
+    const stop = out.querySelector("button.stop-job");
+    if (stop) {
+      stop.classList.remove("hidden");
+      stop.onclick = async () => { stop.disabled = true; await postJSON(started.stop_url, {}); };
+    }
     const poll = async () => {
       const r = await fetch(started.status_url, {credentials: "same-origin"});
       const s = await r.json();
       bar.max = Math.max(1, s.total); bar.value = s.done;
       label.textContent = s.done + " of " + s.total + " traces judged, " + s.errors + " error(s)" +
         (s.finished ? " · finished" : "") + (s.message ? " · " + s.message : "");
-      if (!s.finished) setTimeout(poll, 400); else button.disabled = false;
+      if (!s.finished) { setTimeout(poll, 400); return; }
+      button.disabled = false;
+      if (stop) { stop.classList.add("hidden"); stop.disabled = false; }
     };
     poll();
   }));
