@@ -110,11 +110,13 @@ def test_a_label_needs_a_value_and_the_csrf_token(server: UIServer) -> None:
     with server.client() as c:
         page = c.get(base, params={"judge": "tone"}).text
         empty = label(c, server, page, "")
+        odd = label(c, server, page, "maybe")
         forged = c.post(base, headers={"Origin": server.url}, data={
             "csrf_token": "forged", "judge": "tone", "trace_id": shown(page) or "", "value": "yes"})
         cross = c.post(base, headers={"Origin": "http://evil.example"}, data={
             "csrf_token": csrf(page), "judge": "tone", "trace_id": shown(page) or "", "value": "yes"})
     assert empty.status_code == 400 and "pick a verdict" in empty.text
+    assert odd.status_code == 400 and "&#39;maybe&#39; is not a verdict of &#39;tone&#39;; pick one of yes, no" in odd.text
     assert forged.status_code == 403 and cross.status_code == 403
     assert not [a for t in server.store.search_traces([server.experiment_id]) for a in t.feedbacks]
 

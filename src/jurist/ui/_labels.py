@@ -288,7 +288,11 @@ def router(ui: UI) -> APIRouter:
             return render(request, experiment, judge, filter, at, by, status_code=400,
                           error=f"trace {trace_id!r} is not in this experiment")
         parsed: Any = value
-        if options_of(_built(registered(judge))) is None:
+        offered = options_of(_built(registered(judge)))
+        if offered is not None and value not in offered:
+            return render(request, experiment, judge, filter, at, by, status_code=400,
+                          error=f"{value!r} is not a verdict of {judge!r}; pick one of {', '.join(offered)}")
+        if offered is None:
             try:
                 parsed = float(value) if "." in value else int(value)
             except ValueError:
