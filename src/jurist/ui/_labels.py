@@ -246,7 +246,7 @@ def router(ui: UI) -> APIRouter:
         mine = _latest(trace, judge, "HUMAN") if trace is not None else None
         return ui.page(request, "labels/queue.html", status_code=status_code, experiment=experiment,
                        active_tab="labels", judge=judge, registered=reg, options=options_of(built), filter=filter,
-                       by=by, at=pos, current=current, trace=trace, judged=judged, mine=mine, agreement=agreed,
+                       by=by, at=pos, asked=max(0, at), current=current, trace=trace, judged=judged, mine=mine, agreement=agreed,
                        error=error, saved=saved, queue_url=lambda **p: queue_url(eid, **p),
                        running=[j for j in jobs.values() if j.experiment_id == eid and j.judge == judge][-3:])
 
