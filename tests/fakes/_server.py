@@ -23,6 +23,9 @@ from typing import Any, Self
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+#: Computes the model's answer from a request body: its text, or a list of tool calls.
+Responder = Callable[[dict[str, Any]], Any]
+
 
 @dataclass
 class Recorded:
@@ -72,7 +75,7 @@ class FakeServer:
         self.script: deque[Reply] = deque()
         #: Computes the model's answer from the request body when nothing is scripted: its text, or a
         #: list of tool calls (``{"name", "arguments", "id"?}``) for the fakes that speak tool calling.
-        self.responder: Callable[[dict[str, Any]], Any] | None = None
+        self.responder: Responder | None = None
         self.usage = (42, 17)
         #: Seconds every unscripted answer waits, to stand in for a real provider's latency.
         self.latency = 0.0

@@ -20,7 +20,7 @@ REQ = ChatRequest(messages=(Message("system", "judge"), Message("user", "row")),
 FAST = RetryPolicy(max_attempts=4, total_budget_s=10, base_backoff_s=0.01, max_backoff_s=0.05)
 
 
-def chat(client: ModelClient, request: ChatRequest = REQ, use_cache: bool = False):  # type: ignore[no-untyped-def]
+def chat(client: ModelClient, request: ChatRequest = REQ, use_cache: bool = False) -> ChatResponse:
     from jurist._runtime import run_sync
 
     return run_sync(client.chat(request, use_cache=use_cache))
