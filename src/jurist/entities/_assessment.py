@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 #: The value kinds a Feedback may carry; lists and dicts hold JSON-compatible values.
 FeedbackValue = Union[bool, int, float, str, list[Any], dict[str, Any], None]
@@ -153,6 +153,13 @@ class Feedback(_Assessment):
 
     rationale: str | None = None
     error: AssessmentError | None = None
+
+    if TYPE_CHECKING:
+        # The __init__ the dataclass generates, as callers may use it: ``error`` may be the exception.
+        def __init__(self, name: str = ..., value: FeedbackValue = None, source: AssessmentSource = ...,
+                     metadata: dict[str, Any] = ..., trace_id: str | None = None, span_id: str | None = None,
+                     create_time_ms: int = ..., rationale: str | None = None,
+                     error: AssessmentError | BaseException | None = None) -> None: ...
 
     def __post_init__(self) -> None:
         super().__post_init__()
