@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks._fake_server import FakeProcess  # noqa: E402
 
 
-def _rows(n: int) -> list[dict]:
+def _rows(n: int) -> list[dict[str, Any]]:
     return [{"inputs": {"question": f"What is {i} + {i}?"}, "outputs": f"It is {2 * i}.",
              "expectations": {"expected_response": str(2 * i)}} for i in range(n)]
 
@@ -68,7 +69,7 @@ def raw_client_rate(base_url: str, rows: int, concurrency: int) -> float:
     return asyncio.run(go())
 
 
-def run_case(rows: int, latency: float, concurrency: int, store: bool = False, in_process: bool = False) -> dict:
+def run_case(rows: int, latency: float, concurrency: int, store: bool = False, in_process: bool = False) -> dict[str, Any]:
     """One measured run; ``store=True`` logs every judgment to a SQLite tracking store, as evaluate() does
     by default (the other cases measure the judging alone, ``log=False``). ``in_process=True`` judges with
     the in-process ``fake:/`` model instead of the HTTP fake: jurist's own cost, with no HTTP at all."""
