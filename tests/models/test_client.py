@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jurist.errors import AuthError, ConfigError, ProviderTimeout, RateLimitError, ServerError
+from jurist.errors import AuthError, ConfigError, ProviderError, ProviderTimeout, RateLimitError, ServerError
 from jurist.models import ChatRequest, ChatResponse, Message, ModelClient, ResponseSchema, RetryPolicy
 from jurist.models._http import parse_retry_after
 from tests.fakes._server import Reply
@@ -82,9 +82,9 @@ def test_auth_error_is_not_retried_and_names_the_env_var(fake_openai: FakeOpenAI
 
 def test_key_echoed_by_provider_is_redacted(fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(openai_error(400, "Bad key test-key in request", "invalid_request_error"))
-    with pytest.raises(Exception) as info:
+    with pytest.raises(ProviderError) as info:
         chat(ModelClient("openai:/gpt-4o-mini", retry=FAST))
-    assert "test-key" not in str(info.value) and "test-key" not in (info.value.body or "")  # type: ignore[attr-defined]
+    assert "test-key" not in str(info.value) and "test-key" not in (info.value.body or "")
 
 
 def test_timeout_is_retried_then_raised(fake_openai: FakeOpenAI) -> None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -122,12 +124,13 @@ def test_litellm_scheme_takes_a_full_litellm_model_string(xai: FakeOpenAI, monke
 def _exc(cls_name: str, status: int, headers: dict[str, str] | None = None, message: str = "boom") -> Exception:
     request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
     response = httpx.Response(status, headers=headers or {}, request=request)
-    cls = getattr(litellm.exceptions, cls_name)
+    cls: Callable[..., Exception] = getattr(litellm.exceptions, cls_name)
+    kwargs: dict[str, Any] = {"message": message, "llm_provider": "xai", "model": "grok-3"}
     if cls_name == "APIConnectionError":
-        return cls(message=message, llm_provider="xai", model="grok-3", request=request)  # type: ignore[no-any-return]
+        return cls(**kwargs, request=request)
     if cls_name == "Timeout":
-        return cls(message=message, llm_provider="xai", model="grok-3")  # type: ignore[no-any-return]
-    return cls(message=message, llm_provider="xai", model="grok-3", response=response)  # type: ignore[no-any-return]
+        return cls(**kwargs)
+    return cls(**kwargs, response=response)
 
 
 @pytest.mark.parametrize("cls_name,status,expected", [

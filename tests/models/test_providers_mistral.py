@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ def test_request_on_the_wire(fake_mistral: FakeMistral) -> None:
 
 
 def test_errors_in_mistral_shapes() -> None:
-    def m(status: int, body: dict) -> Exception:  # type: ignore[type-arg]
+    def m(status: int, body: dict[str, Any]) -> Exception:
         return mistral.MistralProvider.map_error(
             mistral.MistralProvider.__new__(mistral.MistralProvider), status, json.dumps(body), {})
 
