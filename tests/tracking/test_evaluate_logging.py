@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 import jurist
@@ -24,15 +23,7 @@ from jurist.tracking import NotFoundError, RunStatus, get_store
 from tests._helpers import some
 from tests.evaluation.test_evaluate import qa_rows
 from tests.fakes.openai import FakeOpenAI
-
-
-def _count(uri: str, sql: str) -> int:
-    engine = create_engine(uri)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text(sql)).scalar() or 0)
-    finally:
-        engine.dispose()
+from tests.tracking._db import count
 
 
 def test_a_run_is_logged_with_rows_feedback_traces_metrics_and_totals(fake_openai: FakeOpenAI) -> None:
@@ -99,7 +90,7 @@ def test_resuming_a_finished_run_judges_nothing_and_gives_the_same_result(fake_o
     assert again.run_id == first.run_id and again.metrics == first.metrics
     assert again.total_input_tokens == first.total_input_tokens and again.judge_calls == first.judge_calls
     assert [r.trace_id for r in again.rows] == [r.trace_id for r in first.rows]
-    assert _count(jurist.get_tracking_uri(), "SELECT count(*) FROM assessments") == 10
+    assert count(jurist.get_tracking_uri(), "SELECT count(*) FROM assessments") == 10
 
 
 def test_resume_refuses_changed_data_other_judges_and_unknown_runs(fake_openai: FakeOpenAI) -> None:
@@ -169,7 +160,7 @@ def test_a_run_killed_with_sigkill_resumes_making_exactly_the_missing_calls(fake
             time.sleep(0.05)
             if Path(tmp_path / "killed.db").exists():
                 try:
-                    stored = _count(uri, "SELECT count(*) FROM assessments")
+                    stored = count(uri, "SELECT count(*) FROM assessments")
                 except Exception:
                     stored = 0  # the schema is still being made
     finally:
@@ -178,14 +169,14 @@ def test_a_run_killed_with_sigkill_resumes_making_exactly_the_missing_calls(fake
     assert proc.returncode == -signal.SIGKILL
 
     (run,) = jurist.search_runs("Default", status="RUNNING")
-    kept = _count(uri, "SELECT count(*) FROM assessments")
+    kept = count(uri, "SELECT count(*) FROM assessments")
     assert total // 4 <= kept < total
     calls_before = fake_openai.calls
     result = evaluate(str(data), [Correctness(), Safety()], concurrency=8, cache=False, resume=run.run_id)
     assert fake_openai.calls - calls_before == total - kept  # exactly the missing judgments, nothing again
-    assert _count(uri, "SELECT count(*) FROM assessments") == total
-    assert _count(uri, "SELECT count(*) FROM (SELECT DISTINCT row_index, scorer FROM assessments) d") == total
-    assert _count(uri, "SELECT count(*) FROM run_rows") == 200 and _count(uri, "SELECT count(*) FROM traces") == 200
+    assert count(uri, "SELECT count(*) FROM assessments") == total
+    assert count(uri, "SELECT count(*) FROM (SELECT DISTINCT row_index, scorer FROM assessments) d") == total
+    assert count(uri, "SELECT count(*) FROM run_rows") == 200 and count(uri, "SELECT count(*) FROM traces") == 200
     assert result.run_id == run.run_id and result.metrics["correctness/count"] == 200
     assert result.metrics["safety/count"] == 200 and result.metrics["correctness/error_count"] == 0
     assert jurist.get_run(run.run_id).status is RunStatus.FINISHED
@@ -251,6 +242,6 @@ def test_resume_judges_again_what_failed_for_want_of_an_answer(fake_openai: Fake
     codes = [fb.error.error_code if fb.error else None for r in again.rows for fb in r.feedbacks]
     assert codes == [None, "BAD_REQUEST", None, None]
     # the new verdict replaced the stored error: a later resume judges nothing
-    assert _count(jurist.get_tracking_uri(), "SELECT count(*) FROM assessments WHERE error_code IS NOT NULL") == 1
+    assert count(jurist.get_tracking_uri(), "SELECT count(*) FROM assessments WHERE error_code IS NOT NULL") == 1
     evaluate(qa_rows(4), [judge], cache=False, concurrency=1, resume=first.run_id)
     assert fake_openai.calls == calls + 1

@@ -13,22 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 import jurist
 from tests.evaluation.test_evaluate import qa_rows
 from tests.fakes.openai import FakeOpenAI
+from tests.tracking._db import count
 
 CONCURRENCY = 8
-
-
-def count(uri: str, sql: str) -> int:
-    engine = create_engine(uri)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text(sql)).scalar() or 0)
-    finally:
-        engine.dispose()
 
 
 def stored(uri: str, db: Path) -> int:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 import jurist
@@ -22,15 +21,7 @@ from jurist.tracking._entities import Judgment, RowData
 from tests._helpers import some
 from tests.evaluation.test_evaluate import qa_rows
 from tests.fakes.openai import FakeOpenAI, openai_error
-
-
-def count(uri: str, sql: str) -> int:
-    engine = create_engine(uri)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text(sql)).scalar() or 0)
-    finally:
-        engine.dispose()
+from tests.tracking._db import count
 
 
 @scorer
