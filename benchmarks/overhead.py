@@ -76,19 +76,17 @@ def run_case(rows: int, latency: float, concurrency: int, store: bool = False, i
     tmp = tempfile.mkdtemp(prefix="jurist-bench-")
     os.environ.update(JURIST_CACHE_DIR=tmp, JURIST_TRACKING_URI=f"sqlite:///{tmp}/jurist.db")
     fake = None
-    if in_process:
-        from jurist.models import FakeModel
-
-        model = FakeModel(name="bench", latency=latency, record=False)
-        uri = model.uri
-    else:
+    if not in_process:
         fake = FakeProcess(latency)
         os.environ.update(OPENAI_API_KEY="test-key", OPENAI_BASE_URL=fake.base_url)
-        uri = "openai:/gpt-4o-mini"
     import jurist
     from jurist import evaluate
 
-    jurist.reset()  # settings are read once: this case's cache dir and store
+    jurist.reset()  # settings are read once: this case's cache dir and store (and no fake model left over)
+    from jurist.models import FakeModel
+
+    model = FakeModel(name="bench", latency=latency, record=False) if in_process else None
+    uri = model.uri if model is not None else "openai:/gpt-4o-mini"
     from jurist.judges import Correctness
 
     data = _rows(rows)
@@ -101,6 +99,7 @@ def run_case(rows: int, latency: float, concurrency: int, store: bool = False, i
         raw = raw_client_rate(fake.base_url, rows, concurrency)
         calls = fake.stop()
     else:
+        assert model is not None
         raw, calls = None, model.calls - 50
     assert result.metrics["correctness/error_count"] == 0, result.metrics
     limit = concurrency / latency if latency else None

@@ -40,14 +40,6 @@ FAST = RetryPolicy(max_attempts=3, base_backoff_s=0.001, max_backoff_s=0.001)
 VERDICT = '{"rationale": "scripted", "result": "no"}'
 
 
-@pytest.fixture(autouse=True)
-def _no_fakes_left() -> Any:
-    """Each test registers its own fake models; none outlives it."""
-    from jurist.models import _fake
-
-    yield
-    _fake._MODELS.clear()
-
 
 def correctness(model: str) -> Any:
     judge = Correctness(model=model)
@@ -282,3 +274,18 @@ def test_pairwise_and_jury_judges_run_on_fake() -> None:
                  Correctness(model="fake:/default", name="c3")], name="correctness")
     fb = jury(**ROW)
     assert fb.value == "yes" and fb.metadata["agreement"] == pytest.approx(2 / 3, abs=1e-3)
+
+
+def test_reset_forgets_the_registered_fake_models() -> None:
+    fake = FakeModel([VERDICT], name="before-reset")
+    judge = Correctness(model=fake.uri)
+    jurist.reset()
+    with pytest.raises(ConfigError, match=r"No fake model is registered as 'fake:/before-reset' \(registered: none yet\)"):
+        judge(**ROW)
+    again = FakeModel([VERDICT], name="before-reset")  # registered anew, in the new process state
+    assert judge(**ROW).value == "no" and again.calls == 1 and fake.calls == 0
+    fake.unregister()  # the old one is no longer there to remove: the new one stays
+    assert judge.check_ready() is None
+    jurist.close()
+    with pytest.raises(ConfigError, match="before-reset"):
+        judge(**ROW)
