@@ -8,9 +8,10 @@ Besides the loop, the runtime owns everything else a process keeps between calls
 ``JURIST_*`` variables, read once on first use), and the state of each layer, made on first use and
 registered here as a *part*: the model layer's HTTP sessions, limiters, schema fallbacks and response
 cache; the fake models registered by name (``fake:/<name>``); the tracking URI, experiment and open
-stores; the tracing provider and its trace buffer; the local engines. :func:`reset` forgets it all (the settings are read again on next use) except the loaded
-local models; :func:`close` closes everything, local models included. The runtime imports nothing of
-the layers above it: each layer hands it a factory.
+stores; the tracing provider and its trace buffer; the local engines. :func:`reset` forgets it all (the
+settings are read again on next use) except the loaded local models; :func:`close` closes everything,
+local models included. The runtime imports nothing of the layers above it: each layer hands it a
+factory.
 
 Example:
     >>> import jurist
