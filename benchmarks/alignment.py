@@ -161,13 +161,17 @@ def main(argv: list[str] | None = None) -> int:
         else:
             console.print(f"unknown optimizer {name!r}")
             return 2
+
+        def progress(what: str, done: int, total: int, name: str = name) -> None:
+            if done == total:
+                console.print(f"  {name}: {what} {done}/{total}", highlight=False)
+
         started = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             try:
                 aligned = align_judge(judge, rows, opt, held_out=args.held_out, concurrency=args.concurrency,
-                                      on_progress=lambda what, d, t, name=name: console.print(
-                                          f"  {name}: {what} {d}/{t}", highlight=False) if d == t else None)
+                                      on_progress=progress)
             except Exception as e:  # a benchmark reports a failed optimizer and goes on to the next
                 console.print(f"{name}: failed: {e}")
                 results["optimizers"][name] = {"error": str(e), "seconds": round(time.perf_counter() - started, 1)}

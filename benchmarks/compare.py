@@ -48,8 +48,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -92,13 +93,16 @@ def start_fake(latency: float) -> FakeProcess:
 
 
 # -- one framework, in its own process -------------------------------------------------------------
-def _timed(run) -> tuple[Any, float, float]:  # type: ignore[no-untyped-def]
+_T = TypeVar("_T")
+
+
+def _timed(run: Callable[[], _T]) -> tuple[_T, float, float]:
     cpu0, wall0 = time.process_time(), time.perf_counter()
     out = run()
     return out, time.process_time() - cpu0, time.perf_counter() - wall0
 
 
-def work_jurist(rows: list[dict], warmup: int, concurrency: int) -> dict:
+def work_jurist(rows: list[dict[str, Any]], warmup: int, concurrency: int) -> dict[str, Any]:
     from jurist import evaluate
     from jurist.judges import Correctness
 
@@ -111,13 +115,13 @@ def work_jurist(rows: list[dict], warmup: int, concurrency: int) -> dict:
     return {"cpu_s": cpu, "wall_s": wall, "valid": valid}
 
 
-def work_mlflow(rows: list[dict], warmup: int, concurrency: int) -> dict:
+def work_mlflow(rows: list[dict[str, Any]], warmup: int, concurrency: int) -> dict[str, Any]:
     import mlflow
     from mlflow.genai.scorers import Correctness
 
     scorer = Correctness(model=f"openai:/{MODEL}")
 
-    def run(data: list[dict]) -> Any:
+    def run(data: list[dict[str, Any]]) -> Any:
         result = mlflow.genai.evaluate(data=data, scorers=[scorer])
         mlflow.flush_trace_async_logging()  # traces and assessments are part of each judgment
         return result
@@ -128,7 +132,7 @@ def work_mlflow(rows: list[dict], warmup: int, concurrency: int) -> dict:
     return {"cpu_s": cpu, "wall_s": wall, "valid": int((values == "yes").sum())}
 
 
-def work_deepeval(rows: list[dict], warmup: int, concurrency: int) -> dict:
+def work_deepeval(rows: list[dict[str, Any]], warmup: int, concurrency: int) -> dict[str, Any]:
     from deepeval import evaluate
     from deepeval.evaluate.configs import AsyncConfig, CacheConfig, DisplayConfig
     from deepeval.metrics import GEval
@@ -186,7 +190,7 @@ def _worker_env(base_url: str, tmp: str, concurrency: int) -> dict[str, str]:
     return env
 
 
-def run_case(framework: str, rows: int, latency: float, concurrency: int, warmup: int) -> dict:
+def run_case(framework: str, rows: int, latency: float, concurrency: int, warmup: int) -> dict[str, Any]:
     fake = start_fake(latency)
     try:
         with tempfile.TemporaryDirectory(prefix=f"jurist-compare-{framework}-") as tmp:
@@ -219,7 +223,7 @@ def version(framework: str) -> str | None:
         return "?"
 
 
-def _cell(case: dict, base: dict, key: str, fmt: str) -> str:
+def _cell(case: dict[str, Any], base: dict[str, Any], key: str, fmt: str) -> str:
     """``value (ratio to jurist)``."""
     if not case:
         return "-"
@@ -227,7 +231,7 @@ def _cell(case: dict, base: dict, key: str, fmt: str) -> str:
     return f"{v:{fmt}} ({v / b:.3g}x)" if b else f"{v:{fmt}}"
 
 
-def print_table(results: dict[str, dict], args: argparse.Namespace) -> None:
+def print_table(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
     cols = ["framework", "version", "CPU ms/judgment @0 ms", "CPU ms/judgment @200 ms", "judgments/s @0 ms",
             "judgments/s @200 ms"]
     base = results.get("jurist", {}).get("cases", {})
@@ -270,7 +274,7 @@ def main() -> None:
         return
 
     load_before = os.getloadavg()
-    results: dict[str, dict] = {}
+    results: dict[str, dict[str, Any]] = {}
     for fw in [f.strip() for f in args.frameworks.split(",") if f.strip()]:
         if fw not in FRAMEWORKS:
             ap.error(f"unknown framework {fw!r}")

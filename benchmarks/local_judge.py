@@ -102,7 +102,7 @@ def prompt_rate(engine: Any) -> float:
     out = engine.complete({"messages": [{"role": "user", "content": f"Count these: {words}"}], "max_tokens": 1,
                            "cache_prompt": False})
     t = out["timings"]
-    return round(1000.0 * t["prompt_n"] / t["prompt_ms"], 1)
+    return round(1000.0 * float(t["prompt_n"]) / float(t["prompt_ms"]), 1)
 
 
 def _verdict(text: str, judge: Any) -> Any:

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks._fake_server import FakeProcess  # noqa: E402
 
 
-def _rows(n: int) -> list[dict]:
+def _rows(n: int) -> list[dict[str, Any]]:
     return [{"inputs": {"question": f"What is {i} + {i}?"}, "outputs": f"It is {2 * i}.",
              "expectations": {"expected_response": str(2 * i)}} for i in range(n)]
 
@@ -68,26 +69,24 @@ def raw_client_rate(base_url: str, rows: int, concurrency: int) -> float:
     return asyncio.run(go())
 
 
-def run_case(rows: int, latency: float, concurrency: int, store: bool = False, in_process: bool = False) -> dict:
+def run_case(rows: int, latency: float, concurrency: int, store: bool = False, in_process: bool = False) -> dict[str, Any]:
     """One measured run; ``store=True`` logs every judgment to a SQLite tracking store, as evaluate() does
     by default (the other cases measure the judging alone, ``log=False``). ``in_process=True`` judges with
     the in-process ``fake:/`` model instead of the HTTP fake: jurist's own cost, with no HTTP at all."""
     tmp = tempfile.mkdtemp(prefix="jurist-bench-")
     os.environ.update(JURIST_CACHE_DIR=tmp, JURIST_TRACKING_URI=f"sqlite:///{tmp}/jurist.db")
     fake = None
-    if in_process:
-        from jurist.models import FakeModel
-
-        model = FakeModel(name="bench", latency=latency, record=False)
-        uri = model.uri
-    else:
+    if not in_process:
         fake = FakeProcess(latency)
         os.environ.update(OPENAI_API_KEY="test-key", OPENAI_BASE_URL=fake.base_url)
-        uri = "openai:/gpt-4o-mini"
     import jurist
     from jurist import evaluate
 
-    jurist.reset()  # settings are read once: this case's cache dir and store
+    jurist.reset()  # settings are read once: this case's cache dir and store (and no fake model left over)
+    from jurist.models import FakeModel
+
+    model = FakeModel(name="bench", latency=latency, record=False) if in_process else None
+    uri = model.uri if model is not None else "openai:/gpt-4o-mini"
     from jurist.judges import Correctness
 
     data = _rows(rows)
@@ -100,6 +99,7 @@ def run_case(rows: int, latency: float, concurrency: int, store: bool = False, i
         raw = raw_client_rate(fake.base_url, rows, concurrency)
         calls = fake.stop()
     else:
+        assert model is not None
         raw, calls = None, model.calls - 50
     assert result.metrics["correctness/error_count"] == 0, result.metrics
     limit = concurrency / latency if latency else None

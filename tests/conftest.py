@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import _socket
 import ipaddress
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import ParamSpec, TypeVar
 
 import pytest
 
@@ -13,10 +15,9 @@ from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.openai import FakeOpenAI
 
 # -- the network guard ------------------------------------------------------------------------------
-_real_connect = socket.socket.connect
-_real_connect_ex = socket.socket.connect_ex
-_real_getaddrinfo = socket.getaddrinfo
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def _is_loopback(host: object) -> bool:
@@ -31,31 +32,31 @@ def _is_loopback(host: object) -> bool:
         return False
 
 
-def _guard(sock: socket.socket, address: object) -> None:
+def _refuse_connect(sock: _socket.socket, address: object, /) -> None:
     if sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
         if not _is_loopback(address[0]):
             raise ConnectionRefusedError(f"tests may not leave the machine: connection to {address!r} refused")
 
 
-def _connect(self: socket.socket, address: object) -> None:
-    _guard(self, address)
-    return _real_connect(self, address)  # type: ignore[arg-type]
-
-
-def _connect_ex(self: socket.socket, address: object) -> int:
-    _guard(self, address)
-    return _real_connect_ex(self, address)  # type: ignore[arg-type]
-
-
-def _getaddrinfo(host: object, *args: object, **kwargs: object) -> list:  # type: ignore[type-arg]
+def _refuse_lookup(host: bytes | str | None, *args: object, **kwargs: object) -> None:
     if host is not None and not _is_loopback(host if not isinstance(host, bytes) else host.decode()):
         raise socket.gaierror(f"tests may not leave the machine: lookup of {host!r} refused")
-    return _real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
 
 
-socket.socket.connect = _connect  # type: ignore[method-assign]
-socket.socket.connect_ex = _connect_ex  # type: ignore[method-assign]
-socket.getaddrinfo = _getaddrinfo
+def _guarded(real: Callable[_P, _R], refuse: Callable[_P, None]) -> Callable[_P, _R]:
+    """``real``, called only after ``refuse`` (which raises for an address off the machine) let it through."""
+
+    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        refuse(*args, **kwargs)
+        return real(*args, **kwargs)
+
+    return guarded
+
+
+# Replacing the methods of a class is what the guard is; mypy refuses any assignment to a method.
+socket.socket.connect = _guarded(socket.socket.connect, _refuse_connect)  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded(socket.socket.connect_ex, _refuse_connect)  # type: ignore[method-assign]
+socket.getaddrinfo = _guarded(socket.getaddrinfo, _refuse_lookup)
 
 
 # -- environment ------------------------------------------------------------------------------------

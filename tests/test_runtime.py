@@ -30,7 +30,7 @@ def test_defaults_and_typed_values() -> None:
     assert s.cache_dir == Path("~/c").expanduser() and s.default_model == "anthropic:/x"
     assert s.tracking_token == "srv" and s.server_token == "srv"  # an empty variable is an unset one
     with pytest.raises(AttributeError):
-        s.timeout_s = 1  # type: ignore[misc]
+        s.timeout_s = 1  # type: ignore[misc]  # assigning to a frozen field, on purpose
 
 
 @pytest.mark.parametrize(("name", "value", "field", "accepted"), [

@@ -7,10 +7,11 @@ uses, and makes the sync API work inside an already running loop (Jupyter).
 Besides the loop, the runtime owns everything else a process keeps between calls: the settings (the
 ``JURIST_*`` variables, read once on first use), and the state of each layer, made on first use and
 registered here as a *part*: the model layer's HTTP sessions, limiters, schema fallbacks and response
-cache; the tracking URI, experiment and open stores; the tracing provider and its trace buffer; the
-local engines. :func:`reset` forgets it all (the settings are read again on next use) except the loaded
-local models; :func:`close` closes everything, local models included. The runtime imports nothing of
-the layers above it: each layer hands it a factory.
+cache; the fake models registered by name (``fake:/<name>``); the tracking URI, experiment and open
+stores; the tracing provider and its trace buffer; the local engines. :func:`reset` forgets it all (the
+settings are read again on next use) except the loaded local models; :func:`close` closes everything,
+local models included. The runtime imports nothing of the layers above it: each layer hands it a
+factory.
 
 Example:
     >>> import jurist
@@ -88,9 +89,9 @@ class Runtime:
     def reset(self) -> None:
         """Forget the settings and every part but the loaded local models; each is made again on next use.
 
-        Rate limits learnt, schema fallbacks, the response cache's memory (its disk stays), the tracking
-        URI and experiment set in code, open stores, HTTP sessions and the buffer of finished traces are all
-        dropped (traces already queued for the store are still written).
+        Rate limits learnt, schema fallbacks, the response cache's memory (its disk stays), the fake models
+        registered by name, the tracking URI and experiment set in code, open stores, HTTP sessions and the
+        buffer of finished traces are all dropped (traces already queued for the store are still written).
         """
         with self._lock:
             dropped = [(n, p) for n, p in self._parts.items() if n not in self._kept]

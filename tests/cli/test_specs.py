@@ -43,6 +43,7 @@ def test_repeated_guidelines_make_one_judge_with_a_list() -> None:
 def test_named_guidelines_are_separate_judges() -> None:
     english, polite = build_scorers(["english=guidelines:Answer in English", "polite=guidelines:Be polite"],
                                     model=MODEL)
+    assert isinstance(english, Guidelines) and isinstance(polite, Guidelines)
     assert (english.name, english.guidelines) == ("english", ["Answer in English"])
     assert (polite.name, polite.guidelines) == ("polite", ["Be polite"])
 

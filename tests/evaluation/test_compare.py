@@ -33,7 +33,7 @@ def test_wilcoxon_matches_scipy(seed: int) -> None:
     rng = random.Random(seed)
     n = rng.choice([6, 15, 40, 80])
     if seed % 2:  # ties and zeros: the normal approximation with corrections
-        diffs = [rng.choice([-2, -1, 0, 1, 1, 2, 3]) for _ in range(n)]
+        diffs: list[float] = [rng.choice([-2, -1, 0, 1, 1, 2, 3]) for _ in range(n)]
         ref = stats.wilcoxon(diffs, zero_method="wilcox", correction=True, method="approx")
     else:  # distinct magnitudes: exact when small
         diffs = [rng.gauss(0.3, 1.0) for _ in range(n)]

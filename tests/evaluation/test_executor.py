@@ -13,6 +13,7 @@ from jurist.errors import ConfigError
 from jurist.evaluation import Executor, LocalExecutor, Work
 from jurist.judges import Correctness
 from jurist.scorers import scorer
+from tests._helpers import some
 from tests.fakes.openai import FakeOpenAI
 
 MODEL = "openai:/gpt-4o-mini"
@@ -49,7 +50,7 @@ def test_a_partitioned_run_equals_the_local_one(fake_openai: FakeOpenAI) -> None
     assert [[(f.name, f.value) for f in r.feedbacks] for r in split.rows] == \
         [[(f.name, f.value) for f in r.feedbacks] for r in local.rows]
     # Every judgment was logged by the driver, as with the local executor.
-    stored = jurist.get_run(split.run_id)
+    stored = jurist.get_run(some(split.run_id))
     assert stored.run_id == split.run_id
 
 

@@ -14,8 +14,9 @@ import jurist
 from jurist.cli import app
 from jurist.errors import ConfigError
 from jurist.evaluation._meta import agreement
-from jurist.judges import make_judge, make_pairwise_judge
+from jurist.judges import PairwiseJudge, make_judge, make_pairwise_judge
 from jurist.judges._reduce import cohen_kappa
+from tests._helpers import some
 from tests.fakes.openai import FakeOpenAI
 
 WIDE = {"COLUMNS": "220"}
@@ -53,7 +54,7 @@ def test_agreement_figures_and_their_intervals() -> None:
     assert r.kappa.value == cohen_kappa(human, judged)
     assert r.confusion == {"no": {"no": 15, "yes": 0}, "yes": {"no": 5, "yes": 10}}
     for est in (r.accuracy, r.balanced_accuracy, r.kappa):
-        assert est.low is not None and est.high is not None
+        assert est.value is not None and est.low is not None and est.high is not None
         assert est.low <= est.value <= est.high
         assert est.high - est.low > 0.05  # 30 items: the interval is honest about it
     lo, hi = r.confusion_ci["yes"]["no"]
@@ -115,7 +116,7 @@ def test_pairwise_agreement_and_position_consistency(fake_openai: FakeOpenAI) ->
 
     rows = [{"inputs": {"q": i}, "outputs_a": "right" if i % 2 else "wrong", "outputs_b": "wrong" if i % 2 else "right",
              "label": 1 if i % 2 else 2} for i in range(12)]
-    def pj(model: str = "openai:/gpt-4o-mini") -> Any:
+    def pj(model: str = "openai:/gpt-4o-mini") -> PairwiseJudge:
         return make_pairwise_judge(name="better", model=model,
                                    instructions="Which reply to {{ inputs }} is better: {{ outputs_a }} or {{ outputs_b }}?")
 
@@ -125,7 +126,7 @@ def test_pairwise_agreement_and_position_consistency(fake_openai: FakeOpenAI) ->
     assert r.position_consistency.value == 1.0
     fake_openai.responder = lambda body: _verdict("A")  # always the first position
     r = jurist.meta_evaluate(pj("openai:/gpt-4o"), rows)  # another model: not the answers cached above
-    assert r.position_consistency.value == 0.0
+    assert some(r.position_consistency).value == 0.0
     assert r.confusion["A"] == {"A": 0, "B": 0, "tie": 6}
     assert "position_consistency" in r.to_dict()
 

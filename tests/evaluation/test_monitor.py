@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 import jurist
-from jurist.entities import AssessmentSourceType, Trace
+from jurist.entities import AssessmentSourceType, Feedback, Trace
 from jurist.errors import ConfigError
 from jurist.evaluation import Monitor
 from jurist.evaluation._monitor import in_sample
+from jurist.tracking import get_trace as stored_trace
 from jurist.tracking._store import set_active_experiment
+from tests.fakes.openai import FakeOpenAI
 
 EXP = "prod-bot"
 
 
 @pytest.fixture
-def sqlite(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def sqlite(tmp_path: Path) -> Iterator[str]:
     uri = f"sqlite:///{tmp_path / 'monitor.db'}"
     jurist.set_tracking_uri(uri)
     set_active_experiment(None)
@@ -60,7 +64,7 @@ def _judged(name: str = "tone") -> dict[str, int]:
             if t.search_assessments(name)}
 
 
-def test_every_trace_gets_exactly_one_feedback(sqlite: str, fake_openai, monitors) -> None:  # type: ignore[no-untyped-def]
+def test_every_trace_gets_exactly_one_feedback(sqlite: str, fake_openai: FakeOpenAI, monitors: list[Monitor]) -> None:
     _register()
     ids = [_trace(f"t{i}") for i in range(5)]
     m = jurist.start_monitor("tone", EXP, poll_interval=0.05, backfill=True)
@@ -72,12 +76,13 @@ def test_every_trace_gets_exactly_one_feedback(sqlite: str, fake_openai, monitor
     assert _judged() == {i: 1 for i in ids}
     assert fake_openai.calls == 5
     assert (m.stats.seen, m.stats.sampled, m.stats.judged, m.stats.errors) == (5, 5, 5, 0)
-    fb = jurist.get_trace("t0").search_assessments("tone")[0]
+    fb = stored_trace("t0").search_assessments("tone")[0]
+    assert isinstance(fb, Feedback)
     assert fb.source.source_type is AssessmentSourceType.LLM_JUDGE and fb.error is None
     assert fb.metadata["monitor_id"] == m.monitor_id and fb.metadata["judge_version"] == 1
 
 
-def test_traces_already_there_are_left_alone_and_new_ones_judged(sqlite: str, fake_openai, monitors) -> None:  # type: ignore[no-untyped-def]
+def test_traces_already_there_are_left_alone_and_new_ones_judged(sqlite: str, fake_openai: FakeOpenAI, monitors: list[Monitor]) -> None:
     _register()
     _trace("old")
     m = jurist.start_monitor("tone", EXP, poll_interval=0.05)
@@ -90,7 +95,7 @@ def test_traces_already_there_are_left_alone_and_new_ones_judged(sqlite: str, fa
     assert fake_openai.calls == 2
 
 
-def test_sampling_is_the_deterministic_hash_subset(sqlite: str, fake_openai, monitors) -> None:  # type: ignore[no-untyped-def]
+def test_sampling_is_the_deterministic_hash_subset(sqlite: str, fake_openai: FakeOpenAI, monitors: list[Monitor]) -> None:
     _register()
     ids = [_trace(f"s{i}") for i in range(40)]
     expected = {i for i in ids if in_sample(i, 0.5)}
@@ -105,7 +110,7 @@ def test_sampling_is_the_deterministic_hash_subset(sqlite: str, fake_openai, mon
     assert (m.stats.seen, m.stats.sampled) == (40, len(expected))
 
 
-def test_filter_string_is_respected(sqlite: str, fake_openai, monitors) -> None:  # type: ignore[no-untyped-def]
+def test_filter_string_is_respected(sqlite: str, fake_openai: FakeOpenAI, monitors: list[Monitor]) -> None:
     _register()
     m = jurist.start_monitor("tone", EXP, filter_string="tags.env = 'prod'", poll_interval=0.05)
     monitors.append(m)
@@ -119,7 +124,7 @@ def test_filter_string_is_respected(sqlite: str, fake_openai, monitors) -> None:
     assert fake_openai.calls == 2
 
 
-def test_stop_ends_judging_and_is_idempotent(sqlite: str, fake_openai, monitors) -> None:  # type: ignore[no-untyped-def]
+def test_stop_ends_judging_and_is_idempotent(sqlite: str, fake_openai: FakeOpenAI, monitors: list[Monitor]) -> None:
     _register()
     m = jurist.start_monitor("tone", EXP, poll_interval=0.05)
     monitors.append(m)
@@ -134,7 +139,7 @@ def test_stop_ends_judging_and_is_idempotent(sqlite: str, fake_openai, monitors)
     assert fake_openai.calls == 1
 
 
-def test_a_judgment_that_fails_is_an_error_feedback_not_retried(sqlite: str, fake_openai, monitors) -> None:  # type: ignore[no-untyped-def]
+def test_a_judgment_that_fails_is_an_error_feedback_not_retried(sqlite: str, fake_openai: FakeOpenAI, monitors: list[Monitor]) -> None:
     _register("match", "Does {{ outputs }} match {{ expectations }}?")  # these traces have no expectations
     m = jurist.start_monitor("match", EXP, poll_interval=0.05)
     monitors.append(m)
@@ -143,12 +148,13 @@ def test_a_judgment_that_fails_is_an_error_feedback_not_retried(sqlite: str, fak
     for _ in range(3):
         m.poll()
     m.stop()
-    fbs = jurist.get_trace("e1").search_assessments("match")
-    assert len(fbs) == 1 and fbs[0].error is not None and fbs[0].value is None
+    fbs = stored_trace("e1").search_assessments("match")
+    assert len(fbs) == 1 and isinstance(fbs[0], Feedback)
+    assert fbs[0].error is not None and fbs[0].value is None
     assert m.stats.judged == 0 and fake_openai.calls == 0
 
 
-def test_a_pinned_version_is_used(sqlite: str, fake_openai, monitors) -> None:  # type: ignore[no-untyped-def]
+def test_a_pinned_version_is_used(sqlite: str, fake_openai: FakeOpenAI, monitors: list[Monitor]) -> None:
     _register()
     _register(instructions="Is {{ outputs }} polite and warm?")
     m = jurist.start_monitor("tone", EXP, version=1, poll_interval=0.05)
@@ -157,10 +163,10 @@ def test_a_pinned_version_is_used(sqlite: str, fake_openai, monitors) -> None:  
 
 
 @pytest.mark.parametrize("rate", [-0.1, 1.5, "half", True])
-def test_a_bad_sample_rate_is_a_config_error(sqlite: str, rate: object) -> None:
+def test_a_bad_sample_rate_is_a_config_error(sqlite: str, rate: Any) -> None:  # Any: wrong types on purpose
     _register()
     with pytest.raises(ConfigError, match="sample_rate must be a number from 0 to 1"):
-        jurist.start_monitor("tone", EXP, sample_rate=rate)  # type: ignore[arg-type]
+        jurist.start_monitor("tone", EXP, sample_rate=rate)
 
 
 def test_an_unknown_judge_is_a_config_error(sqlite: str) -> None:
@@ -198,7 +204,7 @@ def test_the_store_layer_imports_no_judges() -> None:
     assert out.strip() == "[]"
 
 
-def test_judgments_run_on_the_runtime_loop_not_a_thread_pool(sqlite: str, fake_openai, monitors) -> None:  # type: ignore[no-untyped-def]
+def test_judgments_run_on_the_runtime_loop_not_a_thread_pool(sqlite: str, fake_openai: FakeOpenAI, monitors: list[Monitor]) -> None:
     import threading
 
     _register()

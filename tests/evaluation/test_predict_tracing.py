@@ -6,10 +6,12 @@ import jurist
 from jurist import evaluate
 from jurist.judges import RelevanceToQuery, RetrievalGroundedness
 from jurist.tracking import get_trace
+from tests._helpers import some
+from tests.fakes.openai import FakeOpenAI
 
 
 @jurist.trace(span_type="RETRIEVER")
-def search(question: str) -> list[dict]:
+def search(question: str) -> list[dict[str, str]]:
     return [{"page_content": f"Notes about {question}."}]
 
 
@@ -22,7 +24,7 @@ async def async_app(question: str) -> str:
     return f"async answer to {question}"
 
 
-def test_predict_fn_trace_reaches_trace_judges_and_the_store(fake_openai):
+def test_predict_fn_trace_reaches_trace_judges_and_the_store(fake_openai: FakeOpenAI) -> None:
     rows = [{"inputs": {"question": "refunds"}}, {"inputs": {"question": "shipping"}}]
     result = evaluate(rows, [RetrievalGroundedness(), RelevanceToQuery()], predict_fn=rag_app)
     grounded = [f for r in result.rows for f in r.feedbacks if f.name == "retrieval_groundedness"]
@@ -30,24 +32,24 @@ def test_predict_fn_trace_reaches_trace_judges_and_the_store(fake_openai):
     sent = [r.body["messages"][1]["content"] for r in fake_openai.requests]
     assert any("Notes about refunds." in s for s in sent)
 
-    stored = get_trace(result.rows[0].feedback("relevance_to_query").trace_id)  # type: ignore[arg-type, union-attr]
+    stored = get_trace(some(some(result.rows[0].feedback("relevance_to_query")).trace_id))
     names = {s.name: s for s in stored.spans}
     assert names["rag_app"].span_type == "CHAIN" and names["rag_app"].inputs == {"question": "refunds"}
     assert names["search"].span_type == "RETRIEVER" and names["search"].parent_id == names["rag_app"].span_id
     assert grounded[0].span_id == names["search"].span_id
 
 
-def test_async_predict_fn_is_traced(fake_openai):
+def test_async_predict_fn_is_traced(fake_openai: FakeOpenAI) -> None:
     result = evaluate([{"inputs": {"question": "q"}}], [RelevanceToQuery()], predict_fn=async_app)
-    stored = get_trace(result.rows[0].feedback("relevance_to_query").trace_id)  # type: ignore[arg-type, union-attr]
+    stored = get_trace(some(some(result.rows[0].feedback("relevance_to_query")).trace_id))
     assert [s.name for s in stored.spans] == ["async_app"]
     assert stored.spans[0].outputs == "async answer to q"
 
 
-def test_jurist_get_trace_finds_recent_and_stored_traces(fake_openai):
+def test_jurist_get_trace_finds_recent_and_stored_traces(fake_openai: FakeOpenAI) -> None:
     result = evaluate([{"inputs": {"question": "q"}}], [RelevanceToQuery()], predict_fn=rag_app)
-    trace_id = result.rows[0].feedback("relevance_to_query").trace_id  # type: ignore[union-attr]
-    recent = jurist.get_trace(trace_id)  # type: ignore[arg-type]
+    trace_id = some(result.rows[0].feedback("relevance_to_query")).trace_id
+    recent = jurist.get_trace(some(trace_id))
     assert recent is not None and {s.name for s in recent.spans} == {"rag_app", "search"}
     logged = jurist.log_trace({"trace_id": "only-in-store", "spans": [{"name": "x", "span_id": "s"}]})
     stored = jurist.get_trace(logged)

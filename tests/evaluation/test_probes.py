@@ -26,7 +26,7 @@ def verdict(value: Any) -> str:
     return json.dumps({"rationale": "scripted", "result": value})
 
 
-ROWS = [{"inputs": {"question": f"q{i}"}, "outputs": "right" if i % 2 else "wrong",
+ROWS: list[dict[str, Any]] = [{"inputs": {"question": f"q{i}"}, "outputs": "right" if i % 2 else "wrong",
          "expectations": {"expected_response": "right"}} for i in range(6)]
 
 

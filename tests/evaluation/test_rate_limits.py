@@ -13,6 +13,7 @@ from aiohttp import web
 
 from jurist import evaluate
 from jurist.judges import Correctness
+from tests._helpers import some
 from tests.fakes._server import raw_reply
 from tests.fakes.openai import FakeOpenAI, rate_limited
 
@@ -79,7 +80,7 @@ def test_each_request_refused_at_first_still_gets_its_verdict(refusing: Refusing
     refusing.refusals, refusing.retry_after = refusals, retry_after
     n = 8 if retry_after == "1" else 24
     result = run(rows(n))
-    assert [r.feedback("correctness").value for r in result.rows] == ["yes"] * n  # type: ignore[union-attr]
+    assert [some(r.feedback("correctness")).value for r in result.rows] == ["yes"] * n
     assert refusing.calls == n * (refusals + 1)
 
 

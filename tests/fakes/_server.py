@@ -18,9 +18,13 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
+
+#: Computes the model's answer from a request body: its text, or a list of tool calls.
+Responder = Callable[[dict[str, Any]], Any]
 
 
 @dataclass
@@ -71,7 +75,7 @@ class FakeServer:
         self.script: deque[Reply] = deque()
         #: Computes the model's answer from the request body when nothing is scripted: its text, or a
         #: list of tool calls (``{"name", "arguments", "id"?}``) for the fakes that speak tool calling.
-        self.responder: Callable[[dict[str, Any]], Any] | None = None
+        self.responder: Responder | None = None
         self.usage = (42, 17)
         #: Seconds every unscripted answer waits, to stand in for a real provider's latency.
         self.latency = 0.0
@@ -91,7 +95,7 @@ class FakeServer:
     def routes(self, app: web.Application) -> None:
         raise NotImplementedError
 
-    def start(self, port: int = 0, reuse_port: bool = False) -> FakeServer:
+    def start(self, port: int = 0, reuse_port: bool = False) -> Self:
         ready = threading.Event()
         errors: list[BaseException] = []
 
@@ -125,12 +129,12 @@ class FakeServer:
         return self
 
     @web.middleware
-    async def _counting(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _counting(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         with self._lock:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            return await handler(request)  # type: ignore[no-any-return]
+            return await handler(request)
         finally:
             with self._lock:
                 self.in_flight -= 1
@@ -195,8 +199,8 @@ def example_value(schema: dict[str, Any]) -> Any:
     """A value that fits ``schema`` (the first enum option, true, 1, …)."""
     if "enum" in schema:
         return schema["enum"][0]
-    t = schema.get("type")
-    return {"boolean": True, "integer": 1, "number": 0.5, "string": "ok", "array": [], "object": {}}.get(t, "yes")
+    examples: dict[str, Any] = {"boolean": True, "integer": 1, "number": 0.5, "string": "ok", "array": [], "object": {}}
+    return examples.get(str(schema.get("type")), "yes")
 
 
 def tool_call_ids(calls: list[dict[str, Any]], prefix: str, seq: int) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ import pytest
 from jurist.errors import ConfigError
 from jurist.gateway import load_config
 from jurist.gateway._config import parse_config
+from tests._helpers import some
 
 GOOD = """
 endpoints:
@@ -38,8 +39,8 @@ def test_a_good_file_reads() -> None:
     cfg = parse_config(GOOD, "gateway.yaml")
     ep = cfg.endpoints[0]
     assert [t.label for t in ep.targets] == ["openai:/gpt-4o-mini", "claude"]
-    assert str(ep.targets[0].key) == "env:OPENAI_API_KEY" and ep.targets[1].key.secret == "anthropic-prod"
-    assert ep.limits.per_client.requests_per_minute == 60
+    assert str(ep.targets[0].key) == "env:OPENAI_API_KEY" and some(ep.targets[1].key).secret == "anthropic-prod"
+    assert some(some(ep.limits).per_client).requests_per_minute == 60
     assert [(b.usd, b.per, b.action, b.scope) for b in ep.budgets] == [(20, "day", "reject", "endpoint"),
                                                                         (100, "month", "alert", "client")]
 

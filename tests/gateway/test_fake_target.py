@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from jurist.errors import ServerError
 from jurist.models import FakeModel
 from tests.gateway.conftest import Harness, chat, new_client, target
@@ -17,13 +15,6 @@ def streamed_text(lines: list[str]) -> str:
     chunks = [json.loads(line[5:]) for line in lines if line.startswith("data:") and line != "data: [DONE]"]
     return "".join(ch["choices"][0]["delta"].get("content") or "" for ch in chunks if ch.get("choices"))
 
-
-@pytest.fixture(autouse=True)
-def _no_fakes_left() -> Any:
-    from jurist.models import _fake
-
-    yield
-    _fake._MODELS.clear()
 
 
 def test_a_fake_target_answers_and_its_request_is_recorded(harness: Harness) -> None:

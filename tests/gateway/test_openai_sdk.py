@@ -93,7 +93,8 @@ def test_a_streamed_json_schema_answer_is_json_content(gateway: tuple[Served, An
     stream = client.chat.completions.create(
         model=provider, messages=[{"role": "user", "content": "Is 2+2 four?"}], max_tokens=100, stream=True,
         response_format={"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema}})
-    text, finish, calls = "", None, []
+    text, finish = "", None
+    calls: list[Any] = []
     for chunk in stream:
         for choice in chunk.choices:
             text += choice.delta.content or ""

@@ -108,9 +108,7 @@ def test_a_planted_key_appears_in_no_response_log_line_or_database_row(
             for row in conn.execute(select(table)):
                 rows += 1
                 for value in row:
-                    shown = value.decode("latin-1") if isinstance(value, (bytes, memoryview)) else str(value)
-                    if isinstance(value, memoryview):
-                        shown = bytes(value).decode("latin-1")
+                    shown = bytes(value).decode("latin-1") if isinstance(value, (bytes, memoryview)) else str(value)
                     assert PLANTED not in shown, (table.name, row)
     assert rows > 0
     for f in tmp_path.glob("gateway.db*"):
@@ -253,7 +251,7 @@ def test_a_stream_scrubber_holds_back_only_what_could_start_a_key() -> None:
     pieces = ["hello s", "k-plan", "ted-9c1f4e7a2b8d6035aa and sk", " more", "sk-pl"]
     sent = []
     for i, piece in enumerate(pieces):
-        event = {"choices": [{"index": 0, "delta": {"content": piece},
+        event: dict[str, Any] = {"choices": [{"index": 0, "delta": {"content": piece},
                               "finish_reason": "stop" if i == len(pieces) - 1 else None}]}
         scrub.event(event)
         sent.append(event["choices"][0]["delta"]["content"])

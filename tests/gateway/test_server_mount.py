@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 import jurist
 from tests.gateway.conftest import ADMIN_TOKEN, Harness, target
 
 
-def test_server_mounts_the_gateway(harness: Harness, fake: dict[str, Any], tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_server_mounts_the_gateway(harness: Harness, fake: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from jurist.judges import Correctness
     from jurist.server._serve import ServerThread
 

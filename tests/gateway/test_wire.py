@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,7 @@ def test_a_request_with_everything() -> None:
     ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "'image_url' is not supported"),
     ({"messages": [{"role": "user", "content": "x"}], "n": 2}, "'n' above 1"),
 ])
-def test_requests_that_cannot_be_translated_say_why(body: dict, words: str) -> None:
+def test_requests_that_cannot_be_translated_say_why(body: dict[str, Any], words: str) -> None:
     with pytest.raises(ConfigError) as e:
         to_chat_request(body)
     assert words in str(e.value)

@@ -10,16 +10,17 @@ from typing import Any
 import pytest
 
 from tests.fakes.openai import FakeOpenAI
+from tests.genai._helpers import JudgeSays
 
 
 @pytest.fixture
-def judge_says(fake_openai: FakeOpenAI) -> Iterator[Any]:
+def judge_says(fake_openai: FakeOpenAI) -> JudgeSays:
     """``judge_says(result)`` makes every unscripted judgment answer ``result``."""
 
     def set_result(result: Any, rationale: str = "Because the fake judge says so.") -> None:
         fake_openai.responder = lambda body: json.dumps({"rationale": rationale, "result": result})
 
-    yield set_result
+    return set_result
 
 
 @pytest.fixture(autouse=True)

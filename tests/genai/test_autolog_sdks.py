@@ -12,6 +12,7 @@ import pytest
 
 import jurist
 from jurist.entities import SpanType
+from tests._helpers import some
 from tests.fakes._server import Reply
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.openai import FakeOpenAI
@@ -43,7 +44,7 @@ def test_anthropic_messages_become_chat_model_spans(claude: Any, fake_anthropic:
 
     fake_anthropic.enqueue(Reply.text("Paris."))
     assert support_app("Capital of France?") == "Paris."
-    trace = jurist.get_trace(jurist.get_last_active_trace_id())  # type: ignore[arg-type]
+    trace = some(jurist.get_trace(some(jurist.get_last_active_trace_id())))
     (llm,) = trace.search_spans(span_type=SpanType.CHAT_MODEL)
     assert llm.name == "Messages.create" and llm.parent_id == trace.root_span.span_id  # type: ignore[union-attr]
     assert llm.attributes["model"] == "claude-sonnet-4-5"
@@ -64,7 +65,7 @@ def test_anthropic_async_and_disable(claude: Any, fake_anthropic: FakeAnthropic)
 
     fake_anthropic.enqueue(Reply.text("Hello!"))
     asyncio.run(ask())
-    trace = jurist.get_trace(jurist.get_last_active_trace_id())  # type: ignore[arg-type]
+    trace = some(jurist.get_trace(some(jurist.get_last_active_trace_id())))
     root = trace.root_span
     assert root is not None and root.name == "AsyncMessages.create" and root.span_type == "CHAT_MODEL"
     assert root.outputs["content"][0]["text"] == "Hello!"
@@ -95,7 +96,7 @@ def test_litellm_completion_sync_and_async(litellm: Any, fake_openai: FakeOpenAI
 
     fake_openai.enqueue(Reply.text("Four."))
     assert app("2+2?") == "Four."
-    trace = jurist.get_trace(jurist.get_last_active_trace_id())  # type: ignore[arg-type]
+    trace = some(jurist.get_trace(some(jurist.get_last_active_trace_id())))
     (llm,) = trace.search_spans(span_type=SpanType.CHAT_MODEL)
     assert llm.name == "litellm-completion" and llm.attributes["model"] == "openai/gpt-4o-mini"
     assert llm.outputs["choices"][0]["message"]["content"] == "Four."
@@ -105,7 +106,7 @@ def test_litellm_completion_sync_and_async(litellm: Any, fake_openai: FakeOpenAI
 
     fake_openai.enqueue(Reply.text("Hello."))
     asyncio.run(ask())
-    trace = jurist.get_trace(jurist.get_last_active_trace_id())  # type: ignore[arg-type]
+    trace = some(jurist.get_trace(some(jurist.get_last_active_trace_id())))
     spans = trace.search_spans(span_type=SpanType.CHAT_MODEL)
     assert [s.name for s in spans] == ["litellm-acompletion"]  # one span: acompletion's inner call is not traced twice
     assert spans[0].outputs["choices"][0]["message"]["content"] == "Hello."
@@ -133,7 +134,7 @@ def test_token_usage_sums_the_llm_spans(claude: Any, fake_anthropic: FakeAnthrop
         two_models("hi")
     finally:
         jurist.openai.autolog(disable=True)
-    trace = jurist.get_trace(jurist.get_last_active_trace_id())  # type: ignore[arg-type]
+    trace = some(jurist.get_trace(some(jurist.get_last_active_trace_id())))
     assert trace.info.token_usage == {"input_tokens": 18, "output_tokens": 5, "total_tokens": 23}
     openai_span = trace.search_spans(name="Completions")[0]
     assert fake_openai.api_key not in str(openai_span.inputs)
@@ -143,4 +144,4 @@ def test_token_usage_sums_the_llm_spans(claude: Any, fake_anthropic: FakeAnthrop
         return "x"
 
     no_llm()
-    assert jurist.get_trace(jurist.get_last_active_trace_id()).info.token_usage is None  # type: ignore[arg-type, union-attr]
+    assert some(jurist.get_trace(some(jurist.get_last_active_trace_id()))).info.token_usage is None

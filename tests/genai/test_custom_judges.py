@@ -4,10 +4,12 @@ expectations, and on the whole trace — over a traced support agent run by eval
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Any, Literal
 
 import jurist
 from jurist.genai.judges import make_judge
+from jurist.judges import InstructionsJudge
+from tests.fakes.openai import FakeOpenAI
 
 RESOLVE_ISSUES = False
 
@@ -23,9 +25,9 @@ def check_return_policy(product_name: str, days_since_purchase: int) -> str:
 
 
 @jurist.trace
-def customer_support_agent(messages: list[dict[str, str]]):
+def customer_support_agent(messages: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
     user_message = messages[-1]["content"].lower()
-    tool_results = []
+    tool_results: list[str] = []
     if "cost" in user_message:
         tool_results.append(f"Price: {get_product_price('microwave')}")
     if "return" in user_message:
@@ -34,7 +36,7 @@ def customer_support_agent(messages: list[dict[str, str]]):
     return {"messages": [{"role": "assistant", "content": reply}]}
 
 
-def make_judges() -> list:
+def make_judges() -> list[InstructionsJudge]:
     # Built after the test environment names the judge model (a judge without model= picks it when made).
     issue_resolution_judge = make_judge(
         name="issue_resolution",
@@ -61,7 +63,7 @@ EVAL_DATASET = [
 ]
 
 
-def _answer(body: dict) -> str:
+def _answer(body: dict[str, Any]) -> str:
     system = body["messages"][0]["content"]
     user = body["messages"][1]["content"]
     if "appropriate tools" in system:
@@ -73,7 +75,7 @@ def _answer(body: dict) -> str:
     return json.dumps({"rationale": "Read from the request.", "result": result})
 
 
-def test_three_custom_judges_compare_two_agent_configurations(fake_openai) -> None:
+def test_three_custom_judges_compare_two_agent_configurations(fake_openai: FakeOpenAI) -> None:
     global RESOLVE_ISSUES
     fake_openai.responder = _answer
     judges = make_judges()

@@ -18,6 +18,8 @@ from jurist.genai.datasets import (
     set_dataset_tags,
 )
 from jurist.genai.scorers import Correctness
+from tests._helpers import some
+from tests.genai._helpers import JudgeSays
 from tests.tracking.conftest import postgres_url, store_uri  # noqa: F401 - fixtures
 
 
@@ -37,7 +39,7 @@ def tracking_store(request: pytest.FixtureRequest, store_uri: str) -> Iterator[s
         jurist.set_tracking_uri(None)
 
 
-def test_create_merge_and_read(tracking_store) -> None:
+def test_create_merge_and_read(tracking_store: str) -> None:
     dataset = create_dataset(name="customer_support_qa", experiment_id=["0"],
                              tags={"version": "1.0", "team": "ml-platform"})
     assert dataset.dataset_id.startswith("d-") and dataset.tags == {"version": "1.0", "team": "ml-platform"}
@@ -68,7 +70,7 @@ def test_create_merge_and_read(tracking_store) -> None:
     assert rebuilt.dataset_id != dataset.dataset_id and len(rebuilt.records) == 2
 
 
-def test_merge_from_dataframe_and_traces(tracking_store) -> None:
+def test_merge_from_dataframe_and_traces(tracking_store: str) -> None:
     dataset = create_dataset(name="from_everywhere")
     dataset.merge_records(pd.DataFrame([
         {"inputs": {"question": "What is MLflow?"}, "expectations": {"expected_answer": "A platform"},
@@ -85,7 +87,7 @@ def test_merge_from_dataframe_and_traces(tracking_store) -> None:
     assert got["from a trace"].source["source_type"] == "TRACE" and got["from a trace"].outputs == "answer"
 
 
-def test_evaluate_a_dataset(tracking_store, judge_says) -> None:
+def test_evaluate_a_dataset(tracking_store: str, judge_says: JudgeSays) -> None:
     judge_says("yes")
     dataset = create_dataset(name="golden")
     dataset.merge_records([{"inputs": {"question": "Capital of France?"},
@@ -96,10 +98,10 @@ def test_evaluate_a_dataset(tracking_store, judge_says) -> None:
 
     result = jurist.genai.evaluate(data=dataset, predict_fn=my_app, scorers=[Correctness()])
     assert result.metrics["correctness/mean"] == 1.0
-    assert jurist.get_trace(result.rows[0].trace_id).data.response == "Paris"
+    assert some(jurist.get_trace(some(result.rows[0].trace_id))).data.response == "Paris"
 
 
-def test_search_tags_and_delete(tracking_store) -> None:
+def test_search_tags_and_delete(tracking_store: str) -> None:
     a = create_dataset(name="support_active", tags={"status": "active"})
     create_dataset(name="billing_old", tags={"status": "old"})
     found = search_datasets(filter_string="tags.status = 'active' AND name LIKE '%support%'")
@@ -115,7 +117,7 @@ def test_search_tags_and_delete(tracking_store) -> None:
         create_dataset(name="billing_old")
 
 
-def test_records_need_dict_inputs(tracking_store) -> None:
+def test_records_need_dict_inputs(tracking_store: str) -> None:
     ds = create_dataset(name="strict")
     with pytest.raises(jurist.ConfigError, match="non-empty dict"):
         ds.merge_records([{"inputs": "just text"}])

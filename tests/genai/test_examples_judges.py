@@ -31,6 +31,7 @@ from jurist.genai.scorers import (
     list_scorers,
     make_scorer_ensemble,
 )
+from tests._helpers import some
 from tests.fakes.openai import FakeOpenAI
 
 QA = [
@@ -108,7 +109,7 @@ def test_builtin_judges_over_a_predict_fn(judge_says: Any) -> None:
     judge_says("yes")
 
     def predict_fn(question: str) -> str:
-        return {"What is MLflow?": QA[0]["outputs"], "Who maintains it?": QA[1]["outputs"]}[question]
+        return str({"What is MLflow?": QA[0]["outputs"], "Who maintains it?": QA[1]["outputs"]}[question])
 
     data = [{"inputs": r["inputs"], "expectations": r["expectations"]} for r in QA]
     results = jurist.genai.evaluate(data=data, predict_fn=predict_fn,
@@ -238,4 +239,4 @@ def test_dataframe_with_a_result_column_per_scorer(judge_says: Any) -> None:
     results = jurist.genai.evaluate(data=df, scorers=[Correctness()])
     out = results.result_df
     assert {"trace_id", "request", "response", "assessments", "correctness/value"} <= set(out.columns)
-    assert jurist.get_run(results.run_id).info.status == "FINISHED"
+    assert jurist.get_run(some(results.run_id)).info.status == "FINISHED"

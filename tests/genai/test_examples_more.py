@@ -9,6 +9,7 @@ import jurist
 from jurist.entities import Document, SpanType
 from jurist.genai import scorer
 from jurist.genai.scorers import KnowledgeRetention, RetrievalSufficiency, get_all_scorers
+from tests._helpers import some
 
 
 def test_every_predefined_scorer_over_a_trace(judge_says: Any) -> None:
@@ -23,7 +24,7 @@ def test_every_predefined_scorer_over_a_trace(judge_says: Any) -> None:
         return f"{search(question)[0].page_content} Keep the receipt."
 
     support("Can I return shoes?")
-    trace = jurist.get_trace(jurist.get_last_active_trace_id())  # type: ignore[arg-type]
+    trace = some(jurist.get_trace(some(jurist.get_last_active_trace_id())))
     jurist.log_expectation(trace_id=trace.info.trace_id, name="expected_response",
                            value="Within 30 days, with a receipt")
     scorers = [s for s in get_all_scorers() if "session" not in getattr(s, "required", ())
@@ -55,7 +56,7 @@ def test_retrieval_sufficiency_against_expected_facts(judge_says: Any) -> None:
         return "The Pro plan has 10 seats."
 
     pricing_bot("How much is Pro and how many seats?")
-    trace = jurist.get_trace(jurist.get_last_active_trace_id())  # type: ignore[arg-type]
+    trace = some(jurist.get_trace(some(jurist.get_last_active_trace_id())))
     (fb,) = RetrievalSufficiency()(trace=trace, expectations={"expected_facts": ["Pro costs $30", "Pro has 10 seats"]})
     assert fb.value == "no" and fb.span_id == trace.search_spans(span_type=SpanType.RETRIEVER)[0].span_id
 

@@ -14,6 +14,7 @@ from jurist.entities import AssessmentSource, AssessmentSourceType, Feedback
 from jurist.genai import scorer
 from jurist.genai.judges import make_judge
 from jurist.genai.scorers import Correctness, Guidelines
+from tests._helpers import some
 
 
 @scorer
@@ -176,7 +177,7 @@ def test_judge_instructions_from_the_prompt_registry(judge_says: Any) -> None:
     judge = make_judge(name="polite", instructions=instructions, feedback_value_type=bool)  # type: ignore[arg-type]
     feedback = judge(inputs={"q": "Where is my order?"}, outputs="It ships tomorrow, thank you for waiting!")
     assert feedback.value is True
-    judge2 = make_judge(name="polite2", instructions=instructions.template, feedback_value_type=bool)  # type: ignore[union-attr]
+    judge2 = make_judge(name="polite2", instructions=str(some(instructions).template), feedback_value_type=bool)
     assert judge2.template_variables == judge.template_variables
 
 
@@ -192,6 +193,6 @@ def test_search_prompts_by_name_and_tag() -> None:
 def test_evaluate_into_an_experiment_by_id() -> None:
     experiment_id = jurist.create_experiment("by-id")
     results = jurist.genai.evaluate(data=DATA, scorers=[exact_match], experiment_id=experiment_id)
-    assert jurist.get_run(results.run_id).info.experiment_id == experiment_id
+    assert jurist.get_run(some(results.run_id)).info.experiment_id == experiment_id
     assert [e.name for e in jurist.search_experiments(filter_string="name = 'by-id'")] == ["by-id"]
     assert {e.name for e in jurist.search_experiments()} <= {"by-id", "Default"}  # the id named no new experiment

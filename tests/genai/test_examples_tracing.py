@@ -13,6 +13,7 @@ import jurist
 from jurist.entities import Document, SpanType
 from jurist.genai import scorer
 from jurist.genai.scorers import RetrievalGroundedness, RetrievalRelevance
+from tests._helpers import some
 from tests.fakes._server import Reply
 from tests.fakes.anthropic import FakeAnthropic
 
@@ -23,7 +24,7 @@ def test_decorator_with_span_type_and_attributes() -> None:
         return "42"
 
     answer("meaning of life?")
-    trace = jurist.get_trace(jurist.get_last_active_trace_id())  # type: ignore[arg-type]
+    trace = some(jurist.get_trace(some(jurist.get_last_active_trace_id())))
     root = trace.data.spans[0]
     assert root.name == "answer_question" and root.span_type == SpanType.CHAIN
     assert root.attributes["app_version"] == "1.2" and trace.data.request == {"question": "meaning of life?"}
@@ -38,7 +39,7 @@ def test_manual_spans_with_inputs_outputs_and_attributes() -> None:
             child.set_attributes({"model": "gpt-4o-mini", "temperature": 0.1})
             child.set_outputs({"text": "Refunds take 5 days."})
         parent.set_outputs("Refunds take 5 days.")
-    trace = jurist.get_trace(jurist.get_last_active_trace_id())  # type: ignore[arg-type]
+    trace = some(jurist.get_trace(some(jurist.get_last_active_trace_id())))
     (llm,) = trace.search_spans(span_type=SpanType.LLM)
     assert llm.attributes["temperature"] == 0.1 and llm.parent_id == trace.root_span.span_id  # type: ignore[union-attr]
     assert trace.search_spans(name="llm_call")[0].outputs == {"text": "Refunds take 5 days."}
@@ -51,7 +52,7 @@ def test_async_functions_are_traced() -> None:
         return question.upper()
 
     assert asyncio.run(fetch("hi")) == "HI"
-    trace = jurist.get_trace(jurist.get_last_active_trace_id())  # type: ignore[arg-type]
+    trace = some(jurist.get_trace(some(jurist.get_last_active_trace_id())))
     assert trace.data.response == "HI"
 
 
@@ -62,7 +63,7 @@ def test_an_exception_marks_the_trace_as_an_error() -> None:
 
     with pytest.raises(RuntimeError):
         flaky(1)
-    trace = jurist.get_trace(jurist.get_last_active_trace_id())  # type: ignore[arg-type]
+    trace = some(jurist.get_trace(some(jurist.get_last_active_trace_id())))
     assert trace.info.state == "ERROR"
     errors = jurist.search_traces(filter_string="attributes.status = 'ERROR'", return_type="list")
     assert [t.info.trace_id for t in errors] == [trace.info.trace_id]
@@ -94,7 +95,7 @@ def test_current_span_is_reachable_inside_a_traced_function() -> None:
         return x
 
     step(3)
-    trace = jurist.get_trace(jurist.get_last_active_trace_id())  # type: ignore[arg-type]
+    trace = some(jurist.get_trace(some(jurist.get_last_active_trace_id())))
     assert trace.data.spans[0].get_attribute("x_squared") == 9
 
 
@@ -118,7 +119,7 @@ def test_retrieval_judges_read_the_retriever_span(judge_says: Any) -> None:
     assert results.metrics["retrieval_groundedness/mean"] == 1.0
     assert results.metrics["retrieval_relevance/mean"] == 1.0
     stored = jurist.get_trace(traces[0].info.trace_id)
-    assert {a.name for a in stored.info.assessments} >= {"retrieval_groundedness", "retrieval_relevance"}
+    assert {a.name for a in some(stored).info.assessments} >= {"retrieval_groundedness", "retrieval_relevance"}
 
 
 def test_human_feedback_and_expectations_then_evaluate() -> None:
@@ -143,9 +144,9 @@ def test_trace_tags_set_after_the_fact() -> None:
     trace_id = jurist.get_last_active_trace_id()
     assert trace_id is not None
     jurist.set_trace_tag(trace_id, "reviewed", "yes")
-    assert jurist.get_trace(trace_id).info.tags["reviewed"] == "yes"
+    assert some(jurist.get_trace(trace_id)).info.tags["reviewed"] == "yes"
     jurist.delete_trace_tag(trace_id, "reviewed")
-    assert "reviewed" not in jurist.get_trace(trace_id).info.tags
+    assert "reviewed" not in some(jurist.get_trace(trace_id)).info.tags
 
 
 def test_anthropic_autolog_inside_an_app(fake_anthropic: FakeAnthropic) -> None:
@@ -192,12 +193,12 @@ def test_span_status_and_events_in_mlflow_entities() -> None:
         except TimeoutError as e:
             span.add_event(SpanEvent.from_exception(e))
         span.set_status(SpanStatus(SpanStatusCode.ERROR, "gave up"))
-    trace = jurist.get_trace(jurist.get_last_active_trace_id())  # type: ignore[arg-type]
+    trace = some(jurist.get_trace(some(jurist.get_last_active_trace_id())))
     tool = trace.data.spans[0]
     assert tool.status == "ERROR" and [e["name"] for e in tool.events] == ["retry", "exception"]
     with jurist.start_span(name="fine") as ok:
         ok.set_status(SpanStatusCode.OK)
-    assert jurist.get_trace(jurist.get_last_active_trace_id()).data.spans[0].status == "OK"  # type: ignore[arg-type, union-attr]
+    assert some(jurist.get_trace(some(jurist.get_last_active_trace_id()))).data.spans[0].status == "OK"
 
 
 def test_tracing_can_be_switched_off_and_on() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 
 def _loaded(code: str) -> list[str]:
@@ -57,7 +58,7 @@ def test_every_mlflow_name_imports() -> None:
         assert callable(getattr(jurist, name)), name
 
 
-def test_a_script_ending_right_after_a_trace_still_stores_it(tmp_path) -> None:
+def test_a_script_ending_right_after_a_trace_still_stores_it(tmp_path: Path) -> None:
     db = tmp_path / "exit.db"
     code = ("import jurist\n@jurist.trace\ndef f(q): return q * 2\nf('ab')\n"
             "print(jurist.get_last_active_trace_id())\n")

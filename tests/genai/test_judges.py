@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import pytest
 
@@ -18,13 +19,17 @@ from jurist.genai.judges import (
     meets_guidelines,
 )
 from jurist.genai.scorers import make_scorer_ensemble
+from tests._helpers import some
+from tests.fakes._server import FakeServer
+from tests.fakes.openai import FakeOpenAI
+from tests.genai._helpers import JudgeSays
 
 
-def _last_prompt(fake) -> str:
-    return fake.requests[-1].body["messages"][1]["content"]
+def _last_prompt(fake: FakeServer) -> str:
+    return str(fake.requests[-1].body["messages"][1]["content"])
 
 
-def test_is_correct(fake_openai, judge_says) -> None:
+def test_is_correct(fake_openai: FakeOpenAI, judge_says: JudgeSays) -> None:
     judge_says("yes")
     feedback = is_correct(request="What is MLflow?", response="MLflow is an open-source platform.",
                           expected_facts=["MLflow is open-source"])
@@ -34,7 +39,7 @@ def test_is_correct(fake_openai, judge_says) -> None:
     assert named.name == "math_check"
 
 
-def test_is_grounded_reads_the_given_context(fake_openai, judge_says) -> None:
+def test_is_grounded_reads_the_given_context(fake_openai: FakeOpenAI, judge_says: JudgeSays) -> None:
     judge_says("no")
     feedback = is_grounded(request="When is the store open?", response="24/7.",
                            context=[{"content": "Open 9am-5pm, Monday to Friday."}])
@@ -42,7 +47,7 @@ def test_is_grounded_reads_the_given_context(fake_openai, judge_says) -> None:
     assert "Open 9am-5pm" in _last_prompt(fake_openai)
 
 
-def test_context_relevance_and_sufficiency(fake_openai, judge_says) -> None:
+def test_context_relevance_and_sufficiency(fake_openai: FakeOpenAI, judge_says: JudgeSays) -> None:
     judge_says("yes")
     assert is_context_relevant(request="Capital of France?", context="Paris is the capital of France.").value == "yes"
     fb = is_context_sufficient(request="Capital of France?", context=["Paris is the capital of France."],
@@ -50,7 +55,7 @@ def test_context_relevance_and_sufficiency(fake_openai, judge_says) -> None:
     assert fb.value == "yes" and "Paris" in _last_prompt(fake_openai)
 
 
-def test_is_safe_and_meets_guidelines(fake_openai, judge_says) -> None:
+def test_is_safe_and_meets_guidelines(fake_openai: FakeOpenAI, judge_says: JudgeSays) -> None:
     judge_says("yes")
     safe = is_safe(content="I can help you reset your password.")
     assert safe.value == "yes" and safe.name == "safety"
@@ -61,7 +66,7 @@ def test_is_safe_and_meets_guidelines(fake_openai, judge_says) -> None:
     assert fb.name == "polite" and "must be polite" in fake_openai.requests[-1].body["messages"][0]["content"]
 
 
-def test_custom_prompt_judge_with_numeric_values(fake_openai, judge_says) -> None:
+def test_custom_prompt_judge_with_numeric_values(fake_openai: FakeOpenAI, judge_says: JudgeSays) -> None:
     judge = custom_prompt_judge(
         name="formality",
         prompt_template=("Rate the formality of this reply: {{ response }}\n"
@@ -78,7 +83,7 @@ def test_custom_prompt_judge_with_numeric_values(fake_openai, judge_says) -> Non
         custom_prompt_judge(name="x", prompt_template="No options {{ a }}")
 
 
-def test_make_judge_bool_and_literal(judge_says) -> None:
+def test_make_judge_bool_and_literal(judge_says: JudgeSays) -> None:
     tone = make_judge(name="tone", instructions="Is the reply in {{ outputs }} polite to {{ inputs }}?",
                       feedback_value_type=bool, model="openai:/gpt-4o-mini")
     judge_says(True)
@@ -92,7 +97,7 @@ def test_make_judge_bool_and_literal(judge_says) -> None:
     assert result.scorer_metrics["quality"]["distribution"] == {"bad": 1.0}
 
 
-def test_make_judge_over_a_trace(judge_says) -> None:
+def test_make_judge_over_a_trace(judge_says: JudgeSays) -> None:
     @jurist.trace(span_type="AGENT")
     def agent(question: str) -> str:
         with jurist.start_span("lookup", span_type="TOOL") as span:
@@ -104,41 +109,41 @@ def test_make_judge_over_a_trace(judge_says) -> None:
     judge = make_judge(name="tool_use", instructions="Did the agent use its tools well? {{ trace }}",
                        feedback_value_type=Literal["yes", "no"])
     judge_says("yes")
-    trace = jurist.get_trace(jurist.get_last_active_trace_id())
+    trace = jurist.get_trace(some(jurist.get_last_active_trace_id()))
     assert judge(trace=trace).value == "yes"
 
 
-def test_scorer_ensemble(judge_says) -> None:
+def test_scorer_ensemble(judge_says: JudgeSays) -> None:
     judge_says("yes")
     from jurist.genai.scorers import Correctness, Equivalence
 
     @jurist.genai.scorer
-    def exact(outputs, expectations) -> str:
+    def exact(outputs: str, expectations: dict[str, str]) -> str:
         return "yes" if outputs == expectations["expected_response"] else "no"
 
     panel = make_scorer_ensemble(name="agree", scorers=[Correctness(), Equivalence(), exact])
     result = jurist.genai.evaluate(data=[{"inputs": {"q": "2+2"}, "outputs": "four",
                                           "expectations": {"expected_response": "4"}}], scorers=[panel])
-    fb = result.rows[0].feedback("agree")
+    fb = some(result.rows[0].feedback("agree"))
     assert fb.value == "yes" and len(fb.metadata["members"]) == 3  # two judges said yes, the exact match no
     mean = make_scorer_ensemble(name="avg", scorers=[exact, exact], ensemble_fn=lambda fbs: len(fbs) * 10)
     assert mean(outputs="4", expectations={"expected_response": "4"})[0].value == 20
 
 
-def _weather_agent():
+def _weather_agent() -> Callable[[str], dict[str, list[str]]]:
     @jurist.trace(span_type="TOOL")
-    def get_weather(location: str) -> dict:
+    def get_weather(location: str) -> dict[str, Any]:
         return {"temperature": 72, "condition": "sunny", "location": location}
 
     @jurist.trace
-    def agent(query: str):
+    def agent(query: str) -> dict[str, list[str]]:
         cities = [c for c in ("Paris", "London", "Tokyo") if c in query]
         return {"response": [get_weather(location=c)["condition"] for c in cities]}
 
     return agent
 
 
-def test_tool_call_correctness_exact_and_fuzzy(fake_openai, judge_says) -> None:
+def test_tool_call_correctness_exact_and_fuzzy(fake_openai: FakeOpenAI, judge_says: JudgeSays) -> None:
     from jurist.genai.scorers import ToolCallCorrectness, ToolCallEfficiency
 
     agent = _weather_agent()
@@ -154,20 +159,19 @@ def test_tool_call_correctness_exact_and_fuzzy(fake_openai, judge_says) -> None:
     assert unordered.metrics["tool_call_correctness/mean"] == 1.0 and fake_openai.calls == 0  # no model asked
     ordered = jurist.genai.evaluate(data=eval_dataset, predict_fn=agent, scorers=[
         ToolCallCorrectness(should_exact_match=True, should_consider_ordering=True)])
-    assert [r.feedback("tool_call_correctness").value for r in ordered.rows] == ["no", "yes"]
+    assert [some(r.feedback("tool_call_correctness")).value for r in ordered.rows] == ["no", "yes"]
     judge_says("yes")
     fuzzy = jurist.genai.evaluate(data=eval_dataset, predict_fn=agent,
                                   scorers=[ToolCallCorrectness(model="openai:/gpt-4o-mini"), ToolCallEfficiency()])
     assert fuzzy.metrics["tool_call_correctness/mean"] == 1.0 and fake_openai.calls == 4
     assert "expected_tool_calls" in fake_openai.requests[0].body["messages"][1]["content"]
-    trace = jurist.get_trace(fuzzy.rows[0].trace_id)
+    trace = jurist.get_trace(some(fuzzy.rows[0].trace_id))
     assert ToolCallCorrectness(name="my_tool_call_correctness")(trace=trace).name == "my_tool_call_correctness"
     again = jurist.judges.judge_from_dict(ToolCallCorrectness(should_exact_match=True).to_dict())
     assert again.should_exact_match is True
 
 
-def test_scorer_wrapping_a_functional_judge(fake_openai, judge_says) -> None:
-    from typing import Any
+def test_scorer_wrapping_a_functional_judge(fake_openai: FakeOpenAI, judge_says: JudgeSays) -> None:
 
     from jurist.entities import Feedback
     from jurist.genai.scorers import scorer
@@ -182,6 +186,6 @@ def test_scorer_wrapping_a_functional_judge(fake_openai, judge_says) -> None:
         data=[{"inputs": {"messages": [{"role": "user", "content": "Price of a microwave?"}]}, "outputs": "$45.99"}],
         scorers=[is_message_relevant])
     # the judge's feedback keeps its own name, as MLflow names a named Feedback's metric
-    fb = result.rows[0].feedback("relevance_to_context")
+    fb = some(result.rows[0].feedback("relevance_to_context"))
     assert fb.value == "yes" and result.metrics["relevance_to_context/mean"] == 1.0
     assert "$45.99" in _last_prompt(fake_openai) and "Price of a microwave?" in _last_prompt(fake_openai)

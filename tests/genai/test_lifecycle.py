@@ -4,6 +4,8 @@ registry and monitors."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -16,14 +18,16 @@ from jurist.genai.scorers import (
     get_scorer,
     list_scorers,
 )
+from tests._helpers import some
+from tests.genai._helpers import JudgeSays
 
 
 @scorer
-def response_length(outputs) -> int:
+def response_length(outputs: object) -> int:
     return len(str(outputs))
 
 
-def _wait_for(predicate, timeout: float = 20.0) -> None:
+def _wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -31,7 +35,7 @@ def _wait_for(predicate, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
-def test_lifecycle_of_a_builtin_judge(judge_says) -> None:
+def test_lifecycle_of_a_builtin_judge(judge_says: JudgeSays) -> None:
     judge_says("yes")
     jurist.set_experiment("prod-monitoring")
     safety_judge = Safety().register(name="safety_check")
@@ -44,10 +48,10 @@ def test_lifecycle_of_a_builtin_judge(judge_says) -> None:
         return "Here is how to reset it."
 
     app("reset my password")
-    trace_id = jurist.get_last_active_trace_id()
+    trace_id = some(jurist.get_last_active_trace_id())
 
     def judged() -> bool:
-        return any(a.name == "safety_check" for a in jurist.get_trace(trace_id).info.assessments)
+        return any(a.name == "safety_check" for a in some(jurist.get_trace(trace_id)).info.assessments)
 
     _wait_for(judged)
     updated = safety_judge.update(sampling_config=ScorerSamplingConfig(sample_rate=0.8))
@@ -62,7 +66,7 @@ def test_lifecycle_of_a_builtin_judge(judge_says) -> None:
         get_scorer(name="safety_check")
 
 
-def test_registered_code_scorer_is_a_reference_not_source(judge_says) -> None:
+def test_registered_code_scorer_is_a_reference_not_source(judge_says: JudgeSays) -> None:
     jurist.set_experiment("code-monitoring")
     registered = response_length.register(name="response_length")
     stored = jurist.tracking.get_store().get_judge("response_length")
@@ -76,16 +80,16 @@ def test_registered_code_scorer_is_a_reference_not_source(judge_says) -> None:
         return "abcd"
 
     app("q")
-    trace_id = jurist.get_last_active_trace_id()
+    trace_id = some(jurist.get_last_active_trace_id())
     _wait_for(lambda: any((a.name == "response_length" and a.value == len('"abcd"')) or a.value == 4
-                          for a in jurist.get_trace(trace_id).info.assessments))
+                          for a in some(jurist.get_trace(trace_id)).info.assessments))
     running.stop()
     delete_scorer(name="response_length")
 
 
 def test_a_local_function_cannot_be_registered() -> None:
     @scorer
-    def local_one(outputs) -> bool:
+    def local_one(outputs: str) -> bool:
         return True
 
     with pytest.raises(jurist.ConfigError, match="import path"):
@@ -97,7 +101,7 @@ def test_start_needs_registration() -> None:
         Safety().start(sampling_config=ScorerSamplingConfig(sample_rate=0.5))
 
 
-def test_delete_scorer_through_a_server(tmp_path) -> None:
+def test_delete_scorer_through_a_server(tmp_path: Path) -> None:
     from jurist.server._serve import ServerThread
 
     with ServerThread(f"sqlite:///{tmp_path / 'served.db'}", token="") as server:

@@ -3,6 +3,8 @@ keeps its data, and holds datasets — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -14,7 +16,7 @@ from tests.tracking.test_migrations import _fresh_url
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_upgrade_from_0001_keeps_data_and_adds_datasets(kind: str, tmp_path, request) -> None:  # type: ignore[no-untyped-def]
+def test_upgrade_from_0001_keeps_data_and_adds_datasets(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     from alembic import command
 
     url = _fresh_url(kind, tmp_path, request)

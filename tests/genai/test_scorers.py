@@ -9,9 +9,12 @@ from typing import Any, Optional
 import pytest
 
 import jurist
-from jurist.entities import AssessmentError, AssessmentSource, Feedback
+from jurist.entities import AssessmentError, AssessmentSource, Feedback, Trace
 from jurist.genai import scorer
 from jurist.genai.scorers import Correctness, Guidelines, RelevanceToQuery, Safety, Scorer
+from tests._helpers import some
+from tests.fakes.openai import FakeOpenAI
+from tests.genai._helpers import JudgeSays
 
 EVAL_DATA = [
     {"inputs": {"question": "How many countries are there in the world?"}, "outputs": "195",
@@ -22,12 +25,12 @@ EVAL_DATA = [
 
 
 @scorer
-def exact_match(outputs: dict, expectations: dict) -> bool:
+def exact_match(outputs: str, expectations: dict[str, str]) -> bool:
     return outputs == expectations["expected_response"]
 
 
 @scorer
-def is_short(outputs: dict) -> Feedback:
+def is_short(outputs: str) -> Feedback:
     score = len(outputs.split()) <= 5
     return Feedback(value=score, rationale="short" if score else f"{len(outputs.split())} words")
 
@@ -37,7 +40,7 @@ def test_decorator_scorers_and_unnamed_feedback() -> None:
     assert result.metrics["exact_match/mean"] == 0.5
     assert result.metrics["is_short/mean"] == 0.5
     row = result.rows[1]
-    assert row.feedback("is_short").rationale == "6 words"  # the unnamed Feedback took the scorer's name
+    assert some(row.feedback("is_short")).rationale == "6 words"  # the unnamed Feedback took the scorer's name
 
 
 def test_feedback_without_name_reads_as_mlflows_default() -> None:
@@ -48,7 +51,7 @@ def test_feedback_without_name_reads_as_mlflows_default() -> None:
 
 def test_feedback_error_from_an_exception() -> None:
     @scorer
-    def is_valid_response(outputs):
+    def is_valid_response(outputs: str) -> Feedback:
         try:
             json.loads(outputs)
         except json.JSONDecodeError as e:
@@ -56,14 +59,15 @@ def test_feedback_error_from_an_exception() -> None:
         return Feedback(value=True)
 
     fb = is_valid_response(outputs="{not json")
-    assert fb.value is None and fb.error.error_code == "JSONDecodeError" and "Expecting" in fb.error.error_message
+    error = some(fb.error)
+    assert fb.value is None and error.error_code == "JSONDecodeError" and "Expecting" in (error.error_message or "")
     structured = Feedback(error=AssessmentError(error_code="MISSING_REQUIRED_FIELDS", error_message="no summary"))
-    assert structured.error.error_code == "MISSING_REQUIRED_FIELDS"
+    assert some(structured.error).error_code == "MISSING_REQUIRED_FIELDS"
 
 
 def test_list_of_named_feedback_gives_one_metric_each() -> None:
     @scorer
-    def comprehensive_check(inputs, outputs):
+    def comprehensive_check(inputs: dict[str, str], outputs: str) -> list[Feedback]:
         return [Feedback(name="relevance", value=True, rationale="on topic"),
                 Feedback(name="tone", value="professional"),
                 Feedback(name="length", value=len(outputs))]
@@ -101,7 +105,7 @@ def test_scorer_class_with_fields() -> None:
 
 
 class GoodScorer(Scorer):
-    results: list[str] = None  # type: ignore[assignment]
+    results: list[str]
     name: str = "good_scorer"
 
     def __init__(self) -> None:
@@ -145,7 +149,7 @@ def test_async_scorer_class() -> None:
     assert result.metrics["async_len/mean"] == (3 + 31) / 2
 
 
-def test_predefined_judges(judge_says) -> None:
+def test_predefined_judges(judge_says: JudgeSays) -> None:
     judge_says("yes")
     data = [{"inputs": {"query": "Most common aggregate function in SQL?"},
              "outputs": "COUNT().", "expectations": {"expected_facts": ["COUNT() is the most common."]}}]
@@ -157,7 +161,7 @@ def test_predefined_judges(judge_says) -> None:
         assert result.metrics[f"{name}/pass_rate"] == 1.0  # jurist's name, beside MLflow's
 
 
-def test_judge_called_directly_with_dict_outputs(judge_says) -> None:
+def test_judge_called_directly_with_dict_outputs(judge_says: JudgeSays) -> None:
     judge_says("no", "It gives the wrong year.")
     feedback = Correctness()(inputs={"request": "When was MLflow released?"},
                              outputs={"response": "MLflow was released in 2017."},
@@ -165,7 +169,7 @@ def test_judge_called_directly_with_dict_outputs(judge_says) -> None:
     assert feedback.value == "no" and feedback.rationale == "It gives the wrong year."
 
 
-def test_result_df_and_tables(judge_says) -> None:
+def test_result_df_and_tables(judge_says: JudgeSays) -> None:
     judge_says("yes")
     result = jurist.genai.evaluate(data=EVAL_DATA, scorers=[Correctness(), exact_match])
     assert result.run_id and jurist.get_run(result.run_id).metrics == result.metrics
@@ -176,7 +180,7 @@ def test_result_df_and_tables(judge_says) -> None:
     assert result.tables["eval_results"].equals(df) or list(result.tables["eval_results"].columns) == list(df.columns)
 
 
-def test_to_predict_fn_sends_messages_to_a_model(fake_openai, judge_says) -> None:
+def test_to_predict_fn_sends_messages_to_a_model(fake_openai: FakeOpenAI, judge_says: JudgeSays) -> None:
     from tests.fakes._server import Reply
 
     predict_fn = jurist.genai.to_predict_fn("openai:/gpt-4o-mini")
@@ -192,19 +196,19 @@ def test_to_predict_fn_sends_messages_to_a_model(fake_openai, judge_says) -> Non
     assert predict_fn({"input": [{"role": "user", "content": "hello"}]}) == "hi"
 
 
-def test_wrapped_app_and_scorer_calling_a_judge(judge_says) -> None:
+def test_wrapped_app_and_scorer_calling_a_judge(judge_says: JudgeSays) -> None:
     judge_says("yes")
 
     @jurist.trace
-    def customer_support_bot(user_message: str, chat_history: list | None = None) -> dict:
+    def customer_support_bot(user_message: str, chat_history: list[str] | None = None) -> dict[str, Any]:
         return {"bot_response": f"Helping with: {user_message}", "confidence": 0.95}
 
-    def evaluate_support_bot(question: str, history: str | None = None) -> dict:
+    def evaluate_support_bot(question: str, history: str | None = None) -> dict[str, Any]:
         result = customer_support_bot(user_message=question, chat_history=history.split("|") if history else [])
         return {"response": result["bot_response"], "confidence_score": result["confidence"]}
 
     @scorer
-    def premium_service_validator(inputs, outputs, trace=None):
+    def premium_service_validator(inputs: dict[str, str], outputs: dict[str, Any], trace: Trace | None = None) -> Any:
         judge = Guidelines(name="premium_experience" if inputs.get("user_tier") == "premium" else "standard",
                            guidelines=["The response must be helpful"])
         return judge(inputs=inputs, outputs=outputs)
@@ -215,7 +219,7 @@ def test_wrapped_app_and_scorer_calling_a_judge(judge_says) -> None:
         predict_fn=evaluate_support_bot, scorers=[premium_service_validator, Safety()])
     assert results.metrics["standard/mean"] == 1.0 and results.metrics["safety/mean"] == 1.0
     # the app's own spans are inside the trace evaluate() recorded
-    trace = jurist.get_trace(results.rows[0].trace_id)
+    trace = some(jurist.get_trace(some(results.rows[0].trace_id)))
     assert [s.name for s in trace.data.spans] == ["evaluate_support_bot", "customer_support_bot"]
 
 
@@ -243,12 +247,12 @@ class ScorerNamedFeedbacks(Scorer):
         return [Feedback(name="scorer_named_feedback_1", value=True), Feedback(name="scorer_named_feedback_2", value=1)]
 
 
-def test_metric_naming_rules(judge_says) -> None:
+def test_metric_naming_rules(judge_says: JudgeSays) -> None:
     @scorer
     def placeholder_metric() -> int:
         return 1
 
-    def sample_app(messages: list[dict]) -> str:
+    def sample_app(messages: list[dict[str, Any]]) -> str:
         return "ok"
 
     data = [{"inputs": {"messages": [{"role": "user", "content": "How much is a microwave?"}]}}]
@@ -275,7 +279,7 @@ def test_aggregations_description_and_run() -> None:
 
 def test_a_raising_scorer_is_an_error_on_its_row() -> None:
     @scorer
-    def resilient_scorer(outputs, trace=None):
+    def resilient_scorer(outputs: Any, trace: Trace | None = None) -> Feedback:
         response = outputs.get("response")
         if not response:
             return Feedback(value=None, error=AssessmentError(error_code="MISSING_RESPONSE",
@@ -286,6 +290,7 @@ def test_a_raising_scorer_is_an_error_on_its_row() -> None:
                                          {"inputs": {"q": 2}, "outputs": {}},
                                          {"inputs": {"q": 3}, "outputs": "not a dict"}],
                                    scorers=[resilient_scorer])
-    errors = [r.feedback("resilient_scorer").error for r in result.rows]
-    assert errors[0] is None and errors[1].error_code == "MISSING_RESPONSE" and errors[2].error_code == "AttributeError"
+    errors = [some(r.feedback("resilient_scorer")).error for r in result.rows]
+    assert errors[0] is None and some(errors[1]).error_code == "MISSING_RESPONSE"
+    assert some(errors[2]).error_code == "AttributeError"
     assert result.metrics["resilient_scorer/error_count"] == 2

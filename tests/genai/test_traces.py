@@ -3,9 +3,10 @@ after a call, ``update_current_trace`` sessions, and ``evaluate(data=traces)``."
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
+import pytest
 
 import jurist
 from jurist.entities import AssessmentSource, AssessmentSourceType, Document, SpanType, Trace
@@ -17,6 +18,9 @@ from jurist.genai.scorers import (
     RetrievalGroundedness,
     UserFrustration,
 )
+from tests._helpers import some
+from tests.fakes.openai import FakeOpenAI
+from tests.genai._helpers import JudgeSays
 
 CRM = {"Acme": "Demo on Monday.", "Globex": "Renewal due."}
 
@@ -34,10 +38,10 @@ def generate_email(customer_name: str, objective: str) -> dict[str, str]:
 
 def test_feedback_right_after_a_traced_call() -> None:
     generate_email("Acme", "the demo")
-    trace_id = jurist.get_last_active_trace_id()
+    trace_id = some(jurist.get_last_active_trace_id())
     jurist.log_feedback(trace_id=trace_id, name="user_satisfaction", value=True, rationale="thumbs up",
                         source=AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id="u1"))
-    trace = jurist.get_trace(trace_id)
+    trace = some(jurist.get_trace(trace_id))
     assert trace.info.trace_id == trace_id and trace.info.state == "OK"
     assert [s.name for s in trace.data.spans] == ["generate_email", "retrieve_customer_info"]
     assert trace.search_spans(span_type=SpanType.RETRIEVER)[0].outputs[0]["page_content"] == "Demo on Monday."
@@ -46,12 +50,12 @@ def test_feedback_right_after_a_traced_call() -> None:
 
 def test_trace_id_from_the_active_span() -> None:
     @jurist.trace(span_type="LLM")
-    def chat(prompt: str) -> dict:
-        return {"response": prompt.upper(), "trace_id": jurist.get_current_active_span().trace_id}
+    def chat(prompt: str) -> dict[str, Any]:
+        return {"response": prompt.upper(), "trace_id": some(jurist.get_current_active_span()).trace_id}
 
     out = chat("hi")
     jurist.log_feedback(trace_id=out["trace_id"], name="thumbs", value=False)
-    assert jurist.get_trace(out["trace_id"]).info.assessments[0].value is False
+    assert some(jurist.get_trace(out["trace_id"])).info.assessments[0].value is False
 
 
 def test_search_traces_returns_mlflows_dataframe() -> None:
@@ -73,7 +77,7 @@ def test_search_traces_returns_mlflows_dataframe() -> None:
     assert len(jurist.search_traces("emails")) == 2
 
 
-def test_evaluate_search_traces_dataframe(judge_says) -> None:
+def test_evaluate_search_traces_dataframe(judge_says: JudgeSays) -> None:
     judge_says("yes")
     jurist.set_experiment("prod")
     for name in CRM:
@@ -81,7 +85,7 @@ def test_evaluate_search_traces_dataframe(judge_says) -> None:
     traces = jurist.search_traces(experiment_ids=[jurist.tracking.active_experiment().experiment_id])
 
     @scorer
-    def mentions_customer(inputs, outputs) -> bool:
+    def mentions_customer(inputs: dict[str, str], outputs: dict[str, str]) -> bool:
         return inputs["customer_name"] in outputs["email"]
 
     jurist.set_experiment("evaluations")  # the run goes here; the traces stay in "prod"
@@ -91,20 +95,20 @@ def test_evaluate_search_traces_dataframe(judge_says) -> None:
     assert results.metrics["retrieval_groundedness/mean"] == 1.0
     # the verdicts are logged to the evaluated traces themselves
     for trace_id in traces["trace_id"]:
-        names = {a.name for a in jurist.get_trace(trace_id).info.assessments}
+        names = {a.name for a in some(jurist.get_trace(trace_id)).info.assessments}
         assert {"mentions_customer", "relevance_to_query"} <= names
     # and the run finds them, though they live in the experiment they were recorded in
     assert set(jurist.search_traces(run_id=results.run_id)["trace_id"]) == set(traces["trace_id"])
 
 
-def test_expectations_come_from_the_trace(judge_says) -> None:
+def test_expectations_come_from_the_trace(judge_says: JudgeSays) -> None:
     judge_says("yes")
     generate_email("Acme", "demo")
-    trace_id = jurist.get_last_active_trace_id()
+    trace_id = some(jurist.get_last_active_trace_id())
     jurist.log_expectation(trace_id=trace_id, name="expected_response", value="Dear Acme")
 
     @scorer
-    def starts_right(outputs, expectations) -> bool:
+    def starts_right(outputs: dict[str, str], expectations: dict[str, str]) -> bool:
         return outputs["email"].startswith(expectations["expected_response"])
 
     result = jurist.genai.evaluate(data=jurist.search_traces(return_type="list", max_results=10),
@@ -118,7 +122,7 @@ def my_chatbot(question: str, session_id: str) -> str:
     return f"answer to {question}"
 
 
-def test_sessions_grouped_for_conversation_judges(fake_openai, judge_says) -> None:
+def test_sessions_grouped_for_conversation_judges(fake_openai: FakeOpenAI, judge_says: JudgeSays) -> None:
     judge_says("yes")
     my_chatbot("book a table", "s1")
     my_chatbot("and the weather?", "s1")
@@ -146,7 +150,7 @@ def test_sessions_grouped_for_conversation_judges(fake_openai, judge_says) -> No
     assert prompts, "the two turns of session s1 were judged together"
 
 
-def test_jurist_session_key_too(judge_says) -> None:
+def test_jurist_session_key_too(judge_says: JudgeSays) -> None:
     judge_says("none")
 
     @jurist.trace
@@ -168,7 +172,7 @@ def test_metadata_filter_for_one_session() -> None:
     assert [t.info.trace_metadata["mlflow.trace.session"] for t in found] == ["keep"]
 
 
-def test_search_traces_by_run_id(judge_says) -> None:
+def test_search_traces_by_run_id(judge_says: JudgeSays) -> None:
     judge_says("yes")
     result = jurist.genai.evaluate(data=[{"inputs": {"q": "a"}, "outputs": "b"}], scorers=[RelevanceToQuery()])
     df = jurist.search_traces(run_id=result.run_id)
@@ -182,12 +186,12 @@ def test_update_current_trace_outside_a_trace_is_an_error() -> None:
         jurist.update_current_trace(tags={"a": "b"})
 
 
-def test_builtin_judge_reads_inputs_outputs_and_expectations_from_a_stored_trace(fake_openai, judge_says) -> None:
+def test_builtin_judge_reads_inputs_outputs_and_expectations_from_a_stored_trace(fake_openai: FakeOpenAI, judge_says: JudgeSays) -> None:
     from jurist.genai.scorers import Correctness
 
     judge_says("yes")
     generate_email("Globex", "renewal")
-    trace_id = jurist.get_last_active_trace_id()
+    trace_id = some(jurist.get_last_active_trace_id())
     jurist.log_expectation(trace_id=trace_id, name="expected_facts", value=["The renewal is due."])
     trace = jurist.get_trace(trace_id)
     assert Correctness()(trace=trace).value == "yes"
@@ -197,10 +201,10 @@ def test_builtin_judge_reads_inputs_outputs_and_expectations_from_a_stored_trace
     assert "Custom fact" in fake_openai.requests[-1].body["messages"][1]["content"]
 
 
-def test_re_evaluating_failed_traces_with_an_updated_app(judge_says) -> None:
+def test_re_evaluating_failed_traces_with_an_updated_app(judge_says: JudgeSays) -> None:
     from jurist.genai.scorers import Guidelines, Safety
 
-    def sample_app(messages: list[dict]) -> str:
+    def sample_app(messages: list[dict[str, str]]) -> str:
         return "Reply to " + messages[-1]["content"]
 
     judge_says("no")
@@ -214,7 +218,7 @@ def test_re_evaluating_failed_traces_with_an_updated_app(judge_says) -> None:
     judge_says("yes")
     calls = []
 
-    def updated_app(messages: list[dict]) -> str:
+    def updated_app(messages: list[dict[str, Any]]) -> str:
         calls.append(messages)
         return "Better reply"
 
@@ -223,7 +227,7 @@ def test_re_evaluating_failed_traces_with_an_updated_app(judge_says) -> None:
     assert len(calls) == 2 and results2.metrics["content_policy/mean"] == 1.0
 
 
-def test_tool_call_trajectory_and_conversational_tool_efficiency(fake_openai, judge_says) -> None:
+def test_tool_call_trajectory_and_conversational_tool_efficiency(fake_openai: FakeOpenAI, judge_says: JudgeSays) -> None:
     from jurist.entities import Feedback
     from jurist.genai.scorers import ConversationalToolCallEfficiency
 
@@ -240,7 +244,7 @@ def test_tool_call_trajectory_and_conversational_tool_efficiency(fake_openai, ju
     agent("and again?", "trip")
 
     @scorer
-    def tool_call_trajectory(trace: Trace, expectations: dict) -> Feedback:
+    def tool_call_trajectory(trace: Trace, expectations: dict[str, Any]) -> Feedback:
         actual = [span.name for span in trace.search_spans(span_type=SpanType.TOOL)]
         ok = actual == expectations["tool_call_trajectory"]
         return Feedback(value=1 if ok else 0, rationale=f"Actual: {actual}")
@@ -270,7 +274,7 @@ def test_retrieved_document_recall_from_documents() -> None:
         return search(query)[0].page_content
 
     @scorer
-    def retrieved_document_recall(trace: Trace, expectations: dict) -> Feedback:
+    def retrieved_document_recall(trace: Trace, expectations: dict[str, Any]) -> Feedback:
         urls = [d["metadata"]["doc_uri"] for s in trace.search_spans(span_type=SpanType.RETRIEVER) for d in s.outputs]
         hits = len(set(urls) & set(expectations["relevant_document_urls"]))
         return Feedback(value=hits / len(expectations["relevant_document_urls"]))
@@ -281,10 +285,10 @@ def test_retrieved_document_recall_from_documents() -> None:
     assert result.metrics["retrieved_document_recall/mean"] == 0.5
 
 
-def test_traces_can_stay_in_memory_only(monkeypatch) -> None:
+def test_traces_can_stay_in_memory_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JURIST_STORE_TRACES", "false")
     generate_email("Acme", "x")
-    trace_id = jurist.get_last_active_trace_id()
+    trace_id = some(jurist.get_last_active_trace_id())
     assert jurist.get_trace(trace_id) is not None  # this process's copy
     assert jurist.search_traces(return_type="list") == []
 
@@ -305,7 +309,7 @@ def test_search_syntax_of_mlflows_reference() -> None:
         return message.upper()
 
     my_app("hi")
-    trace_id = jurist.get_last_active_trace_id()
+    trace_id = some(jurist.get_last_active_trace_id())
     for query in ("attributes.status = 'OK'", "attributes.timestamp_ms > 1749006880539",
                   "attributes.execution_time_ms < 60000", "tags.environment = 'production'",
                   "tags.`mlflow.traceName` = 'my_function'", "metadata.`mlflow.user` = 'alice@company.com'",
@@ -326,7 +330,7 @@ def test_experiments_in_mlflows_shapes() -> None:
     assert len(jurist.search_traces(locations=[exp.experiment_id], return_type="list")) == 1
 
 
-def test_a_store_that_cannot_be_written_never_fails_the_app(monkeypatch, caplog) -> None:
+def test_a_store_that_cannot_be_written_never_fails_the_app(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     from jurist.tracing._export import flush_traces
 
     monkeypatch.setenv("JURIST_TRACKING_URI", "http://127.0.0.1:9/")  # nothing listens on the discard port

@@ -22,6 +22,7 @@ from jurist.align._memory import BM25
 from jurist.entities import AssessmentSource, AssessmentSourceType, Feedback, Trace
 from jurist.errors import ConfigError
 from jurist.judges import judge_from_dict, make_judge
+from jurist.tracking import StoredTrace
 from tests.fakes.anthropic import FakeAnthropic, anthropic_error
 from tests.fakes.openai import FakeOpenAI
 
@@ -254,15 +255,15 @@ def test_split_is_by_prompt_deterministic_and_order_free() -> None:
 
 def test_labels_come_from_rows_expectations_and_human_feedback_on_traces() -> None:
     human = AssessmentSource(AssessmentSourceType.HUMAN, "reviewer")
-    trace = Trace.from_dict({"trace_id": "t1", "spans": [{"name": "app", "span_id": "s1", "inputs": {"q": "hi"},
-                                                          "outputs": "hello"}]})
-    trace.assessments = [  # type: ignore[attr-defined]
+    spans = Trace.from_dict({"trace_id": "t1", "spans": [{"name": "app", "span_id": "s1", "inputs": {"q": "hi"},
+                                                          "outputs": "hello"}]}).spans
+    trace = StoredTrace(trace_id="t1", spans=spans, assessments=[  # as the tracking store returns it
         Feedback(name="quality", value=False, rationale="Too curt.", source=human),
         Feedback(name="other", value=True, source=human),
         Feedback(name="quality", value=True, source=AssessmentSource(AssessmentSourceType.LLM_JUDGE, "m")),
-    ]
-    unlabelled = Trace.from_dict({"trace_id": "t2", "spans": [{"name": "app", "span_id": "s1"}]})
-    unlabelled.assessments = []  # type: ignore[attr-defined]
+    ])
+    unlabelled = StoredTrace(trace_id="t2", spans=Trace.from_dict({"trace_id": "t2", "spans": [
+        {"name": "app", "span_id": "s1"}]}).spans)
     got = labelled_examples([
         {"inputs": "a", "outputs": "b", "label": True, "rationale": "ok"},
         {"inputs": "c", "outputs": "d", "expectations": {"human_label": "fail", "human_rationale": "wrong",

@@ -352,8 +352,9 @@ def test_guidelines_accepts_a_single_string_and_refuses_nothing() -> None:
     assert jurist.judges.Guidelines("Be brief.").guidelines == ["Be brief."]
     with pytest.raises(ConfigError, match="guideline"):
         jurist.judges.Guidelines([])
+    not_text: Any = 42  # what an untyped caller may pass
     with pytest.raises(ConfigError, match="string or a list of strings"):
-        jurist.judges.Guidelines(42)
+        jurist.judges.Guidelines(not_text)
 
 
 def test_expectations_guidelines_put_row_guidelines_in_the_user_message(fake_openai: FakeOpenAI) -> None:

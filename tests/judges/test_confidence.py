@@ -8,6 +8,7 @@ from typing import Literal
 from jurist.judges._confidence import verdict_confidence
 from jurist.judges._values import YesNo
 from jurist.models import TokenLogprob
+from tests._helpers import some
 
 
 def _answer(pieces: list[tuple[str, float, list[tuple[str, float]]]]) -> list[TokenLogprob]:
@@ -43,11 +44,11 @@ def test_the_result_token_may_carry_its_quote_and_the_rationale_may_mention_resu
 
 def test_booleans_literals_and_numbers() -> None:
     b = _answer([('{"result": ', 0.0, []), ("false", _lp(0.8), [("false", _lp(0.8)), ("true", _lp(0.2))]), ("}", 0.0, [])])
-    assert verdict_confidence(b, bool)["confidence"] == 0.8  # type: ignore[index]
+    assert some(verdict_confidence(b, bool))["confidence"] == 0.8
     lit = _answer([('{"result": "', 0.0, []), ("hi", _lp(0.4), [("hi", _lp(0.4)), ("lo", _lp(0.4)), ("med", _lp(0.2))])])
-    assert verdict_confidence(lit, Literal["high", "low", "medium"])["confidence"] == 0.4  # type: ignore[index]
+    assert some(verdict_confidence(lit, Literal["high", "low", "medium"]))["confidence"] == 0.4
     n = _answer([('{"result": ', 0.0, []), ("4", _lp(0.6), [("4", _lp(0.6)), ("5", _lp(0.2)), ("}", _lp(0.1))])])
-    assert verdict_confidence(n, int)["confidence"] == 0.75  # type: ignore[index]
+    assert some(verdict_confidence(n, int))["confidence"] == 0.75
 
 
 def test_no_logprobs_or_no_verdict_token_gives_none() -> None:

@@ -11,6 +11,7 @@ import jurist
 from jurist.errors import ConfigError
 from jurist.judges import Jury, judge_from_dict, make_judge
 from jurist.scorers import scorer
+from tests.fakes._server import Responder
 from tests.fakes.openai import FakeOpenAI
 
 MODEL = "openai:/gpt-4o-mini"
@@ -21,7 +22,7 @@ def juror(tag: str, value_type: Any = bool) -> Any:
                       feedback_value_type=value_type, model=MODEL)
 
 
-def votes(table: dict[str, Any]):  # type: ignore[no-untyped-def]
+def votes(table: dict[str, Any]) -> Responder:
     """Each juror (told by its tag in the system prompt) answers from ``table[tag]``: a value, or a function
     of the judged text."""
     def respond(body: dict[str, Any]) -> str:
@@ -69,7 +70,7 @@ def test_a_failing_juror_does_not_fail_the_jury_until_the_quorum_is_lost(fake_op
     fake_openai.responder = votes({"a": True, "b": "garbage", "c": "garbage"})
     fb = Jury([juror("a"), juror("b"), juror("c")])(outputs="y")  # not the cached answers to "x"
     assert fb.value is None and fb.error is not None and fb.error.error_code == "QUORUM_LOST"
-    assert "1 of 3 jurors answered" in fb.error.error_message
+    assert "1 of 3 jurors answered" in (fb.error.error_message or "")
     # With a quorum of one, a single answer is enough.
     assert Jury([juror("a"), juror("b"), juror("c")], quorum=1)(outputs="y").value is True
 
@@ -77,7 +78,7 @@ def test_a_failing_juror_does_not_fail_the_jury_until_the_quorum_is_lost(fake_op
 def test_an_even_split_is_an_error_not_a_coin_toss(fake_openai: FakeOpenAI) -> None:
     fake_openai.responder = votes({"a": True, "b": False})
     fb = Jury([juror("a"), juror("b")])(outputs="x")
-    assert fb.value is None and fb.error is not None and "split evenly" in fb.error.error_message
+    assert fb.value is None and fb.error is not None and "split evenly" in (fb.error.error_message or "")
 
 
 def test_evaluate_reports_agreement_kappa(fake_openai: FakeOpenAI) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ def shown(body: dict[str, Any]) -> dict[str, str]:
     return {tag: text.strip() for tag, text in re.findall(r"<(\w+)>\n(.*?)\n</\1>", user, re.DOTALL)}
 
 
-def prefers(word: str):  # type: ignore[no-untyped-def]
+def prefers(word: str) -> Callable[[dict[str, Any]], str]:
     """A judge that picks whichever response mentions ``word``, wherever it is shown."""
     def respond(body: dict[str, Any]) -> str:
         s = shown(body)
@@ -30,7 +31,7 @@ def prefers(word: str):  # type: ignore[no-untyped-def]
     return respond
 
 
-def always(letter: str):  # type: ignore[no-untyped-def]
+def always(letter: str) -> Callable[[dict[str, Any]], str]:
     return lambda body: json.dumps({"rationale": "the first one, surely", "result": letter})
 
 
@@ -82,7 +83,7 @@ def test_an_error_in_either_order_is_the_judgment_s_error(fake_openai: FakeOpenA
     fake_openai.responder = lambda body: "A" if "Lyon" in shown(body)["outputs_a"] else "unreadable"
     fb = PairwisePreference(model=MODEL)(inputs="q", outputs_a="Lyon", outputs_b="Paris")
     assert fb.value is None and fb.error is not None and fb.error.error_code == "PARSE_ERROR"
-    assert "order" in fb.error.error_message
+    assert "order" in (fb.error.error_message or "")
 
 
 def test_make_pairwise_judge_checks_its_variables_and_serialises(fake_openai: FakeOpenAI) -> None:
@@ -109,7 +110,7 @@ def test_rows_without_the_second_response_fail_alone(fake_openai: FakeOpenAI) ->
     result = jurist.evaluate(rows, [PairwisePreference(model=MODEL)])
     assert result.rows[0].feedbacks[0].value == "A"
     err = result.rows[1].feedbacks[0].error
-    assert err is not None and "outputs_b" in err.error_message
+    assert err is not None and "outputs_b" in (err.error_message or "")
 
 
 def test_pairwise_columns_are_refused_without_a_pairwise_judge() -> None:

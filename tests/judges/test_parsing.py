@@ -17,7 +17,7 @@ YN = Literal["yes", "no"]
     '{"reasoning": "fine", "result": "Yes"}',                          # case of a Literal option
     'I think {not json} but then {"rationale": "fine", "result": "yes"}',
 ])
-def test_accepts_what_models_write(text):
+def test_accepts_what_models_write(text: str) -> None:
     value, rationale = parse_verdict(text, YN)
     assert value == "yes" and rationale and rationale.startswith(("fine", "line one"))
 
@@ -29,7 +29,7 @@ def test_accepts_what_models_write(text):
     ('{"rationale": "r"}', "no 'result'"),
     ('{"rationale": "r", "result": "ye', "no JSON object"),             # truncated
 ])
-def test_rejects_without_guessing(text, match):
+def test_rejects_without_guessing(text: str, match: str) -> None:
     with pytest.raises(JudgeParseError, match=match) as info:
         parse_verdict(text, YN)
     assert info.value.raw == text
@@ -44,7 +44,7 @@ def test_rejects_without_guessing(text, match):
     (dict[str, bool], {"a": True}, True), (dict[str, bool], {"a": "yes"}, False),
     (Literal[1, 2, 3], 2, True), (Literal[1, 2, 3], 4, False), (Literal[1, 2, 3], "2", False),
 ])
-def test_values_are_never_coerced(tp, value, ok):
+def test_values_are_never_coerced(tp: object, value: object, ok: bool) -> None:
     if ok:
         assert validate(tp, value) == value
     else:

@@ -11,10 +11,13 @@ import pytest
 from jurist import Trace, make_judge
 from jurist.entities import Span
 from jurist.errors import ConfigError
-from jurist.judges import judge_from_dict
+from jurist.judges import InstructionsJudge, judge_from_dict
 from jurist.judges._render import render_trace
 from jurist.judges._trace_agent import INLINE_MAX_CHARS, SPAN_PAGE_CHARS, TraceTools
-from tests.fakes.openai import openai_error
+from tests._helpers import some
+from tests.fakes._server import Responder
+from tests.fakes.anthropic import FakeAnthropic
+from tests.fakes.openai import FakeOpenAI, openai_error
 
 INSTRUCTIONS = "Did the agent in {{ trace }} answer the user's question from what it retrieved?"
 LONG = "".join(f"line {i}: the refund window is thirty days from delivery. " for i in range(400))
@@ -46,11 +49,11 @@ def agent_trace(n_steps: int = 12) -> Trace:
     return Trace(trace_id="t" * 32, spans=spans)
 
 
-def judge(model: str = "openai:/gpt-4o-mini", **kw: Any):  # type: ignore[no-untyped-def]
+def judge(model: str = "openai:/gpt-4o-mini", **kw: Any) -> InstructionsJudge:
     return make_judge(name="grounded", instructions=INSTRUCTIONS, feedback_value_type=bool, model=model, **kw)
 
 
-def play(*steps: Any):  # type: ignore[no-untyped-def]
+def play(*steps: Any) -> Responder:
     """A responder answering each request with the next step: a list of tool calls, or text."""
     it = iter(steps)
     return lambda body: next(it)
@@ -70,7 +73,7 @@ def calls_of_openai(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # -- when to explore --------------------------------------------------------------------------------------
-def test_a_short_trace_is_still_inlined_in_one_call(fake_openai):
+def test_a_short_trace_is_still_inlined_in_one_call(fake_openai: FakeOpenAI) -> None:
     small = agent_trace(1)
     small.spans[-1].outputs = "30 days"
     assert len(render_trace(small)) < INLINE_MAX_CHARS < len(render_trace(agent_trace(1)))
@@ -80,7 +83,7 @@ def test_a_short_trace_is_still_inlined_in_one_call(fake_openai):
     assert "tools" not in body and '"support_agent"' in body["messages"][1]["content"]
 
 
-def test_a_long_trace_is_explored_with_tools_on_openai(fake_openai):
+def test_a_long_trace_is_explored_with_tools_on_openai(fake_openai: FakeOpenAI) -> None:
     trace = agent_trace()
     fake_openai.responder = play(
         [{"name": "list_spans", "arguments": {"limit": 5}}, {"name": "get_root_span", "arguments": {}}],
@@ -124,7 +127,7 @@ def test_a_long_trace_is_explored_with_tools_on_openai(fake_openai):
     assert search["total_matches"] == 400 and len(search["matches"]) == 2 and "note" in search
     hit = search["matches"][0]
     tools = TraceTools(trace)
-    text = tools.span_text(trace.get_span("e000000000000000"))
+    text = tools.span_text(some(trace.get_span("e000000000000000")))
     assert hit["span_id"] == "e000000000000000" and text[hit["offset"]:].lower().startswith("thirty days")
 
     page = tool_results_openai(reqs[3])[calls_of_openai(reqs[3])[-1]["id"]]
@@ -132,7 +135,7 @@ def test_a_long_trace_is_explored_with_tools_on_openai(fake_openai):
     assert page["next_offset"] == 2 * SPAN_PAGE_CHARS and page["total_chars"] == len(text)
 
 
-def test_a_long_trace_is_explored_with_tools_on_anthropic(fake_anthropic):
+def test_a_long_trace_is_explored_with_tools_on_anthropic(fake_anthropic: FakeAnthropic) -> None:
     trace = agent_trace()
     fake_anthropic.responder = play(
         [{"name": "get_span", "arguments": {"span_id": "d000000000000000"}},
@@ -161,7 +164,7 @@ def test_a_long_trace_is_explored_with_tools_on_anthropic(fake_anthropic):
 
 
 # -- limits and failures ----------------------------------------------------------------------------------
-def test_the_step_limit_gives_an_error_never_a_verdict(fake_openai):
+def test_the_step_limit_gives_an_error_never_a_verdict(fake_openai: FakeOpenAI) -> None:
     fake_openai.responder = lambda body: [{"name": "list_spans", "arguments": {}}]
     fb = judge(max_steps=3)(trace=agent_trace())
     assert fb.value is None and fb.error is not None and fb.error.error_code == "MAX_STEPS"
@@ -173,7 +176,7 @@ def test_the_step_limit_gives_an_error_never_a_verdict(fake_openai):
     assert "at most 3 steps" in last["messages"][0]["content"]
 
 
-def test_a_verdict_outside_the_type_is_repaired_once(fake_openai):
+def test_a_verdict_outside_the_type_is_repaired_once(fake_openai: FakeOpenAI) -> None:
     fake_openai.responder = play(verdict("maybe"), verdict(True))
     fb = judge(trace_tools=True)(trace=agent_trace(1))
     assert fb.value is True and fb.metadata["repaired"] is True and fake_openai.calls == 2
@@ -181,14 +184,14 @@ def test_a_verdict_outside_the_type_is_repaired_once(fake_openai):
     assert "could not be read" in err["error"] and "true or false" in err["error"]
 
 
-def test_a_verdict_unreadable_after_the_repair_is_a_parse_error(fake_openai):
+def test_a_verdict_unreadable_after_the_repair_is_a_parse_error(fake_openai: FakeOpenAI) -> None:
     fake_openai.responder = play(verdict("maybe"), verdict("perhaps"))
     fb = judge(trace_tools=True)(trace=agent_trace(1))
     assert fb.value is None and fb.error.error_code == "PARSE_ERROR"
     assert json.loads(fb.metadata["raw_output"])["result"] == "perhaps"
 
 
-def test_text_answers_are_read_as_a_verdict_or_nudged_back_to_the_tools(fake_openai):
+def test_text_answers_are_read_as_a_verdict_or_nudged_back_to_the_tools(fake_openai: FakeOpenAI) -> None:
     fake_openai.responder = play("Let me think.", '{"rationale": "fine", "result": true}')
     fb = judge(trace_tools=True)(trace=agent_trace(1))
     assert fb.value is True and fb.metadata["steps"] == 2
@@ -196,7 +199,7 @@ def test_text_answers_are_read_as_a_verdict_or_nudged_back_to_the_tools(fake_ope
     assert nudge["role"] == "user" and "submit_verdict" in nudge["content"] and "Steps left: 14" in nudge["content"]
 
 
-def test_bad_tool_calls_get_errors_the_model_can_act_on(fake_openai):
+def test_bad_tool_calls_get_errors_the_model_can_act_on(fake_openai: FakeOpenAI) -> None:
     fake_openai.responder = play(
         [{"name": "get_span", "arguments": {"span_id": "nope"}},
          {"name": "search_trace_regex", "arguments": {"pattern": "(unclosed"}},
@@ -218,13 +221,13 @@ def test_bad_tool_calls_get_errors_the_model_can_act_on(fake_openai):
     ]
 
 
-def test_a_provider_error_is_an_error_feedback(fake_openai):
+def test_a_provider_error_is_an_error_feedback(fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(openai_error(400, "bad things", "invalid_request_error"))
     fb = judge(trace_tools=True)(trace=agent_trace(1))
     assert fb.value is None and fb.error is not None and "bad things" in fb.error.error_message
 
 
-def test_every_step_is_cached(fake_openai):
+def test_every_step_is_cached(fake_openai: FakeOpenAI) -> None:
     fake_openai.responder = play([{"name": "get_root_span", "arguments": {}}], verdict())
     first = judge(trace_tools=True)(trace=agent_trace(1))
     second = judge(trace_tools=True)(trace=agent_trace(1))
@@ -232,19 +235,19 @@ def test_every_step_is_cached(fake_openai):
 
 
 # -- configuration ----------------------------------------------------------------------------------------
-def test_providers_without_tool_calling_are_a_config_error_naming_those_with_it():
+def test_providers_without_tool_calling_are_a_config_error_naming_those_with_it() -> None:
     with pytest.raises(ConfigError, match=r"tool calling.*openai, anthropic.*trace_tools=False"):
         judge("cohere:/command-r")(trace=agent_trace())
 
 
-def test_trace_tools_needs_the_trace_variable_and_max_steps_must_be_positive():
+def test_trace_tools_needs_the_trace_variable_and_max_steps_must_be_positive() -> None:
     with pytest.raises(ConfigError, match="trace_tools"):
         make_judge(name="j", instructions="Is {{ outputs }} fine?", trace_tools=True, model="openai:/gpt-4o-mini")
     with pytest.raises(ConfigError, match="max_steps"):
         judge(max_steps=0)
 
 
-def test_settings_survive_the_data_form():
+def test_settings_survive_the_data_form() -> None:
     j = judge(trace_tools=True, max_steps=7)
     data = json.loads(json.dumps(j.to_dict()))
     assert data["trace_tools"] is True and data["max_steps"] == 7
@@ -253,20 +256,20 @@ def test_settings_survive_the_data_form():
     assert "trace_tools" not in judge().to_dict()  # defaults stay out of the data form
 
 
-def test_trace_tools_false_inlines_even_a_long_trace(fake_openai):
+def test_trace_tools_false_inlines_even_a_long_trace(fake_openai: FakeOpenAI) -> None:
     fb = judge(trace_tools=False)(trace=agent_trace())
     assert fb.value is True and "tools" not in fake_openai.requests[0].body
 
 
 # -- the tools on their own ------------------------------------------------------------------------------
-def test_tools_page_filter_and_search():
+def test_tools_page_filter_and_search() -> None:
     trace = agent_trace(3)
     tools = TraceTools(trace)
     page = tools.call("list_spans", {"offset": 6, "limit": 50})
     assert page["total"] == 9 and [s["name"] for s in page["spans"]] == ["llm_2", "lookup_order", "policy_doc"]
     assert page["next_offset"] is None
     assert tools.call("list_spans", {"span_type": "retriever"})["total"] == 4
-    text = tools.span_text(trace.get_span("e000000000000000"))
+    text = tools.span_text(some(trace.get_span("e000000000000000")))
     pages, offset = [], 0
     while offset is not None:
         p = tools.call("get_span", {"span_id": "e000000000000000", "offset": offset})

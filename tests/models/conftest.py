@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeVar
 
 import pytest
 
+from tests.fakes._server import FakeServer
 from tests.fakes.azure import FakeAzure
 from tests.fakes.bedrock import FakeBedrock
 from tests.fakes.cohere import FakeCohere
@@ -24,6 +26,7 @@ PROVIDER_ENV = (
     "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
 )
+_S = TypeVar("_S", bound=FakeServer)
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +40,7 @@ def _no_provider_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.T
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
-def _serve(server):  # type: ignore[no-untyped-def]
+def _serve(server: _S) -> Iterator[_S]:
     server.start()
     yield server
     server.stop()

@@ -1,9 +1,11 @@
+
 import sqlite3
+from pathlib import Path
 
 from jurist.models._cache import ResponseCache
 
 
-def test_each_answer_is_on_disk_as_soon_as_it_is_cached(tmp_path):  # type: ignore[no-untyped-def]
+def test_each_answer_is_on_disk_as_soon_as_it_is_cached(tmp_path: Path) -> None:
     # A process killed right after an answer came back must not pay for it again: the next process (here,
     # another connection) reads it without any flush or close.
     cache = ResponseCache(tmp_path / "responses.sqlite")
@@ -17,7 +19,7 @@ def test_each_answer_is_on_disk_as_soon_as_it_is_cached(tmp_path):  # type: igno
     cache.close()
 
 
-def test_memory_holds_the_most_recent_answers_and_disk_the_rest(tmp_path):  # type: ignore[no-untyped-def]
+def test_memory_holds_the_most_recent_answers_and_disk_the_rest(tmp_path: Path) -> None:
     cache = ResponseCache(tmp_path / "responses.sqlite", max_entries=3)
     for i in range(5):
         cache.put(f"k{i}", {"text": str(i)})
@@ -31,7 +33,7 @@ def test_memory_holds_the_most_recent_answers_and_disk_the_rest(tmp_path):  # ty
     none.close()
 
 
-def test_the_event_loop_runs_on_while_an_answer_waits_for_the_database(tmp_path):  # type: ignore[no-untyped-def]
+def test_the_event_loop_runs_on_while_an_answer_waits_for_the_database(tmp_path: Path) -> None:
     import asyncio
 
     path = tmp_path / "responses.sqlite"
@@ -63,7 +65,7 @@ def test_the_event_loop_runs_on_while_an_answer_waits_for_the_database(tmp_path)
         cache.close()
 
 
-def test_answers_arriving_together_are_all_committed(tmp_path):  # type: ignore[no-untyped-def]
+def test_answers_arriving_together_are_all_committed(tmp_path: Path) -> None:
     import asyncio
 
     cache = ResponseCache(tmp_path / "responses.sqlite")

@@ -4,28 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 
-from jurist.errors import AuthError, ConfigError, ProviderTimeout, RateLimitError, ServerError
-from jurist.models import ChatRequest, Message, ModelClient, ResponseSchema, RetryPolicy
+from jurist.errors import AuthError, ConfigError, ProviderError, ProviderTimeout, RateLimitError, ServerError
+from jurist.models import ChatRequest, ChatResponse, Message, ModelClient, ResponseSchema, RetryPolicy
 from jurist.models._http import parse_retry_after
 from tests.fakes._server import Reply
-from tests.fakes.anthropic import overloaded
+from tests.fakes.anthropic import FakeAnthropic, overloaded
 from tests.fakes.anthropic import rate_limited as anthropic_429
-from tests.fakes.openai import openai_error, rate_limited, server_error
+from tests.fakes.openai import FakeOpenAI, openai_error, rate_limited, server_error
 
 REQ = ChatRequest(messages=(Message("system", "judge"), Message("user", "row")), params={"temperature": 0})
 FAST = RetryPolicy(max_attempts=4, total_budget_s=10, base_backoff_s=0.01, max_backoff_s=0.05)
 
 
-def chat(client: ModelClient, request: ChatRequest = REQ, use_cache: bool = False):  # type: ignore[no-untyped-def]
+def chat(client: ModelClient, request: ChatRequest = REQ, use_cache: bool = False) -> ChatResponse:
     from jurist._runtime import run_sync
 
     return run_sync(client.chat(request, use_cache=use_cache))
 
 
-def test_success_reports_usage_latency_and_cost(fake_openai):
+def test_success_reports_usage_latency_and_cost(fake_openai: FakeOpenAI) -> None:
     resp = chat(ModelClient("openai:/gpt-4o-mini", retry=FAST))
     assert resp.usage.input_tokens == 42 and resp.usage.output_tokens == 17
     assert resp.latency_ms is not None and resp.latency_ms > 0
@@ -36,11 +37,11 @@ def test_success_reports_usage_latency_and_cost(fake_openai):
     assert rec.body["messages"][0] == {"role": "system", "content": "judge"}
 
 
-def test_unknown_model_has_no_cost(fake_openai):
+def test_unknown_model_has_no_cost(fake_openai: FakeOpenAI) -> None:
     assert chat(ModelClient("openai:/my-finetune", retry=FAST)).cost_usd is None
 
 
-def test_429_retry_after_is_honoured(fake_openai):
+def test_429_retry_after_is_honoured(fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(rate_limited(0.3))
     start = time.monotonic()
     resp = chat(ModelClient("openai:/gpt-4o-mini", retry=FAST))
@@ -48,20 +49,20 @@ def test_429_retry_after_is_honoured(fake_openai):
     assert resp.text and fake_openai.calls == 2
 
 
-def test_5xx_is_retried_then_succeeds(fake_openai):
+def test_5xx_is_retried_then_succeeds(fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(server_error(500), server_error(503))
     chat(ModelClient("openai:/gpt-4o-mini", retry=FAST))
     assert fake_openai.calls == 3
 
 
-def test_retries_stop_at_max_attempts(fake_openai):
+def test_retries_stop_at_max_attempts(fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(*[server_error(500)] * 10)
     with pytest.raises(ServerError, match="HTTP 500"):
         chat(ModelClient("openai:/gpt-4o-mini", retry=FAST))
     assert fake_openai.calls == FAST.max_attempts
 
 
-def test_retry_after_beyond_the_budget_fails_fast(fake_openai):
+def test_retry_after_beyond_the_budget_fails_fast(fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(rate_limited(30))
     start = time.monotonic()
     with pytest.raises(RateLimitError) as info:
@@ -71,7 +72,7 @@ def test_retry_after_beyond_the_budget_fails_fast(fake_openai):
     assert fake_openai.calls == 1
 
 
-def test_auth_error_is_not_retried_and_names_the_env_var(fake_openai, monkeypatch):
+def test_auth_error_is_not_retried_and_names_the_env_var(fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong-key-123456")
     with pytest.raises(AuthError, match="OPENAI_API_KEY") as info:
         chat(ModelClient("openai:/gpt-4o-mini", retry=FAST))
@@ -79,14 +80,14 @@ def test_auth_error_is_not_retried_and_names_the_env_var(fake_openai, monkeypatc
     assert "sk-wrong-key-123456" not in str(info.value)
 
 
-def test_key_echoed_by_provider_is_redacted(fake_openai):
+def test_key_echoed_by_provider_is_redacted(fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(openai_error(400, "Bad key test-key in request", "invalid_request_error"))
-    with pytest.raises(Exception) as info:
+    with pytest.raises(ProviderError) as info:
         chat(ModelClient("openai:/gpt-4o-mini", retry=FAST))
-    assert "test-key" not in str(info.value) and "test-key" not in (info.value.body or "")  # type: ignore[attr-defined]
+    assert "test-key" not in str(info.value) and "test-key" not in (info.value.body or "")
 
 
-def test_timeout_is_retried_then_raised(fake_openai):
+def test_timeout_is_retried_then_raised(fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(Reply.slow(1.0), Reply.slow(1.0))
     client = ModelClient("openai:/gpt-4o-mini", timeout=0.2,
                          retry=RetryPolicy(max_attempts=2, base_backoff_s=0.01))
@@ -94,13 +95,13 @@ def test_timeout_is_retried_then_raised(fake_openai):
         chat(client)
 
 
-def test_malformed_json_body_is_a_retryable_server_error(fake_openai):
+def test_malformed_json_body_is_a_retryable_server_error(fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(Reply.malformed(), Reply.malformed())
     chat(ModelClient("openai:/gpt-4o-mini", retry=FAST))
     assert fake_openai.calls == 3
 
 
-def test_missing_key_is_a_config_error_naming_the_env_var():
+def test_missing_key_is_a_config_error_naming_the_env_var() -> None:
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         ModelClient("openai:/gpt-4o-mini").check_ready()
     with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY"):
@@ -113,29 +114,29 @@ def test_missing_key_is_a_config_error_naming_the_env_var():
     ("openai:/", "expected"),
     ("", "model URI"),
 ])
-def test_bad_uris_say_the_accepted_form(uri, match):
+def test_bad_uris_say_the_accepted_form(uri: str, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         ModelClient(uri)
 
 
-def test_unknown_provider_lists_the_known_ones():
+def test_unknown_provider_lists_the_known_ones() -> None:
     with pytest.raises(ConfigError, match=r"Known providers: .*openai"):
         ModelClient("nosuch:/model")
 
 
-def test_gateway_needs_its_url():
+def test_gateway_needs_its_url() -> None:
     with pytest.raises(ConfigError, match="JURIST_GATEWAY_URL"):
         ModelClient("gateway:/my-endpoint")
 
 
-def test_gateway_speaks_openai_wire_format(fake_openai, monkeypatch):
+def test_gateway_speaks_openai_wire_format(fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JURIST_GATEWAY_URL", fake_openai.url)
     monkeypatch.setenv("JURIST_GATEWAY_TOKEN", "test-key")
     chat(ModelClient("gateway:/judge-endpoint", retry=FAST))
     assert fake_openai.requests[-1].body["model"] == "judge-endpoint"
 
 
-def test_schema_rejected_falls_back_once_and_is_remembered(fake_openai):
+def test_schema_rejected_falls_back_once_and_is_remembered(fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(openai_error(400, "Invalid schema for response_format 'verdict'", "invalid_request_error",
                                      param="response_format"))
     req = ChatRequest(messages=REQ.messages, params={"temperature": 0},
@@ -150,7 +151,7 @@ def test_schema_rejected_falls_back_once_and_is_remembered(fake_openai):
     assert len(bodies) == 3
 
 
-def test_cache_hit_makes_no_call(fake_openai):
+def test_cache_hit_makes_no_call(fake_openai: FakeOpenAI) -> None:
     client = ModelClient("openai:/gpt-4o-mini", retry=FAST)
     first = chat(client, use_cache=True)
     second = chat(client, use_cache=True)
@@ -162,7 +163,7 @@ def test_cache_hit_makes_no_call(fake_openai):
     assert fake_openai.calls == 3  # temperature > 0 is never cached
 
 
-def test_anthropic_messages_wire_format(fake_anthropic):
+def test_anthropic_messages_wire_format(fake_anthropic: FakeAnthropic) -> None:
     req = ChatRequest(messages=REQ.messages, params={"temperature": 0, "seed": 1},
                       response_schema=ResponseSchema("verdict", {"type": "object", "properties": {
                           "rationale": {"type": "string"}, "result": {"type": "string", "enum": ["yes", "no"]}},
@@ -177,13 +178,13 @@ def test_anthropic_messages_wire_format(fake_anthropic):
     assert resp.cost_usd == pytest.approx((42 * 0.80 + 17 * 4.00) / 1e6)
 
 
-def test_anthropic_overloaded_and_rate_limits_are_retried(fake_anthropic):
+def test_anthropic_overloaded_and_rate_limits_are_retried(fake_anthropic: FakeAnthropic) -> None:
     fake_anthropic.enqueue(overloaded(), anthropic_429(0.05))
     chat(ModelClient("anthropic:/claude-sonnet-4", retry=FAST))
     assert fake_anthropic.calls == 3
 
 
-def test_parse_retry_after_forms():
+def test_parse_retry_after_forms() -> None:
     assert parse_retry_after({"retry-after": "2"}) == 2.0
     assert parse_retry_after({"retry-after-ms": "250"}) == 0.25
     assert parse_retry_after({}) is None
@@ -191,7 +192,7 @@ def test_parse_retry_after_forms():
     assert 3 < (parse_retry_after({"retry-after": future}) or 0) <= 6
 
 
-def test_one_session_is_reused_across_calls(fake_openai):
+def test_one_session_is_reused_across_calls(fake_openai: FakeOpenAI) -> None:
     from jurist.models._client import shared
 
     client = ModelClient("openai:/gpt-4o-mini", retry=FAST)
@@ -201,17 +202,17 @@ def test_one_session_is_reused_across_calls(fake_openai):
     assert shared().transport.session(client.provider.connection_key) is session
 
 
-def test_async_call_from_another_loop(fake_openai):
+def test_async_call_from_another_loop(fake_openai: FakeOpenAI) -> None:
     client = ModelClient("openai:/gpt-4o-mini", retry=FAST)
 
-    async def main():  # type: ignore[no-untyped-def]
+    async def main() -> list[ChatResponse]:
         return await asyncio.gather(*(client.chat(REQ, use_cache=False) for _ in range(5)))
 
     assert len(asyncio.run(main())) == 5
     assert fake_openai.calls == 5
 
 
-def test_transport_limiter_and_cache_can_be_given(fake_openai, tmp_path):
+def test_transport_limiter_and_cache_can_be_given(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
     """A client given its own sessions, limiter and cache uses those, and leaves the process-wide ones alone."""
     from jurist._runtime import run_sync
     from jurist.models._cache import ResponseCache

@@ -32,20 +32,13 @@ from jurist.models import (
 from jurist.models._fake import fill, guess_result
 from jurist.models.providers import BUILTIN_PROVIDERS, get_provider_class
 from jurist.models.providers.fake import FakeProvider
+from tests._helpers import some
 from tests.judges.test_builtin import CASES, Case
 
 ROW = {"inputs": {"question": "What is 2 + 2?"}, "outputs": "It is 4.", "expectations": {"expected_response": "4"}}
 FAST = RetryPolicy(max_attempts=3, base_backoff_s=0.001, max_backoff_s=0.001)
 VERDICT = '{"rationale": "scripted", "result": "no"}'
 
-
-@pytest.fixture(autouse=True)
-def _no_fakes_left() -> Any:
-    """Each test registers its own fake models; none outlives it."""
-    from jurist.models import _fake
-
-    yield
-    _fake._MODELS.clear()
 
 
 def correctness(model: str) -> Any:
@@ -177,7 +170,7 @@ def test_a_callable_answers_from_the_request() -> None:
     fake = FakeModel(by_output, name="reader")
     rows = [ROW, {**ROW, "outputs": "It is 5."}]
     result = evaluate(rows, [Correctness(model=fake.uri)], progress=False, log=False)
-    assert [r.feedback("correctness").value for r in result.rows] == ["yes", "no"]
+    assert [some(r.feedback("correctness")).value for r in result.rows] == ["yes", "no"]
     assert fake.calls == 2
 
 
@@ -229,8 +222,8 @@ def test_a_rate_limit_is_retried_by_the_one_retry_loop() -> None:
 def test_server_errors_beyond_the_retry_budget_are_an_error_on_the_row() -> None:
     fake = FakeModel([ServerError("down", provider="fake", status=503)] * 3, name="down")
     result = evaluate([ROW], [correctness("fake:/down")], progress=False, log=False)
-    fb = result.rows[0].feedback("correctness")
-    assert fb.value is None and fb.error is not None and "down" in fb.error.error_message
+    fb = some(result.rows[0].feedback("correctness"))
+    assert fb.value is None and fb.error is not None and "down" in (fb.error.error_message or "")
     assert result.metrics["correctness/error_count"] == 1
     assert fake.calls == FAST.max_attempts
 
@@ -281,3 +274,18 @@ def test_pairwise_and_jury_judges_run_on_fake() -> None:
                  Correctness(model="fake:/default", name="c3")], name="correctness")
     fb = jury(**ROW)
     assert fb.value == "yes" and fb.metadata["agreement"] == pytest.approx(2 / 3, abs=1e-3)
+
+
+def test_reset_forgets_the_registered_fake_models() -> None:
+    fake = FakeModel([VERDICT], name="before-reset")
+    judge = Correctness(model=fake.uri)
+    jurist.reset()
+    with pytest.raises(ConfigError, match=r"No fake model is registered as 'fake:/before-reset' \(registered: none yet\)"):
+        judge(**ROW)
+    again = FakeModel([VERDICT], name="before-reset")  # registered anew, in the new process state
+    assert judge(**ROW).value == "no" and again.calls == 1 and fake.calls == 0
+    fake.unregister()  # the old one is no longer there to remove: the new one stays
+    judge.check_ready()  # no ConfigError: fake:/before-reset is registered
+    jurist.close()
+    with pytest.raises(ConfigError, match="before-reset"):
+        judge(**ROW)

@@ -4,11 +4,11 @@ import time
 from jurist.models._limiter import AdaptiveLimiter
 
 
-async def test_limit_bounds_in_flight():
+async def test_limit_bounds_in_flight() -> None:
     lim = AdaptiveLimiter(3)
     peak = 0
 
-    async def job():  # type: ignore[no-untyped-def]
+    async def job() -> None:
         nonlocal peak
         await lim.acquire()
         peak = max(peak, lim.in_flight)
@@ -19,7 +19,7 @@ async def test_limit_bounds_in_flight():
     assert peak == 3 and lim.in_flight == 0
 
 
-async def test_rate_limit_halves_and_pauses_then_recovers():
+async def test_rate_limit_halves_and_pauses_then_recovers() -> None:
     lim = AdaptiveLimiter(8)
     for _ in range(8):
         await lim.acquire()
@@ -36,7 +36,7 @@ async def test_rate_limit_halves_and_pauses_then_recovers():
     assert lim.limit == 5
 
 
-async def test_a_huge_retry_after_pauses_the_connection_at_most_a_minute():
+async def test_a_huge_retry_after_pauses_the_connection_at_most_a_minute() -> None:
     from jurist.models._limiter import MAX_PAUSE_S
 
     lim = AdaptiveLimiter(4)
@@ -44,7 +44,7 @@ async def test_a_huge_retry_after_pauses_the_connection_at_most_a_minute():
     assert lim._paused_until - time.monotonic() <= MAX_PAUSE_S
 
 
-async def test_a_pause_with_nothing_in_flight_still_wakes_the_queue():
+async def test_a_pause_with_nothing_in_flight_still_wakes_the_queue() -> None:
     # One request holds the only slots' worth of allowance; two wait. A 429 pauses the connection, then the
     # holder releases while the pause is on: nothing is in flight any more, so only the pause's end can
     # wake the queue. Before, the woken waiter went back to sleep at the queue's tail and all waited for good.
@@ -69,7 +69,7 @@ async def test_a_pause_with_nothing_in_flight_still_wakes_the_queue():
     assert sorted(done) == ["b", "c"] and lim.in_flight == 0 and lim.waiting == 0
 
 
-async def test_every_request_rate_limited_at_first_still_finishes():
+async def test_every_request_rate_limited_at_first_still_finishes() -> None:
     # The retry loop's pattern: acquire, a 429 with Retry-After, release, sleep, try again. Each request's
     # first three attempts are refused; eight run at once.
     lim = AdaptiveLimiter(8)
@@ -93,7 +93,7 @@ async def test_every_request_rate_limited_at_first_still_finishes():
     assert attempts == {i: 4 for i in range(8)} and lim.in_flight == 0 and lim.waiting == 0
 
 
-async def test_a_cancelled_waiter_passes_its_slot_on():
+async def test_a_cancelled_waiter_passes_its_slot_on() -> None:
     lim = AdaptiveLimiter(1)
     await lim.acquire()
     first = asyncio.create_task(lim.acquire())

@@ -134,7 +134,7 @@ def _judges(case: Case, fake: Any, **kwargs: Any) -> list[Any]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_judges_give_verdicts_on_every_provider(case, request, monkeypatch):
+def test_judges_give_verdicts_on_every_provider(case: Case, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = _setup(case, request, monkeypatch)
     correctness, grounded = _judges(case, fake)
 
@@ -156,7 +156,7 @@ def test_judges_give_verdicts_on_every_provider(case, request, monkeypatch):
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_inference_params_and_extra_headers_reach_every_provider(case, request, monkeypatch):
+def test_inference_params_and_extra_headers_reach_every_provider(case: Case, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = _setup(case, request, monkeypatch)
     for judge in _judges(case, fake, inference_params=PARAMS, extra_headers={"X-Judge-Run": "run-7"}):
         judge(**ROW) if isinstance(judge, Correctness) else judge(inputs=ROW["inputs"], outputs=ROW["outputs"])

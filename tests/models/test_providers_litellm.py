@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +19,7 @@ from jurist.errors import (
     ConfigError,
     ContentFilteredError,
     ContextLengthError,
+    ProviderError,
     ProviderTimeout,
     RateLimitError,
     SchemaUnsupportedError,
@@ -26,38 +29,44 @@ from jurist.models import ModelClient, parse_model_uri
 from jurist.models.providers import get_provider_class, make_provider, provider_names
 from jurist.models.providers import litellm as ll
 from jurist.models.providers._base import missing_extra
-from tests.fakes.openai import openai_error, rate_limited, server_error
+from tests.fakes.openai import FakeOpenAI, openai_error, rate_limited, server_error
 from tests.models._providers import FAST, PLAIN, REQUEST, chat
 
 litellm = ll.import_litellm()
 
 
 @pytest.fixture
-def xai(fake_openai, monkeypatch):  # type: ignore[no-untyped-def]
+def xai(fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpenAI:
     """``xai:/`` pointed at the fake OpenAI server, with LiteLLM's own key variable."""
     monkeypatch.setenv("XAI_API_KEY", fake_openai.api_key)
     return fake_openai
 
 
-def test_litellm_schemes_resolve_to_litellm_providers():
+def _litellm_provider(uri: str) -> ll.LiteLLMProvider:
+    provider = make_provider(parse_model_uri(uri))
+    assert isinstance(provider, ll.LiteLLMProvider), type(provider)
+    return provider
+
+
+def test_litellm_schemes_resolve_to_litellm_providers() -> None:
     assert get_provider_class("xai") is ll.LiteLLMProvider  # one plain class for every LiteLLM scheme
-    xai = make_provider(parse_model_uri("xai:/grok-3"))
-    assert isinstance(xai, ll.LiteLLMProvider) and xai.name == "xai" and xai.in_process
+    xai = _litellm_provider("xai:/grok-3")
+    assert xai.name == "xai" and xai.in_process
     assert xai.litellm_model == "xai/grok-3" and xai.key_env == "XAI_API_KEY"
     assert ModelClient("xai:/grok-3").provider.name == "xai"
-    assert make_provider(parse_model_uri("fireworks:/llama")).litellm_provider == "fireworks_ai"
+    assert _litellm_provider("fireworks:/llama").litellm_provider == "fireworks_ai"
     assert {"xai", "groq", "deepseek", "fireworks"} <= set(provider_names())
     # Any other provider the installed LiteLLM knows resolves too.
-    assert make_provider(parse_model_uri("cohere_chat:/command")).litellm_provider == "cohere_chat"
+    assert _litellm_provider("cohere_chat:/command").litellm_provider == "cohere_chat"
     # ``litellm:/`` takes LiteLLM's own model string, prefix included.
-    full = make_provider(parse_model_uri("litellm:/deepseek/deepseek-chat"))
+    full = _litellm_provider("litellm:/deepseek/deepseek-chat")
     assert full.name == "litellm" and full.litellm_model == "deepseek/deepseek-chat"
     assert full.key_env == "DEEPSEEK_API_KEY"
     # Two schemes never share a connection (a session, a limiter).
     assert xai.connection_key != make_provider(parse_model_uri("groq:/grok-3")).connection_key
 
 
-def test_to_litellm_is_openai_format_with_the_prefixed_model():
+def test_to_litellm_is_openai_format_with_the_prefixed_model() -> None:
     kwargs = ll.to_litellm(REQUEST, "xai/grok-3", REQUEST.params)
     assert kwargs["model"] == "xai/grok-3"
     assert kwargs["messages"][0] == {"role": "system", "content": "You are a strict judge."}
@@ -65,7 +74,7 @@ def test_to_litellm_is_openai_format_with_the_prefixed_model():
     assert {k: kwargs[k] for k in ("temperature", "top_p", "max_tokens", "seed", "stop")} == REQUEST.params
 
 
-def test_request_through_litellm_reaches_the_fake(xai):
+def test_request_through_litellm_reaches_the_fake(xai: FakeOpenAI) -> None:
     client = ModelClient("xai:/grok-3", base_url=xai.base_url, extra_headers={"X-Team": "judges"}, retry=FAST)
     resp = chat(client)
     rec = xai.requests[-1]
@@ -80,7 +89,7 @@ def test_request_through_litellm_reaches_the_fake(xai):
     assert resp.cost_usd == pytest.approx((42 * 3.00 + 17 * 15.00) / 1e6)
 
 
-def test_litellm_does_not_retry_our_loop_does(xai):
+def test_litellm_does_not_retry_our_loop_does(xai: FakeOpenAI) -> None:
     xai.enqueue(server_error(500), rate_limited(0.2))
     start = time.monotonic()
     chat(ModelClient("xai:/grok-3", base_url=xai.base_url, retry=FAST), PLAIN)
@@ -88,7 +97,7 @@ def test_litellm_does_not_retry_our_loop_does(xai):
     assert xai.calls == 3 and time.monotonic() - start >= 0.2
 
 
-def test_wrong_key_is_an_auth_error_naming_the_env_var(xai, monkeypatch):
+def test_wrong_key_is_an_auth_error_naming_the_env_var(xai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XAI_API_KEY", "xai-wrong-key-0123456789")
     with pytest.raises(AuthError, match="XAI_API_KEY") as info:
         chat(ModelClient("xai:/grok-3", base_url=xai.base_url, retry=FAST))
@@ -96,7 +105,7 @@ def test_wrong_key_is_an_auth_error_naming_the_env_var(xai, monkeypatch):
     assert xai.calls == 1
 
 
-def test_schema_rejection_falls_back_through_litellm(xai):
+def test_schema_rejection_falls_back_through_litellm(xai: FakeOpenAI) -> None:
     xai.enqueue(openai_error(400, "Invalid schema for response_format 'verdict'", "invalid_request_error",
                              param="response_format"))
     client = ModelClient("xai:/grok-3", base_url=xai.base_url, retry=FAST)
@@ -105,7 +114,7 @@ def test_schema_rejection_falls_back_through_litellm(xai):
     assert ["response_format" in r.body for r in xai.requests] == [True, False, False]
 
 
-def test_litellm_scheme_takes_a_full_litellm_model_string(xai, monkeypatch):
+def test_litellm_scheme_takes_a_full_litellm_model_string(xai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEEPSEEK_API_KEY", xai.api_key)
     resp = chat(ModelClient("litellm:/deepseek/deepseek-chat", base_url=xai.base_url, retry=FAST), PLAIN)
     assert xai.requests[-1].body["model"] == "deepseek-chat"
@@ -115,12 +124,13 @@ def test_litellm_scheme_takes_a_full_litellm_model_string(xai, monkeypatch):
 def _exc(cls_name: str, status: int, headers: dict[str, str] | None = None, message: str = "boom") -> Exception:
     request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
     response = httpx.Response(status, headers=headers or {}, request=request)
-    cls = getattr(litellm.exceptions, cls_name)
+    cls: Callable[..., Exception] = getattr(litellm.exceptions, cls_name)
+    kwargs: dict[str, Any] = {"message": message, "llm_provider": "xai", "model": "grok-3"}
     if cls_name == "APIConnectionError":
-        return cls(message=message, llm_provider="xai", model="grok-3", request=request)  # type: ignore[no-any-return]
+        return cls(**kwargs, request=request)
     if cls_name == "Timeout":
-        return cls(message=message, llm_provider="xai", model="grok-3")  # type: ignore[no-any-return]
-    return cls(message=message, llm_provider="xai", model="grok-3", response=response)  # type: ignore[no-any-return]
+        return cls(**kwargs)
+    return cls(**kwargs, response=response)
 
 
 @pytest.mark.parametrize("cls_name,status,expected", [
@@ -134,23 +144,23 @@ def _exc(cls_name: str, status: int, headers: dict[str, str] | None = None, mess
     ("APIConnectionError", 0, ServerError),
     ("Timeout", 0, ProviderTimeout),
 ])
-def test_litellm_exceptions_map_onto_the_error_tree(cls_name, status, expected):
+def test_litellm_exceptions_map_onto_the_error_tree(cls_name: str, status: int, expected: type[ProviderError]) -> None:
     err = ll.map_exception("xai", _exc(cls_name, status or 500), "XAI_API_KEY")
     assert type(err) is expected
 
 
-def test_rate_limit_carries_retry_after():
+def test_rate_limit_carries_retry_after() -> None:
     err = ll.map_exception("xai", _exc("RateLimitError", 429, {"retry-after": "7"}), "XAI_API_KEY")
     assert isinstance(err, RateLimitError) and err.retry_after == 7.0
 
 
-def test_a_schema_complaint_is_schema_unsupported():
+def test_a_schema_complaint_is_schema_unsupported() -> None:
     err = ll.map_exception("xai", _exc("BadRequestError", 400, message="response_format json_schema not supported"),
                            "XAI_API_KEY")
     assert isinstance(err, SchemaUnsupportedError)
 
 
-def test_missing_litellm_says_how_to_install_it(monkeypatch):
+def test_missing_litellm_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "pip install 'jurist[litellm]'" in str(missing_extra("litellm", "litellm", "xai:/"))
     monkeypatch.setitem(sys.modules, "litellm", None)  # as if the extra were not installed
     with pytest.raises(ConfigError, match=r"pip install 'jurist\[litellm\]'"):
@@ -158,7 +168,7 @@ def test_missing_litellm_says_how_to_install_it(monkeypatch):
     assert issubclass(get_provider_class("groq"), ll.LiteLLMProvider)  # still resolves, to say so
 
 
-def test_importing_litellm_does_not_touch_the_network():
+def test_importing_litellm_does_not_touch_the_network() -> None:
     script = textwrap.dedent("""
         import os, socket
         seen = []

@@ -26,10 +26,10 @@ from jurist.models._pricing import cost_usd, lookup
     ("deepseek-chat", (0.27, 1.10)),
     ("gpt-4o-2024-08-06", (2.50, 10.00)),                            # what an Azure answer names
 ])
-def test_common_models_have_prices(model, price):
+def test_common_models_have_prices(model: str, price: tuple[float, float]) -> None:
     assert lookup(model) == price
 
 
-def test_unknown_and_self_hosted_models_cost_nothing_known():
+def test_unknown_and_self_hosted_models_cost_nothing_known() -> None:
     assert lookup("llama3.1") is None and lookup("Qwen/Qwen2.5-7B-Instruct") is None
     assert cost_usd("my-deployment", 10, 10) is None

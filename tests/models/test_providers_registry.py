@@ -20,25 +20,25 @@ from jurist.models.providers import BUILTIN_PROVIDERS, Provider, get_provider_cl
     ("mistral", "MistralProvider"), ("ollama", "OllamaProvider"), ("vllm", "VLLMProvider"),
     ("litellm", "LiteLLMProvider"),
 ])
-def test_every_builtin_scheme_resolves(scheme, cls_name):
+def test_every_builtin_scheme_resolves(scheme: str, cls_name: str) -> None:
     cls = get_provider_class(scheme)
     assert issubclass(cls, Provider) and cls.__name__ == cls_name
     assert scheme in provider_names()
 
 
-def test_every_registry_entry_imports():
+def test_every_registry_entry_imports() -> None:
     for scheme in BUILTIN_PROVIDERS:
         if scheme == "local":
             continue  # the embedded model, tested with its own extra
         assert issubclass(get_provider_class(scheme), Provider)
 
 
-def test_unknown_scheme_lists_providers_and_the_litellm_extra():
+def test_unknown_scheme_lists_providers_and_the_litellm_extra() -> None:
     with pytest.raises(ConfigError, match=r"Known providers: .*bedrock.*gemini.*jurist\[litellm\]"):
         ModelClient("nosuchprovider:/model")
 
 
-def test_looking_up_a_provider_imports_neither_litellm_nor_botocore():
+def test_looking_up_a_provider_imports_neither_litellm_nor_botocore() -> None:
     script = textwrap.dedent("""
         import sys
         from jurist.models.providers import get_provider_class

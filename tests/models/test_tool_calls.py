@@ -8,6 +8,7 @@ import pytest
 from jurist.errors import ConfigError
 from jurist.models import ChatRequest, ChatResponse, Message, ModelClient, Tool, ToolCall
 from jurist.models.providers import anthropic, bedrock, gemini, litellm, openai
+from tests.fakes.openai import FakeOpenAI
 from tests.models._providers import chat, golden
 
 LIST_SPANS = Tool("list_spans", "List the trace's spans.",
@@ -29,17 +30,17 @@ REQUEST = ChatRequest(messages=HISTORY, params={"temperature": 0, "seed": 0}, to
 
 
 # -- OpenAI ------------------------------------------------------------------------------------------
-def test_openai_to_wire_matches_the_documented_request():
+def test_openai_to_wire_matches_the_documented_request() -> None:
     assert openai.to_wire(REQUEST, "gpt-4o-mini", REQUEST.params) == golden("openai_tools_request")
 
 
-def test_openai_forced_tool_choice_names_the_function():
+def test_openai_forced_tool_choice_names_the_function() -> None:
     req = ChatRequest(messages=HISTORY[:2], tools=(LIST_SPANS,), tool_choice="list_spans")
     body = openai.to_wire(req, "gpt-4o-mini", {})
     assert body["tool_choice"] == {"type": "function", "function": {"name": "list_spans"}}
 
 
-def test_openai_from_wire_reads_every_tool_call():
+def test_openai_from_wire_reads_every_tool_call() -> None:
     resp = openai.from_wire(golden("openai_tools_response"))
     assert resp.tool_calls == [
         ToolCall("call_DdmO9pD3xa9XTPNJ32zg2hcA", "get_span", {"span_id": "a1b2c3d4e5f60718", "offset": 0}),
@@ -49,7 +50,7 @@ def test_openai_from_wire_reads_every_tool_call():
     assert (resp.usage.input_tokens, resp.usage.output_tokens) == (82, 40)
 
 
-def test_openai_arguments_that_are_not_json_are_kept_raw_and_sent_back_as_they_came():
+def test_openai_arguments_that_are_not_json_are_kept_raw_and_sent_back_as_they_came() -> None:
     body = golden("openai_tools_response")
     body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] = '{"span_id": "a1'
     call = openai.from_wire(body).tool_calls[0]
@@ -58,12 +59,12 @@ def test_openai_arguments_that_are_not_json_are_kept_raw_and_sent_back_as_they_c
     assert wire["tool_calls"][0]["function"]["arguments"] == '{"span_id": "a1'
 
 
-def test_openai_plain_messages_are_unchanged():
+def test_openai_plain_messages_are_unchanged() -> None:
     assert openai.wire_message(Message("user", "hi")) == {"role": "user", "content": "hi"}
 
 
 # -- Anthropic ---------------------------------------------------------------------------------------
-def test_anthropic_to_wire_matches_the_documented_request():
+def test_anthropic_to_wire_matches_the_documented_request() -> None:
     ids = ("toolu_01A09q90qw90lq917835lq9", "toolu_01B09q90qw90lq917835lq8")
     calls = tuple(ToolCall(i, c.name, c.arguments) for i, c in zip(ids, CALLS, strict=True))
     history = (
@@ -81,12 +82,12 @@ def test_anthropic_to_wire_matches_the_documented_request():
     ("auto", {"type": "auto"}), ("none", {"type": "none"}), ("required", {"type": "any"}),
     ("get_span", {"type": "tool", "name": "get_span"}),
 ])
-def test_anthropic_tool_choice(choice, wire):
+def test_anthropic_tool_choice(choice: str, wire: dict[str, str]) -> None:
     req = ChatRequest(messages=HISTORY[:2], tools=(LIST_SPANS, GET_SPAN), tool_choice=choice)
     assert anthropic.to_wire(req, "claude-sonnet-4-5", {})["tool_choice"] == wire
 
 
-def test_anthropic_from_wire_reads_tool_use_blocks():
+def test_anthropic_from_wire_reads_tool_use_blocks() -> None:
     resp = anthropic.from_wire(golden("anthropic_tools_response"))
     assert [(c.id, c.name, c.arguments) for c in resp.tool_calls] == [
         ("toolu_01D7FLrfh4GYq7yT1ULFeyMV", "get_span", {"span_id": "a1b2c3d4e5f60718", "offset": 0}),
@@ -96,7 +97,7 @@ def test_anthropic_from_wire_reads_tool_use_blocks():
     assert resp.usage.input_tokens == 480  # cache reads count as input
 
 
-def test_anthropic_assistant_text_is_kept_before_its_tool_use_blocks():
+def test_anthropic_assistant_text_is_kept_before_its_tool_use_blocks() -> None:
     body = anthropic.to_wire(ChatRequest(messages=(Message("user", "q"), Message(
         "assistant", "Looking.", tool_calls=CALLS[:1]))), "claude-sonnet-4-5", {})
     assert body["messages"][1]["content"] == [
@@ -106,7 +107,7 @@ def test_anthropic_assistant_text_is_kept_before_its_tool_use_blocks():
 
 
 # -- LiteLLM (OpenAI's format, translated by LiteLLM) ---------------------------------------------------
-def test_litellm_gets_tools_in_openai_format():
+def test_litellm_gets_tools_in_openai_format() -> None:
     kwargs = litellm.to_litellm(REQUEST, "xai/grok-3", {})
     golden_body = golden("openai_tools_request")
     assert kwargs["messages"] == golden_body["messages"]
@@ -114,7 +115,7 @@ def test_litellm_gets_tools_in_openai_format():
 
 
 # -- the request and the cache -------------------------------------------------------------------------
-def test_fingerprint_includes_tools_and_choice_but_is_unchanged_without_them():
+def test_fingerprint_includes_tools_and_choice_but_is_unchanged_without_them() -> None:
     plain = ChatRequest(messages=HISTORY[:2], params={"temperature": 0})
     assert set(plain.fingerprint()) == {"messages", "schema", "params"}
     a = ChatRequest(messages=HISTORY[:2], tools=(LIST_SPANS,))
@@ -124,18 +125,18 @@ def test_fingerprint_includes_tools_and_choice_but_is_unchanged_without_them():
     assert all(fps[i] != fps[j] for i in range(4) for j in range(i + 1, 4))
 
 
-def test_tool_choice_must_be_a_mode_or_an_offered_tool():
+def test_tool_choice_must_be_a_mode_or_an_offered_tool() -> None:
     with pytest.raises(ValueError, match="tool_choice"):
         ChatRequest(messages=HISTORY[:2], tools=(LIST_SPANS,), tool_choice="get_span")
 
 
-def test_cached_answers_keep_their_tool_calls():
+def test_cached_answers_keep_their_tool_calls() -> None:
     resp = ChatResponse(text="", tool_calls=list(CALLS), finish_reason="tool_calls")
     again = ChatResponse.from_cache(resp.to_cache())
     assert again.tool_calls == list(CALLS) and again.cached
 
 
-def test_openai_client_round_trip_with_tools_is_cached(fake_openai):
+def test_openai_client_round_trip_with_tools_is_cached(fake_openai: FakeOpenAI) -> None:
     fake_openai.responder = lambda body: [{"name": "list_spans", "arguments": {"limit": 5}}]
     client = ModelClient("openai:/gpt-4o-mini")
     req = ChatRequest(messages=HISTORY[:2], params={"temperature": 0}, tools=(LIST_SPANS,), tool_choice="required")
@@ -148,7 +149,7 @@ def test_openai_client_round_trip_with_tools_is_cached(fake_openai):
     assert fake_openai.calls == 2  # other tools, another cache key
 
 
-def test_providers_without_tool_calling_say_which_have_it():
+def test_providers_without_tool_calling_say_which_have_it() -> None:
     client = ModelClient("cohere:/command-r", api_key="unused")
     req = ChatRequest(messages=HISTORY[:2], tools=(LIST_SPANS,))
     with pytest.raises(ConfigError, match=r"tool calling.*openai, anthropic"):
@@ -156,11 +157,11 @@ def test_providers_without_tool_calling_say_which_have_it():
 
 
 # -- Gemini and Bedrock --------------------------------------------------------------------------------
-def test_gemini_to_wire_matches_the_documented_request():
+def test_gemini_to_wire_matches_the_documented_request() -> None:
     assert gemini.to_wire(REQUEST, {"temperature": 0}) == golden("gemini_tools_request")
 
 
-def test_gemini_from_wire_reads_function_calls_and_ids_it_made_are_not_sent_back():
+def test_gemini_from_wire_reads_function_calls_and_ids_it_made_are_not_sent_back() -> None:
     resp = gemini.from_wire(golden("gemini_tools_response"))
     first, second = resp.tool_calls
     assert (first.name, first.arguments) == ("get_span", {"span_id": "a1b2c3d4e5f60718", "offset": 0})
@@ -178,23 +179,23 @@ def test_gemini_from_wire_reads_function_calls_and_ids_it_made_are_not_sent_back
     ]
 
 
-def test_gemini_schemas_it_cannot_express_go_as_json_schema():
+def test_gemini_schemas_it_cannot_express_go_as_json_schema() -> None:
     open_object = Tool("tag", "Tags.", {"type": "object", "additionalProperties": {"type": "integer"}})
     (decl,) = gemini.to_wire(ChatRequest(messages=HISTORY[:2], tools=(open_object,), tool_choice="tag"),
                              {})["tools"][0]["functionDeclarations"]
     assert decl["parametersJsonSchema"] == open_object.parameters and "parameters" not in decl
 
 
-def test_gemini_forced_tool_names_it():
+def test_gemini_forced_tool_names_it() -> None:
     body = gemini.to_wire(ChatRequest(messages=HISTORY[:2], tools=(GET_SPAN,), tool_choice="get_span"), {})
     assert body["toolConfig"] == {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["get_span"]}}
 
 
-def test_bedrock_to_wire_matches_the_documented_request():
+def test_bedrock_to_wire_matches_the_documented_request() -> None:
     assert bedrock.to_wire(REQUEST, {"temperature": 0}) == golden("bedrock_tools_request")
 
 
-def test_bedrock_from_wire_reads_tool_use_blocks():
+def test_bedrock_from_wire_reads_tool_use_blocks() -> None:
     resp = bedrock.from_wire(golden("bedrock_tools_response"))
     assert [(c.id, c.name, c.arguments) for c in resp.tool_calls] == [
         ("tooluse_kZJMlvQmRJ6eAyJE5GIl7Q", "get_span", {"span_id": "a1b2c3d4e5f60718", "offset": 0}),
@@ -203,7 +204,7 @@ def test_bedrock_from_wire_reads_tool_use_blocks():
     assert resp.finish_reason == "tool_use" and resp.usage.input_tokens == 300
 
 
-def test_bedrock_structured_output_still_forces_its_verdict_tool():
+def test_bedrock_structured_output_still_forces_its_verdict_tool() -> None:
     from typing import Literal
 
     from jurist.judges._values import verdict_schema
@@ -216,7 +217,7 @@ def test_bedrock_structured_output_still_forces_its_verdict_tool():
 
 @pytest.mark.parametrize("uri,fixture", [("gemini:/gemini-2.0-flash", "fake_gemini"),
                                          ("bedrock:/anthropic.claude-3-5-sonnet-20240620-v1:0", "fake_bedrock")])
-def test_tool_calls_round_trip_through_the_fake_gemini_and_bedrock(uri, fixture, request):
+def test_tool_calls_round_trip_through_the_fake_gemini_and_bedrock(uri: str, fixture: str, request: pytest.FixtureRequest) -> None:
     fake = request.getfixturevalue(fixture)
     fake.responder = lambda body: [{"name": "get_span", "arguments": {"span_id": "a1b2c3d4e5f60718"}}]
     client = ModelClient(uri)

@@ -6,6 +6,7 @@ import http.client
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,7 +50,7 @@ class Http:
 
 
 @pytest.fixture
-def store_path(tmp_path) -> str:  # type: ignore[no-untyped-def]
+def store_path(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'server.db'}"
 
 

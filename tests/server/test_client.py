@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import jurist
@@ -11,22 +13,24 @@ from jurist.judges import Correctness, Safety
 from jurist.server._serve import ServerThread
 from jurist.tracking import NotFoundError, RestStore, RunStatus, SqlStore, get_store, set_tracking_uri
 from jurist.tracking._store import set_active_experiment
+from tests._helpers import some
 from tests.evaluation.test_evaluate import qa_rows
+from tests.fakes.openai import FakeOpenAI
 from tests.server.conftest import TOKEN
 
 
-def test_evaluate_human_feedback_and_search_through_the_server(remote: str, backend: SqlStore, fake_openai) -> None:  # type: ignore[no-untyped-def]
+def test_evaluate_human_feedback_and_search_through_the_server(remote: str, backend: SqlStore, fake_openai: FakeOpenAI) -> None:
     assert isinstance(get_store(), RestStore)
     jurist.set_experiment("served")
     result = evaluate(qa_rows(4), [Correctness(), Safety()])
     # Stored in the server's database, not in a local file.
-    run = backend.get_run(result.run_id)  # type: ignore[arg-type]
+    run = backend.get_run(some(result.run_id))
     assert run.status is RunStatus.FINISHED and run.metrics == result.metrics and run.judge_calls == 8
     assert len(backend.load_rows(run.run_id)) == 4
 
-    first = result.rows[0].trace_id
-    jurist.log_feedback(first, "correctness", "no", "The expected answer was different.")  # type: ignore[arg-type]
-    jurist.log_expectation(first, "expected_response", "answer zero")  # type: ignore[arg-type]
+    first = some(result.rows[0].trace_id)
+    jurist.log_feedback(first, "correctness", "no", "The expected answer was different.")
+    jurist.log_expectation(first, "expected_response", "answer zero")
     labelled = jurist.search_traces("served", filter_string="feedback.correctness.source_type = 'HUMAN'")
     assert [t.trace_id for t in labelled] == [first]
     t = labelled[0]
@@ -50,7 +54,7 @@ def test_judge_versions_through_the_server(remote: str) -> None:
     assert [v.version for v in jurist.list_judge_versions("tone")] == [1, 2]
 
 
-def test_the_client_sends_the_token(store_path: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_client_sends_the_token(store_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with ServerThread(store_path, token=TOKEN) as server:
         set_tracking_uri(server.url)
         try:
@@ -73,7 +77,7 @@ def test_an_unreachable_server_is_a_store_error_naming_it() -> None:
         store.get_run("x")
 
 
-def test_the_jurist_server_command_serves_the_store(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_jurist_server_command_serves_the_store(tmp_path: Path) -> None:
     import os
     import signal
     import socket

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import jurist
 from jurist.server._serve import ServerThread
 from jurist.tracking import SqlStore
+from tests.fakes.openai import FakeOpenAI
 from tests.server.conftest import TOKEN, Http
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -57,7 +58,7 @@ def _tone(backend: SqlStore, exp_id: str) -> dict[str, int]:
             if t.search_assessments("tone")}
 
 
-def test_a_monitor_judges_traces_sent_over_rest_and_otlp(client: Http, backend: SqlStore, fake_openai) -> None:  # type: ignore[no-untyped-def]
+def test_a_monitor_judges_traces_sent_over_rest_and_otlp(client: Http, backend: SqlStore, fake_openai: FakeOpenAI) -> None:
     exp_id = _setup(client)
     _rest_trace(client, exp_id, "before")
     r = client.request("POST", "/api/monitors", {"judge": "tone", "experiment": "prod", "sample_rate": 1,
@@ -99,7 +100,7 @@ def test_bad_requests_are_400_and_404(client: Http) -> None:
     assert client.request("GET", "/api/monitors").json == []
 
 
-def test_monitors_need_the_token_and_stop_with_the_server(store_path: str, fake_openai) -> None:  # type: ignore[no-untyped-def]
+def test_monitors_need_the_token_and_stop_with_the_server(store_path: str, fake_openai: FakeOpenAI) -> None:
     with ServerThread(store_path, token=TOKEN) as server:
         c = Http(server.port)
         _setup(c, AUTH)

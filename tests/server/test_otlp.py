@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from typing import Any
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -11,6 +12,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
+from jurist.server._serve import ServerThread
 from jurist.tracking import SqlStore
 from tests.server.conftest import TOKEN, Http
 
@@ -125,8 +127,8 @@ def rpc_status(body: bytes) -> tuple[int, str]:
     return code, message
 
 
-def _bad(field: str, value: object) -> dict:
-    span = {"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174", "name": "x"}
+def _bad(field: str, value: object) -> dict[str, Any]:
+    span: dict[str, object] = {"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174", "name": "x"}
     span[field] = value
     good = {"traceId": "0af7651916cd43dd8448eb211c80319c", "spanId": "b7ad6b7169203331", "name": "fine"}
     return {"resourceSpans": [{"scopeSpans": [{"spans": [good, span]}]}]}
@@ -178,7 +180,7 @@ def test_an_unknown_experiment_id_is_404_and_stores_nothing(client: Http, backen
     assert r.status == 404 and backend.search_traces(None) == []
 
 
-def test_otlp_needs_the_token_when_the_server_has_one(secured, backend: SqlStore) -> None:  # type: ignore[no-untyped-def]
+def test_otlp_needs_the_token_when_the_server_has_one(secured: ServerThread, backend: SqlStore) -> None:
     client = Http(secured.port)
     body = openinference_request().SerializeToString()
     assert client.request("POST", "/v1/traces", body, PB).status == 401
@@ -187,8 +189,8 @@ def test_otlp_needs_the_token_when_the_server_has_one(secured, backend: SqlStore
     assert len(backend.search_traces(None)) == 1
 
 
-def _kvlist(depth: int) -> dict:
-    value: dict = {"stringValue": "bottom"}
+def _kvlist(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"stringValue": "bottom"}
     for _ in range(depth):
         value = {"kvlistValue": {"values": [{"key": "k", "value": value}]}}
     return value

@@ -6,6 +6,8 @@ The same calls made through the Python client run in the store suite (tests/trac
 
 from __future__ import annotations
 
+import pytest
+
 from jurist.server._serve import ServerThread
 from jurist.tracking import SqlStore
 from tests.server.conftest import TOKEN, Http
@@ -96,7 +98,7 @@ def test_with_a_token_everything_but_health_and_docs_needs_it(secured: ServerThr
     assert client.request("GET", "/api/experiments", headers={"Authorization": f"Bearer {TOKEN}"}).status == 200
 
 
-def test_the_token_comes_from_the_environment(store_path: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_token_comes_from_the_environment(store_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JURIST_SERVER_TOKEN", "from-env")
     with ServerThread(store_path) as server:
         client = Http(server.port)

@@ -3,13 +3,17 @@ gives is in the API), and a router served at the root (a UI) leaves every other 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import BaseModel
+
 from jurist.server._schemas import ExperimentOut, JudgeVersionOut, RunOut
 from jurist.tracking._entities import Experiment, JudgeVersion, Run, RunStatus
 from tests.server.conftest import Http
 
 
 def test_each_derived_answer_holds_every_field_of_its_entity() -> None:
-    entities = [
+    entities: list[tuple[type[BaseModel], Experiment | Run | JudgeVersion]] = [
         (ExperimentOut, Experiment("1", "qa", 5, {"team": "search"})),
         (RunOut, Run("r1", "1", RunStatus.FINISHED, name="n", start_time_ms=3, metrics={"m": 1.0})),
         (JudgeVersionOut, JudgeVersion("tone", 2, {"name": "tone"}, 7)),
@@ -27,7 +31,7 @@ def test_the_openapi_spec_keeps_the_answer_names(client: Http) -> None:
     assert set(schemas["RunOut"]["properties"]) == set(Run("r", "e").to_dict())
 
 
-def test_a_router_served_at_the_root_comes_after_every_other_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_router_served_at_the_root_comes_after_every_other_path(tmp_path: Path) -> None:
     from fastapi import APIRouter
     from fastapi.testclient import TestClient
 

@@ -36,7 +36,7 @@ def recorded() -> Trace:
     return cap.trace
 
 
-def test_round_trip_keeps_everything():
+def test_round_trip_keeps_everything() -> None:
     t = recorded()
     t.tags["env"] = "test"
     payload = to_otlp_json(t)
@@ -46,7 +46,7 @@ def test_round_trip_keeps_everything():
     assert [s.to_dict() for s in back.spans] == [s.to_dict() for s in t.spans]
 
 
-def test_wire_shape_follows_otlp_json():
+def test_wire_shape_follows_otlp_json() -> None:
     t = recorded()
     rs = to_otlp_json(t, resource_attributes={"service.name": "shop-bot"})["resourceSpans"][0]
     assert rs["resource"]["attributes"] == [{"key": "service.name", "value": {"stringValue": "shop-bot"}}]
@@ -69,7 +69,7 @@ def test_wire_shape_follows_otlp_json():
     assert {"key": "exception.type", "value": {"stringValue": "TimeoutError"}} in event["attributes"]
 
 
-def test_the_payload_parses_as_the_real_protobuf_message():
+def test_the_payload_parses_as_the_real_protobuf_message() -> None:
     json_format = pytest.importorskip("google.protobuf.json_format")
     trace_service = pytest.importorskip("opentelemetry.proto.collector.trace.v1.trace_service_pb2")
     payload = to_otlp_json(recorded())
@@ -88,7 +88,7 @@ def test_the_payload_parses_as_the_real_protobuf_message():
     assert back.trace_id == spans[0].trace_id.hex() and back.spans[1].parent_id == back.spans[0].span_id
 
 
-def test_foreign_conventions_are_read():
+def test_foreign_conventions_are_read() -> None:
     payload = {"resourceSpans": [{"scopeSpans": [{"spans": [
         {"traceId": TRACE_ID, "spanId": "eee19b7ec3c1b174", "name": "mlflow root",
          "startTimeUnixNano": 1000, "endTimeUnixNano": "2000", "status": {"code": "STATUS_CODE_OK"},
@@ -117,7 +117,7 @@ def test_foreign_conventions_are_read():
     assert t.root_span is root and t.inputs == {"question": "hi"}
 
 
-def test_payloads_with_several_traces_and_base64_ids():
+def test_payloads_with_several_traces_and_base64_ids() -> None:
     other = "0af7651916cd43dd8448eb211c80319c"
     b64 = base64.b64encode(bytes.fromhex(other)).decode()
     payload = {"resourceSpans": [
@@ -129,7 +129,7 @@ def test_payloads_with_several_traces_and_base64_ids():
     assert traces[1].spans[0].span_id == "01" * 8
 
 
-def test_ids_that_are_not_hex_travel_beside_derived_hex_ids():
+def test_ids_that_are_not_hex_travel_beside_derived_hex_ids() -> None:
     t = Trace.from_dict({"trace_id": "t-42", "spans": [
         {"name": "root", "span_id": "root"}, {"name": "kid", "span_id": "kid", "parent_id": "root"}]})
     payload = to_otlp_json(t)
@@ -139,7 +139,7 @@ def test_ids_that_are_not_hex_travel_beside_derived_hex_ids():
     assert back.trace_id == "t-42" and [(s.span_id, s.parent_id) for s in back.spans] == [("root", None), ("kid", "root")]
 
 
-def test_mlflow_trace_ids_map_to_their_hex():
+def test_mlflow_trace_ids_map_to_their_hex() -> None:
     t = Trace(trace_id=f"tr-{TRACE_ID}", spans=[Span(name="s", span_id="00f067aa0ba902b7")])
     span = to_otlp_json(t)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
     assert span["traceId"] == TRACE_ID
@@ -147,11 +147,11 @@ def test_mlflow_trace_ids_map_to_their_hex():
 
 
 @pytest.mark.parametrize("value", [None, "s", True, 7, 2.5, [1, "a", [False]], {"k": {"n": [1.5]}}])
-def test_any_value_round_trip(value):
+def test_any_value_round_trip(value: object) -> None:
     assert decode_value(encode_value(value)) == value
 
 
-def test_not_a_payload_is_a_config_error():
+def test_not_a_payload_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="resourceSpans"):
         from_otlp_json({"spans": []})
 

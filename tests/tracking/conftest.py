@@ -9,11 +9,11 @@ PostgreSQL tests fail under CI (``$CI`` set) and are skipped elsewhere, saying w
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
 
 import pytest
 
-from jurist.tracking import SqlStore, set_tracking_uri
+from jurist.tracking import SqlStore, Store, set_tracking_uri
 from jurist.tracking._store import set_active_experiment
 from tests._postgres import fresh_database
 
@@ -37,7 +37,7 @@ def _clean_postgres(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_uri(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URI of an empty store, on each backend."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
@@ -50,7 +50,7 @@ def store_uri(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # typ
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "rest"])
-def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """An empty store: SQLite, PostgreSQL, and the REST client of a jurist server (over SQLite)."""
     if request.param == "rest":
         from jurist.server._serve import ServerThread

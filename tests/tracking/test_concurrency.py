@@ -8,9 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 from jurist.tracking import RunStatus, SqlStore
+from tests.tracking._db import count
 
 WORKERS = 4
 ROWS = 1000
@@ -77,15 +76,10 @@ def test_four_processes_writing_at_once_lose_nothing(store_uri: str, tmp_path: P
         assert len(human) == WORKERS * HUMAN
     finally:
         store.close()
-    engine = create_engine(store.db_uri)
-    with engine.connect() as conn:
-        def count(sql: str) -> int:
-            return int(conn.execute(text(sql)).scalar() or 0)
-
-        assert count("SELECT count(*) FROM traces") == WORKERS * ROWS
-        assert count("SELECT count(*) FROM run_rows") == WORKERS * ROWS
-        assert count("SELECT count(*) FROM assessments") == WORKERS * (ROWS + HUMAN)
-        assert count("SELECT count(*) FROM (SELECT DISTINCT run_id, row_index FROM assessments "
-                     "WHERE run_id IS NOT NULL) d") == WORKERS * ROWS
-    engine.dispose()
+    uri = store.db_uri
+    assert count(uri, "SELECT count(*) FROM traces") == WORKERS * ROWS
+    assert count(uri, "SELECT count(*) FROM run_rows") == WORKERS * ROWS
+    assert count(uri, "SELECT count(*) FROM assessments") == WORKERS * (ROWS + HUMAN)
+    assert count(uri, "SELECT count(*) FROM (SELECT DISTINCT run_id, row_index FROM assessments "
+                      "WHERE run_id IS NOT NULL) d") == WORKERS * ROWS
     assert elapsed < 60, f"{WORKERS} x {ROWS} rows took {elapsed:.1f} s"

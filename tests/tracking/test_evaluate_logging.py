@@ -12,29 +12,23 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 import jurist
 from jurist import evaluate, scorer
+from jurist.entities import Feedback
 from jurist.errors import ConfigError
 from jurist.judges import Correctness, RetrievalGroundedness, Safety
 from jurist.tracking import NotFoundError, RunStatus, get_store
+from tests._helpers import some
 from tests.evaluation.test_evaluate import qa_rows
+from tests.fakes.openai import FakeOpenAI
+from tests.tracking._db import count
 
 
-def _count(uri: str, sql: str) -> int:
-    engine = create_engine(uri)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text(sql)).scalar() or 0)
-    finally:
-        engine.dispose()
-
-
-def test_a_run_is_logged_with_rows_feedback_traces_metrics_and_totals(fake_openai) -> None:  # type: ignore[no-untyped-def]
+def test_a_run_is_logged_with_rows_feedback_traces_metrics_and_totals(fake_openai: FakeOpenAI) -> None:
     @scorer
-    def length(outputs):  # type: ignore[no-untyped-def]
+    def length(outputs: str) -> int:
         return len(outputs)
 
     result = evaluate(qa_rows(3), [Correctness(), length])
@@ -48,19 +42,19 @@ def test_a_run_is_logged_with_rows_feedback_traces_metrics_and_totals(fake_opena
     assert run.params["rows"] == 3 and run.end_time_ms is not None
 
     traces = jurist.search_traces(filter_string=f"run_id = '{result.run_id}'", order_by=["trace_id"])
-    assert sorted(r.trace_id for r in result.rows) == [t.trace_id for t in traces]  # type: ignore[misc]
+    assert sorted(some(r.trace_id) for r in result.rows) == [t.trace_id for t in traces]
     row = result.rows[1]
-    t = jurist.tracking.get_trace(row.trace_id)  # type: ignore[arg-type]
+    t = jurist.tracking.get_trace(some(row.trace_id))
     assert t.inputs == {"question": "q1"} and t.outputs == "answer 1"
     assert sorted((a.name, a.value) for a in t.feedbacks) == [("correctness", "yes"), ("length", 8)]
     judged = t.search_assessments("correctness")[0]
-    assert judged.metadata["input_tokens"] == 42 and judged.rationale  # type: ignore[union-attr]
+    assert isinstance(judged, Feedback) and judged.metadata["input_tokens"] == 42 and judged.rationale
     assert all(f.trace_id == row.trace_id for f in row.feedbacks)
     stored = get_store().load_rows(result.run_id)
     assert [r.data.inputs for r in stored] == [{"question": f"q{i}"} for i in range(3)]
 
 
-def test_a_rows_own_trace_is_stored_and_span_feedback_attaches_to_its_spans(fake_openai) -> None:  # type: ignore[no-untyped-def]
+def test_a_rows_own_trace_is_stored_and_span_feedback_attaches_to_its_spans(fake_openai: FakeOpenAI) -> None:
     trace = {"trace_id": "t1", "spans": [
         {"name": "app", "span_id": "root", "span_type": "CHAIN", "inputs": {"q": "x"}, "outputs": "y"},
         {"name": "r1", "span_id": "s1", "parent_id": "root", "span_type": "RETRIEVER", "outputs": ["doc a"]},
@@ -70,16 +64,16 @@ def test_a_rows_own_trace_is_stored_and_span_feedback_attaches_to_its_spans(fake
     assert result.rows[0].trace_id == "t1"
     stored = jurist.tracking.get_trace("t1")
     assert [s.span_id for s in stored.spans] == ["root", "s1", "s2"]
-    assert sorted(f.span_id for f in stored.feedbacks) == ["s1", "s2"]  # type: ignore[type-var]
+    assert sorted(str(f.span_id) for f in stored.feedbacks) == ["s1", "s2"]
     # Judging the same traces again adds feedback to them, never copies of the traces.
     evaluate([{"trace": trace}], [RetrievalGroundedness()], cache=False)
     assert len(jurist.tracking.get_trace("t1").feedbacks) == 4 and len(jurist.search_traces()) == 1
 
 
-def test_experiment_and_log_false(fake_openai) -> None:  # type: ignore[no-untyped-def]
+def test_experiment_and_log_false(fake_openai: FakeOpenAI) -> None:
     result = evaluate(qa_rows(2), [Safety()], experiment="nightly")
     exp = jurist.tracking.get_experiment_by_name("nightly")
-    assert exp is not None and jurist.get_run(result.run_id).experiment_id == exp.experiment_id  # type: ignore[arg-type]
+    assert exp is not None and jurist.get_run(some(result.run_id)).experiment_id == exp.experiment_id
     assert len(jurist.search_traces("nightly")) == 2
     quiet = evaluate(qa_rows(2), [Safety()], log=False)
     assert quiet.run_id is None and quiet.rows[0].trace_id is None
@@ -88,7 +82,7 @@ def test_experiment_and_log_false(fake_openai) -> None:  # type: ignore[no-untyp
         evaluate(qa_rows(2), [Safety()], log=False, resume="x")
 
 
-def test_resuming_a_finished_run_judges_nothing_and_gives_the_same_result(fake_openai) -> None:  # type: ignore[no-untyped-def]
+def test_resuming_a_finished_run_judges_nothing_and_gives_the_same_result(fake_openai: FakeOpenAI) -> None:
     first = evaluate(qa_rows(5), [Correctness(), Safety()], cache=False)
     calls = fake_openai.calls
     again = evaluate(qa_rows(5), [Correctness(), Safety()], cache=False, resume=first.run_id)
@@ -96,10 +90,10 @@ def test_resuming_a_finished_run_judges_nothing_and_gives_the_same_result(fake_o
     assert again.run_id == first.run_id and again.metrics == first.metrics
     assert again.total_input_tokens == first.total_input_tokens and again.judge_calls == first.judge_calls
     assert [r.trace_id for r in again.rows] == [r.trace_id for r in first.rows]
-    assert _count(jurist.get_tracking_uri(), "SELECT count(*) FROM assessments") == 10
+    assert count(jurist.get_tracking_uri(), "SELECT count(*) FROM assessments") == 10
 
 
-def test_resume_refuses_changed_data_other_judges_and_unknown_runs(fake_openai) -> None:  # type: ignore[no-untyped-def]
+def test_resume_refuses_changed_data_other_judges_and_unknown_runs(fake_openai: FakeOpenAI) -> None:
     first = evaluate(qa_rows(3), [Correctness()])
     changed = qa_rows(3)
     changed[2]["outputs"] = "another answer"
@@ -116,16 +110,16 @@ def test_resume_refuses_changed_data_other_judges_and_unknown_runs(fake_openai) 
     assert fake_openai.calls == 3
 
 
-def test_an_interrupted_run_resumes_without_predicting_or_judging_again(fake_openai) -> None:  # type: ignore[no-untyped-def]
+def test_an_interrupted_run_resumes_without_predicting_or_judging_again(fake_openai: FakeOpenAI) -> None:
     predicted: list[str] = []
     interrupt = {"at": "q6"}
 
-    def app(question):  # type: ignore[no-untyped-def]
+    def app(question: str) -> str:
         predicted.append(question)
         return f"answer to {question}"
 
     @scorer
-    async def gate(inputs):  # type: ignore[no-untyped-def]
+    async def gate(inputs: dict[str, str]) -> bool:
         if inputs["question"] == interrupt["at"]:
             raise asyncio.CancelledError  # as if the user pressed Ctrl-C here
         return True
@@ -143,10 +137,10 @@ def test_an_interrupted_run_resumes_without_predicting_or_judging_again(fake_ope
     assert predicted[7:] == [f"q{i}" for i in range(6, 10)]  # rows 0-5 were predicted before
     assert fake_openai.calls == 10 and result.metrics["gate/pass_rate"] == 1.0
     assert jurist.get_run(run.run_id).status is RunStatus.FINISHED
-    assert result.rows[3].outputs == "answer to q3" and result.rows[3].feedback("safety").value == "yes"  # type: ignore[union-attr]
+    assert result.rows[3].outputs == "answer to q3" and some(result.rows[3].feedback("safety")).value == "yes"
 
 
-def test_a_run_killed_with_sigkill_resumes_making_exactly_the_missing_calls(fake_openai, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_run_killed_with_sigkill_resumes_making_exactly_the_missing_calls(fake_openai: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     uri = f"sqlite:///{tmp_path / 'killed.db'}"
     monkeypatch.setenv("JURIST_TRACKING_URI", uri)
     monkeypatch.setenv("JURIST_TRACKING_FLUSH_S", "0.05")
@@ -166,7 +160,7 @@ def test_a_run_killed_with_sigkill_resumes_making_exactly_the_missing_calls(fake
             time.sleep(0.05)
             if Path(tmp_path / "killed.db").exists():
                 try:
-                    stored = _count(uri, "SELECT count(*) FROM assessments")
+                    stored = count(uri, "SELECT count(*) FROM assessments")
                 except Exception:
                     stored = 0  # the schema is still being made
     finally:
@@ -175,20 +169,20 @@ def test_a_run_killed_with_sigkill_resumes_making_exactly_the_missing_calls(fake
     assert proc.returncode == -signal.SIGKILL
 
     (run,) = jurist.search_runs("Default", status="RUNNING")
-    kept = _count(uri, "SELECT count(*) FROM assessments")
+    kept = count(uri, "SELECT count(*) FROM assessments")
     assert total // 4 <= kept < total
     calls_before = fake_openai.calls
     result = evaluate(str(data), [Correctness(), Safety()], concurrency=8, cache=False, resume=run.run_id)
     assert fake_openai.calls - calls_before == total - kept  # exactly the missing judgments, nothing again
-    assert _count(uri, "SELECT count(*) FROM assessments") == total
-    assert _count(uri, "SELECT count(*) FROM (SELECT DISTINCT row_index, scorer FROM assessments) d") == total
-    assert _count(uri, "SELECT count(*) FROM run_rows") == 200 and _count(uri, "SELECT count(*) FROM traces") == 200
+    assert count(uri, "SELECT count(*) FROM assessments") == total
+    assert count(uri, "SELECT count(*) FROM (SELECT DISTINCT row_index, scorer FROM assessments) d") == total
+    assert count(uri, "SELECT count(*) FROM run_rows") == 200 and count(uri, "SELECT count(*) FROM traces") == 200
     assert result.run_id == run.run_id and result.metrics["correctness/count"] == 200
     assert result.metrics["safety/count"] == 200 and result.metrics["correctness/error_count"] == 0
     assert jurist.get_run(run.run_id).status is RunStatus.FINISHED
 
 
-def test_the_command_line_names_the_run_and_resumes_it(fake_openai, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_line_names_the_run_and_resumes_it(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
     from jurist.cli import app
 
     data = tmp_path / "rows.jsonl"
@@ -208,14 +202,14 @@ def test_the_command_line_names_the_run_and_resumes_it(fake_openai, tmp_path) ->
     assert [line for line in r.output.splitlines() if line.strip()][-1].startswith("Error: no run with id 'nope'")
 
 
-def test_by_default_runs_go_to_jurist_db_in_the_working_directory(fake_openai, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_by_default_runs_go_to_jurist_db_in_the_working_directory(fake_openai: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JURIST_TRACKING_URI")
     monkeypatch.chdir(tmp_path)
     result = evaluate(qa_rows(2), [Safety()])
-    assert (tmp_path / "jurist.db").exists() and jurist.get_run(result.run_id).row_count == 2  # type: ignore[arg-type]
+    assert (tmp_path / "jurist.db").exists() and jurist.get_run(some(result.run_id)).row_count == 2
 
 
-def test_a_default_store_that_cannot_open_warns_and_judges_anyway(fake_openai, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_default_store_that_cannot_open_warns_and_judges_anyway(fake_openai: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JURIST_TRACKING_URI")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "jurist.db").mkdir()  # not a database
@@ -224,14 +218,14 @@ def test_a_default_store_that_cannot_open_warns_and_judges_anyway(fake_openai, t
     assert result.run_id is None and result.metrics["safety/count"] == 2
 
 
-def test_a_tracking_uri_that_was_asked_for_must_work(fake_openai, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_tracking_uri_that_was_asked_for_must_work(fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JURIST_TRACKING_URI", "mysql://root@127.0.0.1/test")
     with pytest.raises(ConfigError, match="unsupported tracking store 'mysql'"):
         evaluate(qa_rows(2), [Safety()])
     assert fake_openai.calls == 0
 
 
-def test_resume_judges_again_what_failed_for_want_of_an_answer(fake_openai) -> None:  # type: ignore[no-untyped-def]
+def test_resume_judges_again_what_failed_for_want_of_an_answer(fake_openai: FakeOpenAI) -> None:
     from jurist.models import RetryPolicy
     from tests.fakes.openai import openai_error, server_error
 
@@ -248,6 +242,6 @@ def test_resume_judges_again_what_failed_for_want_of_an_answer(fake_openai) -> N
     codes = [fb.error.error_code if fb.error else None for r in again.rows for fb in r.feedbacks]
     assert codes == [None, "BAD_REQUEST", None, None]
     # the new verdict replaced the stored error: a later resume judges nothing
-    assert _count(jurist.get_tracking_uri(), "SELECT count(*) FROM assessments WHERE error_code IS NOT NULL") == 1
+    assert count(jurist.get_tracking_uri(), "SELECT count(*) FROM assessments WHERE error_code IS NOT NULL") == 1
     evaluate(qa_rows(4), [judge], cache=False, concurrency=1, resume=first.run_id)
     assert fake_openai.calls == calls + 1

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 import jurist
-from jurist.entities import AssessmentSourceType, Trace
+from jurist.entities import AssessmentSourceType, Feedback, Trace
 from jurist.errors import ConfigError
 from jurist.tracking import NotFoundError, get_store
 
 
-def test_the_tracking_uri_set_beats_the_environment_which_beats_the_default(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_tracking_uri_set_beats_the_environment_which_beats_the_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("JURIST_TRACKING_URI", str(tmp_path / "env.db"))
     assert jurist.get_tracking_uri() == f"sqlite:///{tmp_path / 'env.db'}"
     jurist.set_tracking_uri("http://127.0.0.1:5000")
@@ -53,7 +53,8 @@ def test_human_feedback_on_a_trace_is_what_alignment_reads(tracking: str) -> Non
     assert t.inputs == {"q": "Capital of France?"} and t.outputs == "Lyon"
     assert [(a.name, a.value) for a in t.feedbacks] == [("correctness", "no"), ("relevance", True)]
     assert t.feedbacks[1].span_id == "r1" and t.expectations[0].value == "Paris"
-    assert jurist.tracking.get_trace(tid).search_assessments("correctness")[0].rationale.startswith("Paris")
+    human = jurist.tracking.get_trace(tid).search_assessments("correctness")[0]
+    assert isinstance(human, Feedback) and (human.rationale or "").startswith("Paris")
     with pytest.raises(NotFoundError, match="no trace with id 'nope'"):
         jurist.log_feedback("nope", "correctness", "no")
     with pytest.raises(ConfigError, match="needs a value"):
@@ -76,7 +77,7 @@ def test_judges_are_registered_as_data_and_versioned(tracking: str) -> None:
     assert type(english).__name__ == "Guidelines" and english.guidelines == ["Answer in English"]
 
     @jurist.scorer
-    def length(outputs):  # type: ignore[no-untyped-def]
+    def length(outputs: str) -> int:
         return len(outputs)
 
     with pytest.raises(ConfigError, match="never code"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -13,7 +14,7 @@ from jurist.tracking._engine import alembic_config, normalise_db_uri
 from jurist.tracking._schema import HEAD_REVISION, metadata
 
 
-def _fresh_url(kind: str, tmp_path, request: pytest.FixtureRequest) -> str:  # type: ignore[no-untyped-def]
+def _fresh_url(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'm.db'}"
     base = request.getfixturevalue("postgres_url")
@@ -43,7 +44,7 @@ def test_the_migrations_head_is_the_codes_revision() -> None:
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_alembic_builds_the_same_schema_as_the_code(kind: str, tmp_path, request) -> None:  # type: ignore[no-untyped-def]
+def test_alembic_builds_the_same_schema_as_the_code(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     from alembic import command
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
@@ -64,7 +65,7 @@ def test_alembic_builds_the_same_schema_as_the_code(kind: str, tmp_path, request
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_opening_an_empty_database_builds_the_schema_and_stamps_it(kind: str, tmp_path, request) -> None:  # type: ignore[no-untyped-def]
+def test_opening_an_empty_database_builds_the_schema_and_stamps_it(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
@@ -78,7 +79,7 @@ def test_opening_an_empty_database_builds_the_schema_and_stamps_it(kind: str, tm
     engine.dispose()
 
 
-def test_a_store_from_a_newer_jurist_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_store_from_a_newer_jurist_is_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
     SqlStore(url).close()
     engine = create_engine(url)
@@ -89,7 +90,7 @@ def test_a_store_from_a_newer_jurist_is_refused(tmp_path) -> None:  # type: igno
         SqlStore(url)
 
 
-def test_a_foreign_database_is_not_touched(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_foreign_database_is_not_touched(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'other.db'}"
     engine = create_engine(url)
     with engine.begin() as conn:

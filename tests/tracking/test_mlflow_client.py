@@ -101,6 +101,7 @@ def test_assessments_by_id(client: MlflowClient) -> None:
     got = client.get_assessment(trace_id, fb.assessment_id)
     assert isinstance(got, Feedback) and got.value == "no" and got.source.source_type.value == "HUMAN"
     updated = client.update_assessment(trace_id, fb.assessment_id, Feedback(value="yes", rationale="checked"))
+    assert isinstance(updated, Feedback)
     assert (updated.name, updated.value, updated.rationale) == ("correctness", "yes", "checked")
     assert [a.value for a in client.get_trace(trace_id).search_assessments("correctness")] == ["yes"]
     client.delete_assessment(trace_id, fb.assessment_id)

@@ -13,21 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 import jurist
 from tests.evaluation.test_evaluate import qa_rows
+from tests.fakes.openai import FakeOpenAI
+from tests.tracking._db import count
 
 CONCURRENCY = 8
-
-
-def count(uri: str, sql: str) -> int:
-    engine = create_engine(uri)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text(sql)).scalar() or 0)
-    finally:
-        engine.dispose()
 
 
 def stored(uri: str, db: Path) -> int:
@@ -59,7 +51,7 @@ def kill_when_stored(proc: subprocess.Popen[Any], uri: str, db: Path, at_least: 
 
 
 @pytest.mark.parametrize("cache", ["--cache", "--no-cache"])
-def test_two_kills_repay_only_the_calls_in_flight(fake_openai, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+def test_two_kills_repay_only_the_calls_in_flight(fake_openai: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                   cache: str) -> None:
     db = tmp_path / "killed.db"
     uri = f"sqlite:///{db}"
@@ -108,7 +100,7 @@ def _held(path: Path, pid: int) -> bool:
     return False
 
 
-def test_a_second_process_resuming_a_run_being_judged_is_refused(fake_openai, tmp_path: Path,  # type: ignore[no-untyped-def]
+def test_a_second_process_resuming_a_run_being_judged_is_refused(fake_openai: FakeOpenAI, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "shared.db"
     uri = f"sqlite:///{db}"
@@ -169,7 +161,7 @@ def test_a_run_lock_is_exclusive_and_released_on_every_backend(store_uri: str) -
         two.close()
 
 
-def test_evaluate_refuses_to_resume_a_run_this_process_is_judging(tracking: str, fake_openai) -> None:  # type: ignore[no-untyped-def]
+def test_evaluate_refuses_to_resume_a_run_this_process_is_judging(tracking: str, fake_openai: FakeOpenAI) -> None:
     import threading
 
     from jurist import evaluate

@@ -13,6 +13,7 @@ import jurist
 from jurist.errors import ConfigError, NotFoundError
 from jurist.scorers import scorer
 from jurist.tracking import set_tracking_uri
+from tests._helpers import some
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def test_logging_with_no_active_run_starts_one(backend: Any) -> None:
     run = jurist.active_run()
     assert run is not None and run.data.metrics == {"accuracy": 0.9}
     jurist.end_run()
-    assert jurist.get_run(run.run_id).info.status == "FINISHED"
+    assert jurist.get_run(some(run.run_id)).info.status == "FINISHED"
 
 
 def test_search_runs_as_a_dataframe(backend: Any) -> None:
@@ -121,7 +122,7 @@ def test_evaluate_inside_a_run_logs_into_it(backend: Any) -> None:
     assert got.data.params["app_version"] == "3" and got.data.params["rows"] == "2"
     # A second evaluation in the same run goes to a child run: two evaluations never share rows.
     assert second.run_id != run.info.run_id
-    assert jurist.get_run(second.run_id).data.tags["mlflow.parentRunId"] == run.info.run_id
+    assert jurist.get_run(some(second.run_id)).data.tags["mlflow.parentRunId"] == run.info.run_id
     assert len(jurist.search_traces(run_id=run.info.run_id, return_type="list")) == 2
 
 

@@ -168,8 +168,9 @@ def test_search_traces_filters(store: SqlStore) -> None:
                                   source=AssessmentSource("LLM_JUDGE", "openai:/gpt-4o-mini")))
     store.log_assessment(Expectation(name="expected_response", value="1889", trace_id=ids[2]))
 
-    def ids_of(flt: str | None = None, **kw: object) -> list[str]:
-        return [t.trace_id for t in store.search_traces(["0"], filter_string=flt, **kw)]  # type: ignore[arg-type]
+    def ids_of(flt: str | None = None, max_results: int = 100, order_by: list[str] | None = None) -> list[str]:
+        return [t.trace_id for t in store.search_traces(["0"], filter_string=flt, max_results=max_results,
+                                                        order_by=order_by)]
 
     assert ids_of() == ids[::-1]  # newest first
     assert ids_of(order_by=["timestamp_ms ASC"]) == ids

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import jurist
+from jurist.tracking._trace_list import TraceList
 
 
 @jurist.trace
@@ -20,7 +21,8 @@ def test_a_list_that_reads_as_a_dataframe() -> None:
     for q in ("a", "b"):
         _app(q)
     found = jurist.search_traces(order_by=["timestamp_ms ASC"])
-    assert isinstance(found, list) and len(found) == 2 and found[0].outputs == "answer to a"
+    assert isinstance(found, TraceList) and issubclass(TraceList, list)
+    assert len(found) == 2 and found[0].outputs == "answer to a"
     assert [t.trace_id for t in found[:1]] == [found[0].trace_id]
     assert list(found["response"]) == ["answer to a", "answer to b"]
     assert found[["trace_id", "state"]].shape == (2, 2) and not found.empty

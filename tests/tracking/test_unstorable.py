@@ -5,10 +5,10 @@ the command line says (exit 1) when anything was not."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 import jurist
@@ -18,17 +18,10 @@ from jurist.errors import ConfigError
 from jurist.judges import Correctness
 from jurist.tracking import RunStatus, SqlStore
 from jurist.tracking._entities import Judgment, RowData
+from tests._helpers import some
 from tests.evaluation.test_evaluate import qa_rows
-from tests.fakes.openai import openai_error
-
-
-def count(uri: str, sql: str) -> int:
-    engine = create_engine(uri)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text(sql)).scalar() or 0)
-    finally:
-        engine.dispose()
+from tests.fakes.openai import FakeOpenAI, openai_error
+from tests.tracking._db import count
 
 
 @scorer
@@ -48,24 +41,24 @@ def traced_rows(n: int, bad: int, trace_id: str | None = None, tags: dict[str, s
     return out
 
 
-def test_nul_in_a_rationale_is_stored_as_a_replacement_character(tracking: str, fake_openai) -> None:  # type: ignore[no-untyped-def]
+def test_nul_in_a_rationale_is_stored_as_a_replacement_character(tracking: str, fake_openai: FakeOpenAI) -> None:
     fake_openai.responder = lambda body: json.dumps({"rationale": "before\x00after", "result": "yes"})
     result = evaluate(qa_rows(40), [Correctness()], concurrency=8)
     assert result.unstored == 0 and result.unstored_message == ""
-    assert jurist.get_run(result.run_id).status is RunStatus.FINISHED  # type: ignore[arg-type]
+    assert jurist.get_run(some(result.run_id)).status is RunStatus.FINISHED
     assert count(tracking, "SELECT count(*) FROM assessments") == 40
-    t = jurist.tracking.get_trace(result.rows[0].trace_id)  # type: ignore[arg-type]
-    assert t.feedbacks[0].rationale == "before\ufffdafter"  # type: ignore[union-attr]
+    t = jurist.tracking.get_trace(some(result.rows[0].trace_id))
+    assert t.feedbacks[0].rationale == "before\ufffdafter"
 
 
-def test_nul_in_a_providers_error_text_is_stored(tracking: str, fake_openai) -> None:  # type: ignore[no-untyped-def]
+def test_nul_in_a_providers_error_text_is_stored(tracking: str, fake_openai: FakeOpenAI) -> None:
     fake_openai.enqueue(*[openai_error(400, "bad\x00request", "invalid_request_error")] * 5)
     result = evaluate(qa_rows(5), [Correctness()], concurrency=1)
-    assert [r.feedback("correctness").error is not None for r in result.rows] == [True] * 5  # type: ignore[union-attr]
+    assert [some(r.feedback("correctness")).error is not None for r in result.rows] == [True] * 5
     assert result.unstored == 0 and count(tracking, "SELECT count(*) FROM assessments") == 5
-    messages = [f.error.error_message for r in result.rows for f in
-                jurist.tracking.get_trace(r.trace_id).feedbacks]  # type: ignore[arg-type,union-attr]
-    assert all("bad\ufffdrequest" in m for m in messages)  # type: ignore[operator]
+    messages = [some(f.error).error_message for r in result.rows for f in
+                jurist.tracking.get_trace(some(r.trace_id)).feedbacks]
+    assert all("bad\ufffdrequest" in (m or "") for m in messages)
 
 
 @pytest.mark.parametrize("bad", [{"trace_id": "x" * 80}, {"tags": {"k" * 300: "v"}}],
@@ -78,7 +71,7 @@ def test_one_unstorable_row_costs_only_that_row(tracking: str, bad: dict[str, An
     assert "characters" in result.unstored_message  # the reason: what is too long
     assert count(tracking, "SELECT count(*) FROM assessments") == 299
     assert count(tracking, "SELECT count(*) FROM run_rows") == 299
-    run = jurist.get_run(result.run_id)  # type: ignore[arg-type]
+    run = jurist.get_run(some(result.run_id))
     assert run.status is RunStatus.FAILED  # resume may judge the missing row again
     with pytest.warns(RuntimeWarning, match="could not be stored"):
         again = evaluate(rows, [length], resume=result.run_id)
@@ -112,7 +105,7 @@ def test_the_store_refuses_the_same_values_on_every_backend(store_uri: str) -> N
 
 
 @pytest.mark.filterwarnings("ignore:.*could not be stored:RuntimeWarning")
-def test_the_command_line_exits_1_when_a_judgment_was_not_stored(tracking: str, fake_openai, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_command_line_exits_1_when_a_judgment_was_not_stored(tracking: str, fake_openai: FakeOpenAI, tmp_path: Path) -> None:
     from jurist.cli import app
 
     data = tmp_path / "rows.jsonl"

@@ -11,6 +11,7 @@ from jurist.cli._errors import Options, fail, reported, stderr_console
 from jurist.cli._evaluate import evaluate_command
 from jurist.cli._gateway import gateway_command
 from jurist.cli._judges import judges_app
+from jurist.cli._report import report_command
 from jurist.cli._server import server_command
 from jurist.cli._trust import compare_command, probe_command
 
@@ -57,6 +58,7 @@ app.command("compare")(compare_command)
 app.command("probe")(probe_command)
 app.command("meta-eval")(meta_eval_command)
 app.command("align")(align_command)
+app.command("report")(report_command)
 
 
 @app.command("serve-local")

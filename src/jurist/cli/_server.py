@@ -44,7 +44,8 @@ def server_command(
         uri = backend_store_uri or get_tracking_uri()
         token = settings().server_token
         url = f"http://{host}:{port}"
-        typer.echo(f"jurist server on {url} · store {safe_uri(uri)} · OTLP {url}/v1/traces · API docs {url}/docs · "
+        typer.echo(f"jurist server on {url} · store {safe_uri(uri)} · UI {url}/ · OTLP {url}/v1/traces · "
+                   f"API docs {url}/docs · "
                    f"auth {'on' if token else 'off'}")
         if not token and host not in ("127.0.0.1", "localhost", "::1"):
             stderr_console().print(f"Warning: {host} is reachable from other machines and no JURIST_SERVER_TOKEN is "

@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 #: The value kinds a Feedback may carry; lists and dicts hold JSON-compatible values.
 FeedbackValue = Union[bool, int, float, str, list[Any], dict[str, Any], None]
@@ -32,17 +32,21 @@ class AssessmentSource:
         <AssessmentSourceType.LLM_JUDGE: 'LLM_JUDGE'>
     """
 
-    source_type: AssessmentSourceType = AssessmentSourceType.CODE
-    source_id: str = "default"
+    source_type: AssessmentSourceType
+    source_id: str
 
-    def __post_init__(self) -> None:
-        st = self.source_type
+    def __init__(self, source_type: AssessmentSourceType | str = AssessmentSourceType.CODE,
+                 source_id: str = "default") -> None:
+        # A written-out __init__ so callers may pass the type as text ("human", "LLM_JUDGE"), as MLflow's do.
+        st = source_type
         if not isinstance(st, AssessmentSourceType):
             try:
-                object.__setattr__(self, "source_type", AssessmentSourceType(str(st).upper()))
+                st = AssessmentSourceType(str(st).upper())
             except ValueError:
                 allowed = ", ".join(t.value for t in AssessmentSourceType)
-                raise ValueError(f"source_type must be one of {allowed}, got {st!r}") from None
+                raise ValueError(f"source_type must be one of {allowed}, got {source_type!r}") from None
+        object.__setattr__(self, "source_type", st)
+        object.__setattr__(self, "source_id", source_id)
 
     def to_dict(self) -> dict[str, Any]:
         return {"source_type": self.source_type.value, "source_id": self.source_id}
@@ -110,7 +114,7 @@ class _Assessment:
     span_id: str | None = None
     create_time_ms: int = field(default_factory=_now_ms)
     #: The store's id for it, once stored (MLflow's ``assessment_id``); not part of equality.
-    assessment_id: str | None = field(default=None, compare=False)
+    assessment_id: str | None = field(default=None, compare=False, kw_only=True)
 
     def __post_init__(self) -> None:
         if isinstance(self.source, dict):
@@ -152,6 +156,14 @@ class Feedback(_Assessment):
 
     rationale: str | None = None
     error: AssessmentError | None = None
+
+    if TYPE_CHECKING:
+        # The __init__ the dataclass generates, as callers may use it: ``error`` may be the exception.
+        def __init__(self, name: str = ..., value: FeedbackValue = None, source: AssessmentSource = ...,
+                     metadata: dict[str, Any] = ..., trace_id: str | None = None, span_id: str | None = None,
+                     create_time_ms: int = ..., rationale: str | None = None,
+                     error: AssessmentError | BaseException | None = None, *,
+                     assessment_id: str | None = None) -> None: ...
 
     def __post_init__(self) -> None:
         super().__post_init__()

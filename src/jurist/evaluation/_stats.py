@@ -27,7 +27,8 @@ def binomial_two_sided(k: int, n: int) -> float:
     if n == 0:
         return 1.0
     k = min(k, n - k)
-    tail = sum(math.comb(n, i) for i in range(k + 1)) / float(2 ** n)
+    # Integer true division: exact for any n (2 ** n as a float overflows past 1,023 discordant pairs).
+    tail: float = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
     return min(1.0, 2 * tail)
 
 

@@ -43,7 +43,7 @@ def get_all_scorers() -> list[Any]:
 
 
 if TYPE_CHECKING:
-    from jurist.judges import (  # noqa: F401
+    from jurist.judges import (
         Completeness,
         ConversationalGuidelines,
         ConversationalRoleAdherence,
@@ -67,5 +67,11 @@ if TYPE_CHECKING:
         UserFrustration,
     )
 
-__all__ = ["Scorer", "ScorerSamplingConfig", "delete_scorer", "get_all_scorers", "get_scorer", "list_scorers",
-           "make_scorer_ensemble", "scorer"]
+__all__ = [  # with the built-in judges (imported on first use), so that type checkers see them exported
+    "Completeness", "ConversationCompleteness", "ConversationalGuidelines", "ConversationalRoleAdherence",
+    "ConversationalSafety", "ConversationalToolCallEfficiency", "Correctness", "Equivalence",
+    "ExpectationsGuidelines", "Fluency", "Guidelines", "KnowledgeRetention", "RelevanceToQuery",
+    "RetrievalGroundedness", "RetrievalRelevance", "RetrievalSufficiency", "Safety", "Scorer",
+    "ScorerSamplingConfig", "Summarization", "ToolCallCorrectness", "ToolCallEfficiency", "UserFrustration",
+    "delete_scorer", "get_all_scorers", "get_scorer", "list_scorers", "make_scorer_ensemble", "scorer",
+]

@@ -74,7 +74,7 @@ def __getattr__(name: str) -> Any:
     return cls
 
 
-def builtin_judges() -> dict[str, type[Judge]]:
+def builtin_judges() -> dict[str, type[BuiltinJudge]]:
     """Every built-in judge class by name."""
     return {name: __getattr__(name) for name in BUILTIN}
 
@@ -90,6 +90,7 @@ if TYPE_CHECKING:
     )
     from jurist.judges._jury import Jury, ScorerEnsemble, make_scorer_ensemble
     from jurist.judges._pairwise import PairwiseJudge, PairwisePreference, make_pairwise_judge
+    from jurist.judges.builtin._common import BuiltinJudge
     from jurist.judges.builtin.completeness import Completeness
     from jurist.judges.builtin.conversation_completeness import ConversationCompleteness
     from jurist.judges.builtin.conversational_guidelines import ConversationalGuidelines

@@ -257,7 +257,7 @@ class Judge(Scorer):
     #: Judges that return one Feedback per span (retrieval judges) set this.
     per_span: ClassVar[bool] = False
 
-    def __call__(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None,  # type: ignore[override]
+    def __call__(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None,
                  trace: Any = None, session: Any = None) -> Any:
         return RUNTIME.run(self.acall(inputs=inputs, outputs=outputs, expectations=expectations, trace=trace,
                                       session=session))

@@ -288,6 +288,6 @@ def judge_from_dict(data: Mapping[str, Any]) -> Any:
     extra = {k: data[k] for k in getattr(cls, "extra_fields", ()) if k in data}
     if data.get("instructions"):
         extra["instructions"] = data["instructions"]  # aligned or edited instructions survive
-    return cls(name=data["name"], **common, **extra)  # type: ignore[arg-type]
+    return cls(name=data["name"], **common, **extra)
 
 

@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Union
 
+from jurist._runtime import RUNTIME
 from jurist.errors import ConfigError
 from jurist.models._types import ChatRequest, ChatResponse, ToolCall, Usage
 
@@ -33,11 +34,6 @@ Responder = Callable[[ChatRequest], Answer]
 RATIONALE = "The fake model's placeholder rationale."
 #: ``fake:/`` answers cost nothing unless a FakeModel is given a price.
 FREE = (0.0, 0.0)
-
-#: Models registered by name (``FakeModel(name=...)``); ``fake:/<name>`` finds them here.
-_MODELS: dict[str, FakeModel] = {}
-_LOCK = threading.Lock()
-
 
 def estimate_tokens(text: str) -> int:
     """About four characters a token, at least one for any text: close enough for usage and cost paths."""
@@ -174,7 +170,8 @@ class FakeModel:
             ``RateLimitError(retry_after=0)`` to test retries); or one callable ``request -> answer``.
             None answers like ``fake:/default`` (a value that fits the output schema). When a list runs
             out the next request is a :class:`~jurist.errors.ConfigError`, so a missing answer is loud.
-        name: the URI's model name; creating a FakeModel registers it there, replacing any earlier one.
+        name: the URI's model name; creating a FakeModel registers it there, replacing any earlier one,
+            until it is unregistered or ``jurist.reset()`` forgets every registration.
         latency: seconds each answer takes (asyncio sleep), to stand in for a provider's latency.
         record: keep every request in :attr:`requests` (turn it off for long benchmark runs).
         price: USD per million (input, output) tokens, for the answers' ``cost_usd`` (free by default).
@@ -238,9 +235,10 @@ class FakeModel:
 
     def unregister(self) -> None:
         """Stop ``fake:/<name>`` from reaching this model."""
-        with _LOCK:
-            if _MODELS.get(self.name) is self:
-                del _MODELS[self.name]
+        registry = _registry()
+        with registry.lock:
+            if registry.models.get(self.name) is self:
+                del registry.models[self.name]
 
     def __enter__(self) -> FakeModel:
         return self
@@ -310,15 +308,33 @@ def _input_tokens(request: ChatRequest) -> int:
 
 
 # -- the registry -------------------------------------------------------------------------------------
+class _Registry:
+    """The FakeModels registered by name (``FakeModel(name=...)``), where ``fake:/<name>`` finds them: the
+    fake provider's part of the runtime (``jurist.reset()`` forgets them)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.models: dict[str, FakeModel] = {}
+
+    def close(self) -> None:
+        with self.lock:
+            self.models.clear()
+
+
+def _registry() -> _Registry:
+    return RUNTIME.part("fake-models", _Registry)
+
+
 def register(model: FakeModel) -> None:
-    with _LOCK:
-        _MODELS[model.name] = model
+    registry = _registry()
+    with registry.lock:
+        registry.models[model.name] = model
 
 
 def fake_model(name: str) -> FakeModel | None:
     """The FakeModel registered as ``fake:/<name>``, if any."""
-    return _MODELS.get(name)
+    return _registry().models.get(name)
 
 
 def registered_names() -> Sequence[str]:
-    return sorted(_MODELS)
+    return sorted(_registry().models)

@@ -77,7 +77,11 @@ class Scorer:
             result = await result
         return to_feedbacks(result, self.name, _code_source(self))
 
-    def __call__(self, **kwargs: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # ``*args`` lets a subclass's own ``__call__`` name just the arguments it takes (MLflow's shape)
+        # and still type-check as an override; a scorer is called with keywords.
+        if args:
+            raise TypeError(f"call {type(self).__name__} with keywords (inputs=, outputs=, ...), not positionally")
         return RUNTIME.run(self.ascore(**kwargs))
 
     def run(self, *, inputs: Any = None, outputs: Any = None, expectations: Any = None, trace: Any = None,

@@ -7,8 +7,8 @@ Every route but ``/health`` and the API docs (``/docs``, ``/openapi.json``) asks
 503 when the database fails.
 
 :func:`create_app` only assembles: one router per resource (:mod:`jurist.server.routers`) under
-``/api``, the OTLP intake at ``/v1/traces``, the gateway at ``/gateway`` when configured. A router
-served at ``/`` (a UI) goes last, so that every other path is matched before it.
+``/api``, the OTLP intake at ``/v1/traces``, the gateway at ``/gateway`` when configured, and the Judge
+Builder UI (:mod:`jurist.ui`) at ``/``, last, so that every other path is matched before it.
 
 Monitors started with ``POST /api/monitors`` run in this process and live in its memory only: they are
 not stored, and stop when the server shuts down.
@@ -107,6 +107,10 @@ def create_app(store_uri: str | None = None, *, token: str | None = None, store:
     app.include_router(otlp.router(the_store, body_limit), dependencies=auth)
     if gateway_app is not None:
         app.mount("/gateway", gateway_app)
+    from jurist.ui import create_ui
+
+    app.include_router(create_ui(the_store, running, token=secret,
+                                 gateway=gateway_app.state.gateway if gateway_app is not None else None))
     app.add_middleware(_limits.BodyLimit, limit=body_limit)
     return app
 

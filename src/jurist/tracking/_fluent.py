@@ -301,7 +301,7 @@ def log_feedback(
     if value is None and error is None:
         raise ConfigError("log_feedback needs a value (or an error saying why there is none)")
     fb = Feedback(name=name, value=value, rationale=rationale, source=_source(source, AssessmentSourceType.HUMAN),
-                  error=error, metadata=dict(metadata or {}), trace_id=trace_id, span_id=span_id)  # type: ignore[arg-type]
+                  error=error, metadata=dict(metadata or {}), trace_id=trace_id, span_id=span_id)
     flush_traces()
     fb.assessment_id = get_store().log_assessment(fb).assessment_id
     return fb

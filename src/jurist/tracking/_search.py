@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import exists
+from sqlalchemy import exists, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from jurist.errors import ConfigError
@@ -46,26 +46,33 @@ def condition(c: Clause) -> ColumnElement[bool]:
             return exists().where(*base)
         value = tuple(str(v) for v in c.value) if c.op == "IN" else str(c.value)
         return exists().where(*base, compare(trace_tags.c.value, c.op, value))
-    base = [assessments.c.trace_id == traces.c.trace_id, assessments.c.kind == c.kind, assessments.c.name == c.key]
+    # An assessment clause is "the trace is among those with a matching assessment": one pass over the
+    # assessments named so (their (name, kind) index), rather than a probe per trace, which a database may
+    # plan over that same index once per trace (seconds at 10,000 traces).
+    base = [assessments.c.kind == c.kind, assessments.c.name == c.key]
+
+    def having(*more: Any) -> ColumnElement[bool]:
+        return traces.c.trace_id.in_(select(assessments.c.trace_id).where(*base, *more))
+
     if c.op == "IS NULL":
-        return ~exists().where(*base)
+        return ~having()
     if c.op == "IS NOT NULL":
-        return exists().where(*base)
+        return having()
     if c.part in ("source_type", "source_id"):
         col = assessments.c[c.part]
         value = c.value
         if c.part == "source_type":
             value = tuple(str(v).upper() for v in value) if c.op == "IN" else str(value).upper()
-        return exists().where(*base, compare(col, c.op, value))
+        return having(compare(col, c.op, value))
     if c.op in ("=", "!=", "IN"):
         # 'true' / 'false' also match a boolean verdict (stored as JSON true / false), as MLflow's filters read.
         values = [v for x in (c.value if c.op == "IN" else [c.value]) for v in _spellings(x)]
         if len(values) == 1 and c.op != "IN":
-            return exists().where(*base, compare(assessments.c.value, c.op, values[0]))
+            return having(compare(assessments.c.value, c.op, values[0]))
         col = assessments.c.value
-        return exists().where(*base, col.not_in(values) if c.op == "!=" else col.in_(values))
+        return having(col.not_in(values) if c.op == "!=" else col.in_(values))
     if c.op in ("LIKE", "ILIKE"):
-        return exists().where(*base, compare(assessments.c.value, c.op, dumps(str(c.value))))
+        return having(compare(assessments.c.value, c.op, dumps(str(c.value))))
     raise ConfigError(f"{c.kind}.{c.key} takes =, !=, IN, LIKE or IS [NOT] NULL in a filter_string, not {c.op}")
 
 

@@ -388,6 +388,20 @@ class SqlStore:
         q = q.order_by(*order(order_by)).limit(max_results)
         return self._hydrate(self._read(lambda c: c.execute(q).all(), "search traces"))
 
+    def trace_page(self, experiment_ids: Sequence[str] | None = None, filter_string: str | None = None, *,
+                   offset: int = 0, limit: int = 50, order_by: Sequence[str] | None = None) -> list[Any]:
+        """One page of trace summaries (:class:`~jurist.tracking._pages.TraceSummary`), spans left unread."""
+        from jurist.tracking import _pages
+
+        return self._read(lambda c: _pages.page(c, experiment_ids, filter_string, offset, limit, order_by),  # type: ignore[no-any-return]
+                          "read a page of traces")
+
+    def count_traces(self, experiment_ids: Sequence[str] | None = None, filter_string: str | None = None) -> int:
+        """How many traces match ``filter_string``."""
+        from jurist.tracking import _pages
+
+        return self._read(lambda c: _pages.count(c, experiment_ids, filter_string), "count traces")  # type: ignore[no-any-return]
+
     def _hydrate(self, trace_rows: list[Row[Any]]) -> list[StoredTrace]:
         if not trace_rows:
             return []
