@@ -41,7 +41,6 @@ DEFAULT_CACHE_MAX_ENTRIES = 10_000  # models/_cache.DEFAULT_MAX_ENTRIES
 DEFAULT_TRACE_BUFFER_SIZE = 1000
 DEFAULT_TRACKING_FLUSH_S = 0.25
 DEFAULT_SERVER_MAX_BODY_MB = 64.0
-DEFAULT_RAY_PARTITION_ROWS = 512  # evaluation/_ray.DEFAULT_PARTITION_ROWS
 #: How much a judge on the local model writes before its verdict, unless the judge says.
 DEFAULT_LOCAL_RATIONALE = "short"
 
@@ -130,8 +129,8 @@ class Settings:
     max_field_chars: int = DEFAULT_MAX_FIELD_CHARS
     #: The Ray cluster ``executor="ray"`` joins (``JURIST_RAY_ADDRESS``; ``ray_address=`` comes first).
     ray_address: str | None = None
-    #: Rows per Ray task (``JURIST_RAY_PARTITION_ROWS``).
-    ray_partition_rows: int = DEFAULT_RAY_PARTITION_ROWS
+    #: Rows per Ray task (``JURIST_RAY_PARTITION_ROWS``; None: from the concurrency and the cluster's CPUs).
+    ray_partition_rows: int | None = None
     # -- tracking and tracing ---------------------------------------------------------------------
     #: The tracking store (``JURIST_TRACKING_URI``; ``set_tracking_uri`` comes first).
     tracking_uri: str | None = None
@@ -193,7 +192,7 @@ class Settings:
             "max_field_chars": lambda: r.whole("JURIST_MAX_FIELD_CHARS", DEFAULT_MAX_FIELD_CHARS, 1,
                                     "a whole number of characters of at least 1"),
             "ray_address": lambda: r.raw("JURIST_RAY_ADDRESS"),
-            "ray_partition_rows": lambda: r.whole("JURIST_RAY_PARTITION_ROWS", DEFAULT_RAY_PARTITION_ROWS, 1),
+            "ray_partition_rows": lambda: r.whole("JURIST_RAY_PARTITION_ROWS", None, 1),
             "tracking_uri": lambda: r.raw("JURIST_TRACKING_URI"),
             "experiment_name": lambda: r.raw("JURIST_EXPERIMENT_NAME"),
             "tracking_token": lambda: r.raw("JURIST_TRACKING_TOKEN") or r.raw("JURIST_SERVER_TOKEN"),

@@ -36,8 +36,9 @@ _SHIPPED_ENV = re.compile(
 #: Not sent: each worker keeps its own (the driver alone logs to the tracking store).
 _DRIVER_ONLY = ("JURIST_TRACKING_URI", "JURIST_EXPERIMENT_NAME", "JURIST_TRACKING_TOKEN", "JURIST_RAY_ADDRESS")
 
-#: Rows per partition by default (``JURIST_RAY_PARTITION_ROWS``).
-DEFAULT_PARTITION_ROWS = 512
+#: Rounds of judgments a partition makes at its share of the concurrency, by default: its last round
+#: drains with fewer in flight, so a partition of many rounds loses little to it.
+ROUNDS_PER_PARTITION = 16
 #: Partitions kept in flight per worker CPU: one running, one queued behind it so the CPU never waits.
 _IN_FLIGHT_PER_CPU = 2
 
@@ -132,7 +133,8 @@ class RayExecutor:
     Args:
         address: the cluster to join (``ray://host:10001``, ``host:6379``, ``auto``); None joins the one
             ``ray.init()`` finds (``$RAY_ADDRESS``, else a new local one), unless Ray is already initialised.
-        partition_rows: rows per task (default ``JURIST_RAY_PARTITION_ROWS``, else 512).
+        partition_rows: rows per task (default ``JURIST_RAY_PARTITION_ROWS``, else 16 rounds of the task's
+            share of the concurrency, evened out so that every worker CPU gets as many tasks).
         runtime_env: passed to ``ray.init`` (e.g. ``{"pip": ["jurist[ray]"]}`` for workers without jurist).
         max_retries: times a task whose worker died is run again.
 
@@ -171,11 +173,12 @@ class RayExecutor:
         if work.predict_fn is not None:
             _ship.dumps(work.predict_fn, "predict_fn")
         code = _ship.dumps((list(work.scorers), work.predict_fn), "the scorers")
-        size = self.partition_rows or RUNTIME.settings.ray_partition_rows
         cache = CACHE_ENABLED.get()
         ray = await asyncio.to_thread(self._connect)
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         share = max(1, work.concurrency // cpus)  # what runs at once across the cluster stays ≤ concurrency
+        size = self.partition_rows or RUNTIME.settings.ray_partition_rows or \
+            _even_size(len(work.rows), share * ROUNDS_PER_PARTITION, cpus)
         remote = ray.remote(judge_partition).options(name="jurist_judge_partition", num_cpus=1,
                                                      max_retries=self.max_retries, retry_exceptions=False)
         env_ref = ray.put(_driver_env())
@@ -236,4 +239,11 @@ class RayExecutor:
             work.on_judged(row, name, outputs, fbs)
 
 
-__all__ = ["DEFAULT_PARTITION_ROWS", "RayExecutor", "judge_partition"]
+def _even_size(rows: int, target: int, cpus: int) -> int:
+    """Rows per partition near ``target``, with a number of partitions that is a multiple of ``cpus``."""
+    parts = -(-rows // max(1, target))
+    parts = max(cpus, -(-parts // cpus) * cpus)
+    return max(1, -(-rows // parts))
+
+
+__all__ = ["ROUNDS_PER_PARTITION", "RayExecutor", "judge_partition"]
