@@ -122,6 +122,8 @@ class Settings:
     cache_dir: Path | None = None
     #: Answers the response cache keeps in memory (``JURIST_CACHE_MAX_ENTRIES``; 0 keeps none).
     cache_max_entries: int = DEFAULT_CACHE_MAX_ENTRIES
+    #: A Redis URL for a response cache shared by many processes (``JURIST_CACHE_URL``; None: on disk).
+    cache_url: str | None = None
     # -- judges and evaluation ------------------------------------------------------------------------
     #: Judgments in flight at once (``JURIST_MAX_CONCURRENCY``).
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
@@ -188,6 +190,7 @@ class Settings:
             "max_in_flight": lambda: r.whole("JURIST_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT, 1),
             "cache_dir": lambda: r.path("JURIST_CACHE_DIR"),
             "cache_max_entries": lambda: r.whole("JURIST_CACHE_MAX_ENTRIES", DEFAULT_CACHE_MAX_ENTRIES, 0),
+            "cache_url": lambda: r.raw("JURIST_CACHE_URL"),
             "max_concurrency": lambda: r.whole("JURIST_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY, 1),
             "max_field_chars": lambda: r.whole("JURIST_MAX_FIELD_CHARS", DEFAULT_MAX_FIELD_CHARS, 1,
                                     "a whole number of characters of at least 1"),
