@@ -7,6 +7,7 @@ join it with ``ray.init(address=...)``. They are skipped only when Ray is not in
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
@@ -32,6 +33,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 @dataclass
 class RayHead:
     address: str
+    #: ``ray://127.0.0.1:PORT`` when Ray Client is installed (``ray[client]``), else None.
+    client_address: str | None
     process: subprocess.Popen[bytes]
     temp_dir: Path
 
@@ -109,7 +112,8 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayHead]:
     if not HAVE_RAY:
         pytest.skip("Ray is not installed: pip install 'jurist[ray]' to run the cluster tests")
     temp = Path(f"/tmp/jr-{os.getpid()}")  # short: Ray's socket paths must fit in 107 bytes
-    port, agent, dash = _free_port(), _free_port(), _free_port()
+    port, agent, dash, client = _free_port(), _free_port(), _free_port(), _free_port()
+    has_client = importlib.util.find_spec("grpc") is not None
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0",
            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")])}
     ray_cli = str(Path(sys.executable).with_name("ray"))
@@ -117,9 +121,11 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayHead]:
            "--port", str(port), "--dashboard-agent-listen-port",
            str(agent), "--dashboard-port", str(dash), "--include-dashboard", "false", "--temp-dir", str(temp),
            "--disable-usage-stats"]
+    if has_client:
+        cmd += ["--ray-client-server-port", str(client)]
     log = (tmp_path_factory.mktemp("ray") / "head.log").open("wb")
     process = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    head = RayHead(f"127.0.0.1:{port}", process, temp)
+    head = RayHead(f"127.0.0.1:{port}", f"ray://127.0.0.1:{client}" if has_client else None, process, temp)
     try:
         _wait_for_port(port, process, timeout=120)
         yield head

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 import jurist
@@ -143,3 +144,25 @@ def test_the_cli_runs_on_the_cluster(fake_openai: FakeOpenAI, ray_address: str, 
     out = CliRunner().invoke(app, ["evaluate", str(data), "-s", "correctness", "--ray-address", ray_address])
     assert out.exit_code == 0, out.output
     assert "5 rows" in out.output and fake_openai.calls == 5
+
+
+def test_a_ray_client_address_works_too(fake_openai: FakeOpenAI, ray_head: RayHead, tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    if ray_head.client_address is None:
+        pytest.skip("Ray Client is not installed (pip install 'jurist[ray]' brings ray[client])")
+    root = Path(__file__).resolve().parents[2]
+    code = ("import json, sys, jurist\nfrom jurist.judges import Correctness\n"
+            "rows = [{'inputs': {'question': f'question {i}'}, 'outputs': 'x',\n"
+            "         'expectations': {'expected_response': 'x'}} for i in range(4)]\n"
+            "r = jurist.evaluate(rows, [Correctness(model='openai:/gpt-4o-mini')], ray_address=sys.argv[1])\n"
+            "print(json.dumps([[f.value, f.error is None] for row in r.rows for f in row.feedbacks]))\n")
+    env = {**os.environ, "PYTHONPATH": f"{root / 'src'}:{root}", "JURIST_CACHE_DIR": str(tmp_path / "c"),
+           "JURIST_TRACKING_URI": f"sqlite:///{tmp_path / 'j.db'}"}
+    out = subprocess.run([sys.executable, "-c", code, ray_head.client_address], env=env, capture_output=True,
+                         text=True, timeout=300, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [["yes", True]] * 4, out.stderr[-1500:]
+    assert fake_openai.calls == 4
