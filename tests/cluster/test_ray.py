@@ -166,3 +166,31 @@ def test_a_ray_client_address_works_too(fake_openai: FakeOpenAI, ray_head: RayHe
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == [["yes", True]] * 4, out.stderr[-1500:]
     assert fake_openai.calls == 4
+
+
+def test_a_partition_lost_for_good_is_errors_on_its_rows_not_a_dead_run(fake_openai: FakeOpenAI,
+                                                                        ray_head: RayHead) -> None:
+    fake_openai.enqueue(*[Reply.slow(5.0) for _ in range(4)])
+    ex = RayExecutor(ray_head.address, partition_rows=100, max_retries=0)  # no second try
+    killed: list[int] = []
+
+    def kill_when_stuck() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            if fake_openai.calls >= 4:
+                for pid in ray_head.processes("ray::jurist_judge_partition"):
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_when_stuck)
+    killer.start()
+    try:
+        result = jurist.evaluate(_rows(6), [Correctness(model=MODEL), length], concurrency=8, executor=ex)
+    finally:
+        killer.join()
+    assert killed
+    errors = [f.error for r in result.rows for f in r.feedbacks]
+    assert len(errors) == 12 and all(e is not None and e.error_code == "WORKER_LOST" for e in errors)
+    assert errors[0] is not None and "rows 0-5 failed 1 times" in (errors[0].error_message or "")
+    assert jurist.get_run(result.run_id).status is RunStatus.FINISHED

@@ -186,8 +186,11 @@ class RayExecutor:
 
         n = len(work.rows)
         starts = iter(range(0, n, size))
+        done_by_start: dict[int, dict[tuple[int, int], list[Feedback]]] = {}
+        for (r, s_), f in work.done.items():
+            done_by_start.setdefault(r // size * size, {})[(r % size, s_)] = f
         feedbacks: list[list[Feedback]] = [[] for _ in work.rows]
-        in_flight: dict[asyncio.Future[Any], int] = {}
+        in_flight: dict[asyncio.Future[Any], tuple[int, Any]] = {}
         limit = cpus * _IN_FLIGHT_PER_CPU
         self.partitions = self.peak_in_flight = 0
 
@@ -196,11 +199,11 @@ class RayExecutor:
             rows = work.rows[start:stop]
             task = _Task(
                 rows=_ship.dumps(rows, f"rows {start}-{stop - 1}"),
-                done={(r - start, s): f for (r, s), f in work.done.items() if start <= r < stop},
+                done=done_by_start.pop(start, {}),
                 outputs={r.index: work.outputs[r.index] for r in rows if r.index in work.outputs},
                 concurrency=share, cache=cache)
             ref = remote.remote(env_ref, code_ref, task)
-            in_flight[asyncio.wrap_future(ref.future())] = start
+            in_flight[asyncio.wrap_future(ref.future())] = (start, ref)
             self.partitions += 1
             self.peak_in_flight = max(self.peak_in_flight, len(in_flight))
 
@@ -212,16 +215,23 @@ class RayExecutor:
             while in_flight:
                 finished, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                 for fut in finished:
-                    start = in_flight.pop(fut)
-                    part_feedbacks, judged = fut.result()
+                    start, _ = in_flight.pop(fut)
+                    try:
+                        part_feedbacks, judged = fut.result()
+                    except Exception as e:  # the task failed for good (its worker died on every try)
+                        part_feedbacks, judged = _lost(work, start, min(start + size, n), e, self.max_retries)
                     self._log(work, start, part_feedbacks, judged, feedbacks)
                 for start in starts:
                     submit(start)
                     if len(in_flight) >= limit:
                         break
         except BaseException:
-            for fut in in_flight:
+            for fut, (_, ref) in in_flight.items():  # an interrupted run stops its tasks on the cluster too
                 fut.cancel()
+                try:
+                    ray.cancel(ref)
+                except Exception:
+                    pass
             raise
         return feedbacks
 
@@ -237,6 +247,29 @@ class RayExecutor:
             if trace is not None and row.predicted_trace is None:
                 row.predicted_trace = trace
             work.on_judged(row, name, outputs, fbs)
+
+
+def _lost(work: Work, start: int, stop: int, exc: BaseException,
+          retries: int) -> tuple[list[list[Feedback]], list[_Judged]]:
+    """An error feedback for every judgment of a partition Ray could not finish: one lost partition never
+    ends the run."""
+    from jurist.entities import AssessmentError, AssessmentSource, AssessmentSourceType
+
+    message = (f"the Ray task judging rows {start}-{stop - 1} failed {retries + 1} times "
+               f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
+    part: list[list[Feedback]] = []
+    judged: list[_Judged] = []
+    for pos in range(stop - start):
+        row_fbs: list[Feedback] = []
+        for s, scorer in enumerate(work.scorers):
+            fbs = work.done.get((start + pos, s))
+            if fbs is None:
+                src = getattr(scorer, "source", None) or AssessmentSource(AssessmentSourceType.CODE, scorer.name)
+                fbs = [Feedback(name=scorer.name, source=src, error=AssessmentError("WORKER_LOST", message))]
+                judged.append((pos, scorer.name, None, fbs, None))
+            row_fbs.extend(fbs)
+        part.append(row_fbs)
+    return part, judged
 
 
 def _even_size(rows: int, target: int, cpus: int) -> int:
