@@ -3,9 +3,9 @@
 Each task runs the same async engine as the local executor (:class:`~jurist.evaluation._runner.Runner`)
 on its worker, with its share of the run's concurrency, and returns its rows' feedback. The driver, where
 ``evaluate()`` was called, logs each judgment as its partition comes back, so the tracking store, resume
-and the result are those of a local run. At most a few partitions per worker CPU are in flight at once,
-and each is forgotten by the driver once its results are logged: the driver's memory follows the
-partitions in flight, not the rows of the data.
+and the result are those of a local run. At most two partitions per worker CPU are in flight at once, so
+what the driver has sent and not yet logged is bounded whatever the number of rows; it still keeps every
+row and its feedback for the result it returns.
 
 A worker killed mid-partition costs that partition once more: Ray runs the task again, and every answer
 the killed worker had received is in the shared response cache (committed before it was used), so only
