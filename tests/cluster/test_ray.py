@@ -60,6 +60,7 @@ def test_ray_gives_what_local_gives(fake_openai: FakeOpenAI, ray_address: str) -
     assert {v for r in _table(remote) for (_, v, _, _) in r} >= {"yes", "no"}
     assert remote.metrics == local.metrics
     # The driver logged every judgment to its store: the stored run reads back as the result.
+    assert remote.run_id is not None
     stored = jurist.get_run(remote.run_id)
     assert stored.status is RunStatus.FINISHED and stored.row_count == 30
     again = jurist.evaluate(rows, judges, cache=False, resume=remote.run_id, executor="ray",
@@ -130,6 +131,7 @@ def test_a_worker_killed_mid_run_loses_no_row_and_pays_no_answer_twice(fake_open
     assert len(questions) == 24
     assert all(questions.count(q) == 1 for q in questions[:6])
     assert sorted(questions[6:10]) == sorted(q for q in questions[10:] if questions.count(q) == 2)
+    assert result.run_id is not None
     stored = jurist.get_run(result.run_id)
     assert stored.status is RunStatus.FINISHED
 
@@ -193,4 +195,4 @@ def test_a_partition_lost_for_good_is_errors_on_its_rows_not_a_dead_run(fake_ope
     errors = [f.error for r in result.rows for f in r.feedbacks]
     assert len(errors) == 12 and all(e is not None and e.error_code == "WORKER_LOST" for e in errors)
     assert errors[0] is not None and "rows 0-5 failed 1 times" in (errors[0].error_message or "")
-    assert jurist.get_run(result.run_id).status is RunStatus.FINISHED
+    assert result.run_id is not None and jurist.get_run(result.run_id).status is RunStatus.FINISHED
