@@ -6,8 +6,10 @@ every judgment to a SQLite tracking store as ``evaluate()`` does by default. Eac
 driver process, so that its peak RSS is its own. The Ray cases join a head this script starts (two worker
 CPUs on 127.0.0.1, in a process group of its own, stopped at the end) or the one given.
 
-Reported per case: judgments/s against the aggregate I/O limit (judgments in flight / latency), the
-driver's CPU per judgment and peak RSS, and the store's write rate (judgments stored per second of run).
+Reported per case: judgments/s against the aggregate I/O limit (judgments in flight / latency) and
+against a bare aiohttp client posting the same requests at the same concurrency to the same fake (the
+ceiling of this machine as it is loaded), the driver's CPU per judgment and peak RSS, and the store's
+write rate (judgments stored per second of run).
 
     python benchmarks/scale.py                              # 10,000 and 100,000 rows, both executors
     python benchmarks/scale.py --rows 2000,10000            # quicker
@@ -36,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._fake_server import FakeProcess  # noqa: E402
+from benchmarks.overhead import raw_client_rate  # noqa: E402
 
 
 def write_rows(path: Path, n: int) -> None:
@@ -165,6 +168,8 @@ def main() -> None:
     if "ray" in executors and address is None:
         head, address, temp = start_ray_head(args.ray_cpus)
     cases = []
+    bare = raw_client_rate(fake.base_url, min(max(sizes), 20_000), args.concurrency)
+    print(f"  bare aiohttp client: {bare:.0f}/s", file=sys.stderr, flush=True)
     data_dir = Path(tempfile.mkdtemp(prefix="jurist-scale-data-"))
     try:
         for n in sizes:
@@ -173,6 +178,8 @@ def main() -> None:
             for ex in executors:
                 cases.append(run_case(ex, data, n, args, fake.base_url, address if ex == "ray" else None))
                 c = cases[-1]
+                c["bare_client_per_s"] = bare
+                c["share_of_bare_client"] = c["judgments_per_s"] / bare
                 print(f"  {ex:>5} {n:>7} rows: {c['judgments_per_s']:.0f}/s ({c['share_of_limit']:.1%} of "
                       f"{c['io_limit_per_s']:.0f}/s), RSS {c['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True)
             data.unlink()
@@ -184,12 +191,14 @@ def main() -> None:
     if args.json:
         print(json.dumps(cases, indent=2))
         return
-    print(f"{'executor':>8} {'rows':>8} {'judgments/s':>12} {'I/O limit/s':>12} {'share':>7} {'driver CPU ms':>14} "
-          f"{'driver RSS MB':>14} {'store writes/s':>15} {'errors':>7}")
+    print(f"{'executor':>8} {'rows':>8} {'judgments/s':>12} {'I/O limit/s':>12} {'share':>7} {'of bare':>8} "
+          f"{'driver CPU ms':>14} {'driver RSS MB':>14} {'store writes/s':>15} {'errors':>7}")
     for c in cases:
         print(f"{c['executor']:>8} {c['rows']:>8} {c['judgments_per_s']:>12.0f} {c['io_limit_per_s']:>12.0f} "
-              f"{c['share_of_limit']:>7.1%} {c['driver_cpu_ms_per_judgment']:>14.3f} {c['peak_rss_mb']:>14.0f} "
+              f"{c['share_of_limit']:>7.1%} {c['share_of_bare_client']:>8.1%} "
+              f"{c['driver_cpu_ms_per_judgment']:>14.3f} {c['peak_rss_mb']:>14.0f} "
               f"{c['store_writes_per_s']:>15.0f} {c['errors']:>7}")
+    print(f"bare = a minimal aiohttp client, same requests, {args.concurrency} in flight, same fake: {bare:.0f}/s")
     for ex in executors:
         by = {c["rows"]: c["peak_rss_mb"] for c in cases if c["executor"] == ex}
         if len(by) >= 2:
