@@ -101,7 +101,7 @@ def test_a_worker_killed_mid_run_loses_no_row_and_pays_no_answer_twice(fake_open
                                                                       ray_head: RayHead) -> None:
     # One partition of 20 rows, 4 judgments in flight on its worker (8 shared by the cluster's 2 CPUs).
     # The first 6 answers come at once; the next 4 hang until the worker is killed.
-    fake_openai.enqueue(*[Reply() for _ in range(6)], *[Reply.slow(5.0) for _ in range(4)])
+    fake_openai.enqueue(*[Reply() for _ in range(6)], *[Reply.slow(15.0) for _ in range(4)])
     ex = RayExecutor(ray_head.address, partition_rows=100)
     killed: list[int] = []
 
@@ -172,7 +172,7 @@ def test_a_ray_client_address_works_too(fake_openai: FakeOpenAI, ray_head: RayHe
 
 def test_a_partition_lost_for_good_is_errors_on_its_rows_not_a_dead_run(fake_openai: FakeOpenAI,
                                                                         ray_head: RayHead) -> None:
-    fake_openai.enqueue(*[Reply.slow(5.0) for _ in range(4)])
+    fake_openai.enqueue(*[Reply.slow(15.0) for _ in range(4)])
     ex = RayExecutor(ray_head.address, partition_rows=100, max_retries=0)  # no second try
     killed: list[int] = []
 
