@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -81,7 +82,10 @@ def run_case(executor: str, data: Path, rows: int, args: argparse.Namespace, bas
            "--concurrency", str(args.concurrency)]
     if ray_address:
         cmd += ["--ray-address", ray_address]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    try:
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # the store of a 100,000-row run is large
     if out.returncode != 0:
         raise RuntimeError(f"{executor} at {rows} rows failed:\n{out.stderr[-3000:]}")
     m = json.loads(out.stdout.strip().splitlines()[-1])
@@ -185,6 +189,7 @@ def main() -> None:
             data.unlink()
     finally:
         fake.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
         if head is not None:
             stop_ray_head(head)
             subprocess.run(["rm", "-rf", str(temp)], check=False)
