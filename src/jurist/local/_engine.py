@@ -22,12 +22,15 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from hashlib import blake2b
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -53,6 +56,8 @@ DEFAULT_MAX_TOKENS = 512
 #: Host memory for saved prompt states (a judge's instructions are a few MB each).
 DEFAULT_CACHE_RAM_MIB = 256
 MAX_SLOTS = 8
+#: A first message at least this long is a shared prefix worth evaluating once (about 100 tokens).
+PREFIX_MIN_CHARS = 400
 OFF = ("0", "false", "off", "no")
 ON = ("1", "true", "on", "yes")
 T = TypeVar("T")
@@ -206,6 +211,14 @@ class _Child:
     error: BaseException | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     lost: bool = False
+    #: Prefixes (a judge's instructions) this child has evaluated once, so its prompt cache holds them.
+    warm: set[str] = field(default_factory=set)
+    #: Prefixes whose first request is in flight: the others with that prefix wait for it...
+    warming: dict[str, asyncio.Future[None]] = field(default_factory=dict)
+    #: ...and how many wait.
+    waiting: dict[str, int] = field(default_factory=dict)
+    #: The child's private folder for copying a slot's state to other slots.
+    slot_dir: Path | None = None
 
 
 class LocalEngine:
@@ -313,10 +326,11 @@ class LocalEngine:
 
     def _run_child(self, child: _Child, path: Path) -> None:
         s = self.settings
+        child.slot_dir = Path(tempfile.mkdtemp(prefix="jurist-slots-"))  # private (0700), removed on stop
         cfg = {
             "model": str(path), "slots": s.slots, "n_ctx": s.ctx, "n_batch": s.n_batch, "threads": s.threads,
             "api_key": self.api_key, "cache_ram_mib": s.cache_ram_mib, "extra_bufts": s.extra_bufts,
-            "verbosity": s.verbosity,
+            "verbosity": s.verbosity, "slot_dir": str(child.slot_dir),
         }
         env = dict(os.environ)
         env["JURIST_LOCAL_CHILD"] = json.dumps(cfg)
@@ -366,6 +380,8 @@ class LocalEngine:
         return box[0].decode("utf-8", "replace").strip() if box else ""
 
     def _stop(self, child: _Child) -> None:
+        if child.slot_dir is not None:
+            shutil.rmtree(child.slot_dir, ignore_errors=True)
         proc = child.proc
         if proc is None or proc.poll() is not None:
             return
@@ -434,6 +450,80 @@ class LocalEngine:
                 connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=60), skip_auto_headers=("User-Agent",)
             )
         payload = {"max_tokens": DEFAULT_MAX_TOKENS, "temperature": 0.0, **body}
+        shared = self.settings.slots > 1 and body.get("cache_prompt") is not False
+        key = _prefix_key(body) if shared else None
+        while key is not None and key not in child.warm:
+            first = child.warming.get(key)
+            if first is None:
+                return await self._first_of_prefix(child, key, payload)
+            child.waiting[key] = child.waiting.get(key, 0) + 1
+            try:
+                await asyncio.shield(first)
+            finally:
+                child.waiting[key] -= 1
+        return await self._post(child, payload)
+
+    async def _first_of_prefix(self, child: _Child, key: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Judge the first request of a new prefix (a judge's instructions) alone, then copy its slot's state
+        to the idle slots the waiting requests will take.
+
+        llama.cpp evaluates a shared prefix once per slot that starts on it: when all of a judge's
+        judgments arrive at once, every free slot evaluates the same instructions at the same time, which on
+        a CPU costs as much as evaluating them one after another. So the others wait for the first, whose
+        slot is then saved and restored into the idle slots (a copy of a few MB, in milliseconds); each
+        waiting judgment then evaluates only its row.
+        """
+        gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        child.warming[key] = gate
+        try:
+            out = await self._post(child, {**payload, "verbose": True})
+            verbose = out.pop("__verbose", None)
+            slot = verbose.get("id_slot") if isinstance(verbose, dict) else None
+            waiting = child.waiting.get(key, 0)
+            if isinstance(slot, int) and waiting:
+                await self._copy_slot(child, slot, key, waiting)
+            child.warm.add(key)
+            return out
+        finally:
+            del child.warming[key]
+            gate.set_result(None)  # if the first failed, the next waiting request goes first
+
+    async def _copy_slot(self, child: _Child, slot: int, key: str, most: int) -> None:
+        """Copy ``slot``'s prompt state into at most ``most`` idle slots, through a file in the engine's own
+        private folder (llama.cpp's slot save and restore). A failure only costs speed."""
+        import aiohttp
+
+        assert self._session is not None and child.slot_dir is not None
+        name = f"{key}.bin"
+        auth = {"Authorization": f"Bearer {self.api_key}"}
+        try:
+            async with self._session.post(f"{child.address}/slots/{slot}?action=save", json={"filename": name},
+                                          headers=auth) as r:
+                if r.status != 200:
+                    return
+            async with self._session.get(f"{child.address}/slots", headers=auth) as r:
+                listing = await r.json() if r.status == 200 else []
+            idle = [s["id"] for s in listing if isinstance(s, dict) and not s.get("is_processing")
+                    and s.get("id") != slot][:most]
+
+            async def restore(target: int) -> None:
+                async with self._session.post(f"{child.address}/slots/{target}?action=restore",
+                                              json={"filename": name}, headers=auth) as r:
+                    await r.read()
+
+            await asyncio.gather(*(restore(t) for t in idle))
+        except (aiohttp.ClientError, OSError, ValueError, asyncio.TimeoutError) as e:
+            log.debug("could not copy slot %s of the local engine: %s", slot, e)
+        finally:
+            try:
+                (child.slot_dir / name).unlink()
+            except OSError:
+                pass
+
+    async def _post(self, child: _Child, payload: dict[str, Any]) -> dict[str, Any]:
+        import aiohttp
+
+        assert self._session is not None
         try:
             async with self._session.post(
                 f"{child.address}/v1/chat/completions", json=payload,
@@ -453,6 +543,7 @@ class LocalEngine:
         out: dict[str, Any] = json.loads(data)
         self._account(out)
         return out
+
 
     async def _close_session(self) -> None:
         session = self._session
@@ -530,6 +621,18 @@ class LocalEngine:
             s.prompt_cached_tokens += int(t.get("cache_n") or 0)
             s.prompt_eval_s += float(t.get("prompt_ms") or 0.0) / 1000.0
             s.generation_s += float(t.get("predicted_ms") or 0.0) / 1000.0
+
+
+def _prefix_key(body: dict[str, Any]) -> str | None:
+    """What a request's prompt starts with, when that is a long first message followed by others (a judge's
+    system prompt before its row): requests with the same key share their first tokens."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or len(messages) < 2 or not isinstance(messages[0], dict):
+        return None
+    first = messages[0].get("content")
+    if not isinstance(first, str) or len(first) < PREFIX_MIN_CHARS:
+        return None
+    return blake2b(f"{messages[0].get('role')}\0{first}".encode(), digest_size=16).hexdigest()
 
 
 class _Engines:
