@@ -112,9 +112,10 @@ def cpu_has_amx() -> bool:
 class EngineSettings:
     """How the engine runs; read once from ``JURIST_LOCAL_*`` by :meth:`from_env`.
 
-    ``extra_bufts``: llama.cpp's repacked weight layouts (faster matrix kernels). Off on CPUs with AMX,
-    whose repacking path crashes in some llama.cpp builds (the prebuilt wheel has no AMX kernels, so this
-    matters only for a build from source).
+    ``extra_bufts``: llama.cpp's repacked weight layouts (faster matrix kernels; generation ran a fifth
+    slower without them on an AMX CPU). ``None`` (the default) turns them on, except where the llama.cpp build has AMX kernels
+    and the CPU has AMX: that repacking path crashes on some CPUs (llama.cpp issue 20824). The prebuilt
+    wheel has no AMX kernels, so only a build from source is affected.
     """
 
     slots: int
@@ -122,7 +123,7 @@ class EngineSettings:
     threads: int = 1
     n_batch: int = 512
     cache_ram_mib: int = DEFAULT_CACHE_RAM_MIB
-    extra_bufts: bool = True
+    extra_bufts: bool | None = None
     #: How many times a crashed engine is started again before judgments fail for good.
     restarts: int = 1
     load_timeout_s: float = 900.0
@@ -138,11 +139,10 @@ class EngineSettings:
         threads = default_threads(env.local_threads)
         ctx = env.local_ctx or DEFAULT_CTX
         slots = env.local_slots or default_slots(threads, ctx)
-        extra_bufts = env.local_extra_bufts if env.local_extra_bufts is not None else not cpu_has_amx()
         s = cls(
             slots=slots, ctx=ctx, threads=threads,
             cache_ram_mib=_given(env.local_cache_ram_mib, DEFAULT_CACHE_RAM_MIB),
-            extra_bufts=extra_bufts,
+            extra_bufts=env.local_extra_bufts,
             restarts=_given(env.local_restarts, 1),
             load_timeout_s=_given(env.local_load_timeout_s, 900.0),
             request_timeout_s=_given(env.local_timeout_s, 1800.0),
@@ -330,7 +330,7 @@ class LocalEngine:
         cfg = {
             "model": str(path), "slots": s.slots, "n_ctx": s.ctx, "n_batch": s.n_batch, "threads": s.threads,
             "api_key": self.api_key, "cache_ram_mib": s.cache_ram_mib, "extra_bufts": s.extra_bufts,
-            "verbosity": s.verbosity, "slot_dir": str(child.slot_dir),
+            "verbosity": s.verbosity, "slot_dir": str(child.slot_dir), "cpu_amx": cpu_has_amx(),
         }
         env = dict(os.environ)
         env["JURIST_LOCAL_CHILD"] = json.dumps(cfg)
