@@ -46,3 +46,18 @@ def test_different_judges_start_together(smoke_spec: ModelSpec) -> None:
         assert len(short) == 3
     finally:
         engine.close()
+
+
+def test_two_judges_judging_together_evaluate_their_instructions_once_each(smoke_spec: ModelSpec) -> None:
+    engine = LocalEngine(smoke_spec, slots=4)
+    try:
+        bodies = [body(judge, f"Row {i}: is {i} an even number?", max_tokens=2)
+                  for judge in (JUDGE_A, JUDGE_B) for i in range(6)]
+        outs = _together(engine, bodies)
+        full = max(o["timings"]["prompt_n"] + o["timings"]["cache_n"] for o in outs)
+        row = min(o["timings"]["prompt_n"] for o in outs)
+        # Two judges' instructions and twelve rows; without placement every slot evaluated both judges'.
+        assert engine.stats.prompt_eval_tokens < 2 * full + 12 * row + 24, [o["timings"] for o in outs]
+        assert engine.stats.slot_copies > 0
+    finally:
+        engine.close()

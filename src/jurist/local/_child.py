@@ -41,13 +41,13 @@ def _params(x: Any, cfg: dict[str, Any]) -> Any:
     p.port = 0  # a free port, reported back as the listening address
     p.api_keys = [cfg["api_key"]]
     p.cache_ram_mib = int(cfg["cache_ram_mib"])
-    # Idle slots keep their prompts (llama.cpp would otherwise move them to the host-memory cache, where
-    # only one slot at a time can take a prompt back); the parent copies a judge's first prompt state to
-    # the slots its other judgments will use, through files in this private folder.
+    # Idle slots keep their prompts: the parent places each judgment on the slot that holds its judge's
+    # instructions (llama.cpp would otherwise move idle slots' prompts to the host-memory cache, from which
+    # only one slot at a time can take a prompt back), and copies a slot's state to others through files
+    # in this private folder.
     p.cache_idle_slots = False
     if cfg.get("slot_dir"):
         p.slot_save_path = str(cfg["slot_dir"])
-        p.endpoint_slots = True
     p.no_extra_bufts = not _extra_bufts(x, cfg)
     p.endpoint_metrics = True
     p.verbosity = int(cfg.get("verbosity", 2))

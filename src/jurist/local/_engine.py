@@ -46,6 +46,7 @@ from jurist.errors import (
     SchemaUnsupportedError,
     ServerError,
 )
+from jurist.local._slots import SlotScheduler
 from jurist.local._supply import ModelSpec, model_dir, require_runtime
 
 log = logging.getLogger("jurist.local")
@@ -176,6 +177,8 @@ class EngineStats:
     prompt_eval_s: float = 0.0
     generation_s: float = 0.0
     load_s: float = 0.0
+    #: Slot states copied to other slots, so a judge's instructions were not evaluated again.
+    slot_copies: int = 0
     starts: int = 0
     crashes: int = 0
 
@@ -211,12 +214,8 @@ class _Child:
     error: BaseException | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     lost: bool = False
-    #: Prefixes (a judge's instructions) this child has evaluated once, so its prompt cache holds them.
-    warm: set[str] = field(default_factory=set)
-    #: Prefixes whose first request is in flight: the others with that prefix wait for it...
-    warming: dict[str, asyncio.Future[None]] = field(default_factory=dict)
-    #: ...and how many wait.
-    waiting: dict[str, int] = field(default_factory=dict)
+    #: Which slot each judgment runs on (with more than one slot).
+    scheduler: SlotScheduler | None = None
     #: The child's private folder for copying a slot's state to other slots.
     slot_dir: Path | None = None
 
@@ -363,6 +362,8 @@ class LocalEngine:
                 f"llama.cpp supports? The engine log is {self.log_path}.{self._tail_text()}"
             )
         child.address = str(event["address"]).rstrip("/")
+        if s.slots > 1:
+            child.scheduler = SlotScheduler(s.slots, lambda source, targets: self._copy_slots(child, source, targets))
         self.system_info = str(event.get("system_info") or "")
 
     def _read_ready(self, proc: subprocess.Popen[bytes], timeout: float) -> str:
@@ -450,75 +451,46 @@ class LocalEngine:
                 connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=60), skip_auto_headers=("User-Agent",)
             )
         payload = {"max_tokens": DEFAULT_MAX_TOKENS, "temperature": 0.0, **body}
-        shared = self.settings.slots > 1 and body.get("cache_prompt") is not False
-        key = _prefix_key(body) if shared else None
-        while key is not None and key not in child.warm:
-            first = child.warming.get(key)
-            if first is None:
-                return await self._first_of_prefix(child, key, payload)
-            child.waiting[key] = child.waiting.get(key, 0) + 1
-            try:
-                await asyncio.shield(first)
-            finally:
-                child.waiting[key] -= 1
-        return await self._post(child, payload)
-
-    async def _first_of_prefix(self, child: _Child, key: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Judge the first request of a new prefix (a judge's instructions) alone, then copy its slot's state
-        to the idle slots the waiting requests will take.
-
-        llama.cpp evaluates a shared prefix once per slot that starts on it: when all of a judge's
-        judgments arrive at once, every free slot evaluates the same instructions at the same time, which on
-        a CPU costs as much as evaluating them one after another. So the others wait for the first, whose
-        slot is then saved and restored into the idle slots (a copy of a few MB, in milliseconds); each
-        waiting judgment then evaluates only its row.
-        """
-        gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        child.warming[key] = gate
+        sched = child.scheduler
+        if sched is None or "id_slot" in body:
+            return await self._post(child, payload)
+        key = _prefix_key(body) if body.get("cache_prompt") is not False else None
         try:
-            out = await self._post(child, {**payload, "verbose": True})
-            verbose = out.pop("__verbose", None)
-            slot = verbose.get("id_slot") if isinstance(verbose, dict) else None
-            waiting = child.waiting.get(key, 0)
-            if isinstance(slot, int) and waiting:
-                await self._copy_slot(child, slot, key, waiting)
-            child.warm.add(key)
-            return out
-        finally:
-            del child.warming[key]
-            gate.set_result(None)  # if the first failed, the next waiting request goes first
+            return await asyncio.wait_for(
+                sched.run(key, lambda slot: self._post(child, {**payload, "id_slot": slot})),
+                timeout=self.settings.request_timeout_s,
+            )
+        except asyncio.TimeoutError as e:
+            raise ProviderTimeout(
+                f"the local model gave no answer within {self.settings.request_timeout_s:g} s, waiting for a "
+                "slot included (JURIST_LOCAL_TIMEOUT)", provider="local",
+            ) from e
 
-    async def _copy_slot(self, child: _Child, slot: int, key: str, most: int) -> None:
-        """Copy ``slot``'s prompt state into at most ``most`` idle slots, through a file in the engine's own
-        private folder (llama.cpp's slot save and restore). A failure only costs speed."""
-        import aiohttp
-
-        assert self._session is not None and child.slot_dir is not None
-        name = f"{key}.bin"
+    async def _copy_slots(self, child: _Child, source: int, targets: list[int]) -> None:
+        """Copy slot ``source``'s prompt state into ``targets``, through a file in the child's private folder
+        (llama.cpp's slot save and restore). Raises on failure; the scheduler then forgets those slots."""
+        assert self._session is not None and child.slot_dir is not None and child.address is not None
+        name = f"slot-{source}-{secrets.token_hex(4)}.bin"
         auth = {"Authorization": f"Bearer {self.api_key}"}
-        try:
-            async with self._session.post(f"{child.address}/slots/{slot}?action=save", json={"filename": name},
+
+        async def action(slot: int, what: str) -> None:
+            assert self._session is not None
+            async with self._session.post(f"{child.address}/slots/{slot}?action={what}", json={"filename": name},
                                           headers=auth) as r:
                 if r.status != 200:
-                    return
-            async with self._session.get(f"{child.address}/slots", headers=auth) as r:
-                listing = await r.json() if r.status == 200 else []
-            idle = [s["id"] for s in listing if isinstance(s, dict) and not s.get("is_processing")
-                    and s.get("id") != slot][:most]
+                    raise ServerError(f"local engine: slot {what} failed (HTTP {r.status}): "
+                                      f"{(await r.text())[:200]}", provider="local")
 
-            async def restore(target: int) -> None:
-                async with self._session.post(f"{child.address}/slots/{target}?action=restore",
-                                              json={"filename": name}, headers=auth) as r:
-                    await r.read()
-
-            await asyncio.gather(*(restore(t) for t in idle))
-        except (aiohttp.ClientError, OSError, ValueError, asyncio.TimeoutError) as e:
-            log.debug("could not copy slot %s of the local engine: %s", slot, e)
+        try:
+            await action(source, "save")
+            for t in targets:
+                await action(t, "restore")
         finally:
             try:
                 (child.slot_dir / name).unlink()
             except OSError:
                 pass
+        self.stats.slot_copies += len(targets)
 
     async def _post(self, child: _Child, payload: dict[str, Any]) -> dict[str, Any]:
         import aiohttp
