@@ -64,6 +64,7 @@ def child(args: argparse.Namespace) -> None:
     result = jurist.evaluate(args.data, [Correctness(model="openai:/gpt-4o-mini")], concurrency=args.concurrency,
                              cache=False, progress=False, executor=executor)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    assert result.run_id is not None, "the run was not logged"
     stored = jurist.get_run(result.run_id)
     errors = result.metrics.get("correctness/error_count", 0)
     print(json.dumps({
