@@ -96,6 +96,18 @@ def peak_rss_mb(pid: int | None) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) the engine's process has used: on a machine shared with other work, the
+    engine's CPU time is steadier than its wall time."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def prompt_rate(engine: Any) -> float:
     """Prompt tokens per second on one long, uncached prompt: what this machine can evaluate."""
     words = " ".join(f"word{i}" for i in range(300))
@@ -157,7 +169,9 @@ def one_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
     rate = prompt_rate(engine) if args.measure_rate else None
     s0 = dict(engine.stats.as_dict())
     load1 = os.getloadavg()[0]
+    cpu0 = cpu_seconds(engine.pid)
     wall, verdicts = (run_naive if mode == "naive" else run_engine)(rows, judges, engine)
+    cpu = cpu_seconds(engine.pid) - cpu0
     s1 = engine.stats.as_dict()
     d = {k: s1[k] - s0[k] for k in s1}
     n = len(verdicts)
@@ -167,6 +181,8 @@ def one_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
         "judgments": n,
         "wall_s": round(wall, 1),
         "judgments_per_min": round(60 * n / wall, 2),
+        "engine_cpu_s": round(cpu, 1),
+        "judgments_per_cpu_min": round(60 * n / cpu, 2) if cpu else None,
         "prompt_tokens": int(d["prompt_tokens"]),
         "prompt_evaluated": int(d["prompt_eval_tokens"]),
         "prompt_reused": int(d["prompt_cached_tokens"]),
@@ -215,7 +231,8 @@ def agreement(r: dict[str, Any], expected: dict[tuple[str, str], str]) -> str:
 
 
 def report(results: list[dict[str, Any]], expected: dict[tuple[str, str], str]) -> str:
-    cols = ("mode", "slots", "judgments", "wall_s", "judgments_per_min", "prompt_tokens", "prompt_evaluated",
+    cols = ("mode", "slots", "judgments", "wall_s", "judgments_per_min", "engine_cpu_s", "judgments_per_cpu_min",
+            "prompt_tokens", "prompt_evaluated",
             "prompt_reused", "output_tokens", "tokens_per_s", "prompt_rate_tok_s", "engine_peak_rss_mb",
             "parse_errors", "agree", "loadavg_1m")
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
@@ -229,6 +246,9 @@ def report(results: list[dict[str, Any]], expected: dict[tuple[str, str], str]) 
     for name, r in by.items():
         if base and name != "naive":
             notes.append(f"{name} / naive: {r['judgments_per_min'] / base['judgments_per_min']:.2f}x judgments per minute")
+            if r.get("judgments_per_cpu_min") and base.get("judgments_per_cpu_min"):
+                notes.append(f"{name} / naive: {r['judgments_per_cpu_min'] / base['judgments_per_cpu_min']:.2f}x "
+                             "judgments per CPU-minute of the engine")
     if rate:
         for name, r in by.items():
             if r.get("tokens_per_s"):

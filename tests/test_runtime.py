@@ -12,6 +12,7 @@ from jurist._runtime import RUNTIME
 from jurist._settings import Settings
 from jurist.errors import ConfigError
 from jurist.models import ModelClient
+from jurist.models._cache import ResponseCache
 from jurist.models._client import shared
 from jurist.tracking._store import get_tracking_uri, set_tracking_uri
 
@@ -96,10 +97,12 @@ def test_reset_forgets_the_process_state_but_keeps_loaded_local_models(tmp_path:
 def test_the_cache_follows_the_cache_dir_after_a_reset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JURIST_CACHE_DIR", str(tmp_path / "a"))
     jurist.reset()
-    assert shared().cache.path == tmp_path / "a" / "responses.sqlite"
+    cache = shared().cache
+    assert isinstance(cache, ResponseCache) and cache.path == tmp_path / "a" / "responses.sqlite"
     monkeypatch.setenv("JURIST_CACHE_DIR", str(tmp_path / "b"))
     jurist.reset()
-    assert shared().cache.path == tmp_path / "b" / "responses.sqlite"
+    cache = shared().cache
+    assert isinstance(cache, ResponseCache) and cache.path == tmp_path / "b" / "responses.sqlite"
 
 
 def test_parts_are_made_once_and_closed_on_reset() -> None:

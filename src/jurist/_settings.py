@@ -122,11 +122,17 @@ class Settings:
     cache_dir: Path | None = None
     #: Answers the response cache keeps in memory (``JURIST_CACHE_MAX_ENTRIES``; 0 keeps none).
     cache_max_entries: int = DEFAULT_CACHE_MAX_ENTRIES
+    #: A Redis URL for a response cache shared by many processes (``JURIST_CACHE_URL``; None: on disk).
+    cache_url: str | None = None
     # -- judges and evaluation ------------------------------------------------------------------------
     #: Judgments in flight at once (``JURIST_MAX_CONCURRENCY``).
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     #: The most characters of one judged value a judge is shown (``JURIST_MAX_FIELD_CHARS``).
     max_field_chars: int = DEFAULT_MAX_FIELD_CHARS
+    #: The Ray cluster ``executor="ray"`` joins (``JURIST_RAY_ADDRESS``; ``ray_address=`` comes first).
+    ray_address: str | None = None
+    #: Rows per Ray task (``JURIST_RAY_PARTITION_ROWS``; None: from the concurrency and the cluster's CPUs).
+    ray_partition_rows: int | None = None
     # -- tracking and tracing ---------------------------------------------------------------------
     #: The tracking store (``JURIST_TRACKING_URI``; ``set_tracking_uri`` comes first).
     tracking_uri: str | None = None
@@ -184,9 +190,12 @@ class Settings:
             "max_in_flight": lambda: r.whole("JURIST_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT, 1),
             "cache_dir": lambda: r.path("JURIST_CACHE_DIR"),
             "cache_max_entries": lambda: r.whole("JURIST_CACHE_MAX_ENTRIES", DEFAULT_CACHE_MAX_ENTRIES, 0),
+            "cache_url": lambda: r.raw("JURIST_CACHE_URL"),
             "max_concurrency": lambda: r.whole("JURIST_MAX_CONCURRENCY", DEFAULT_MAX_CONCURRENCY, 1),
             "max_field_chars": lambda: r.whole("JURIST_MAX_FIELD_CHARS", DEFAULT_MAX_FIELD_CHARS, 1,
                                     "a whole number of characters of at least 1"),
+            "ray_address": lambda: r.raw("JURIST_RAY_ADDRESS"),
+            "ray_partition_rows": lambda: r.whole("JURIST_RAY_PARTITION_ROWS", None, 1),
             "tracking_uri": lambda: r.raw("JURIST_TRACKING_URI"),
             "experiment_name": lambda: r.raw("JURIST_EXPERIMENT_NAME"),
             "tracking_token": lambda: r.raw("JURIST_TRACKING_TOKEN") or r.raw("JURIST_SERVER_TOKEN"),

@@ -64,6 +64,12 @@ def evaluate_command(
         "--resume", help="Finish an interrupted run: judge only what it has not stored. Same DATA and judges.",
         show_default=False, metavar="RUN_ID",
     )] = None,
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address",
+        help="Judge on this Ray cluster (ray://HEAD:10001, HEAD:6379 or auto): rows run as tasks on its "
+             "workers, results are logged here. Needs pip install 'jurist[ray]'. See docs/cluster.md.",
+        show_default=False, metavar="ADDRESS",
+    )] = None,
 ) -> None:
     """Judge the rows of DATA with built-in judges; print pass rates, errors, tokens, cost and time.
 
@@ -96,7 +102,7 @@ def evaluate_command(
         )
         with _announce_run(console, data):
             result = evaluate(str(data), judges, concurrency=concurrency, cache=cache, experiment=experiment,
-                              resume=resume)
+                              resume=resume, ray_address=ray_address)
         console.print(metrics_table(result))
         for line in first_errors(result):
             console.print(line, highlight=False)

@@ -20,6 +20,7 @@ _LAZY = {
     "ProbeReport": "_probes", "ProbeResult": "_probes", "probe": "_probes",
     "AgreementReport": "_meta", "meta_evaluate": "_meta", "ameta_evaluate": "_meta",
     "Monitor": "_monitor", "MonitorStats": "_monitor", "start_monitor": "_monitor",
+    "RayExecutor": "_ray",
 }
 
 
@@ -43,8 +44,9 @@ if TYPE_CHECKING:
     from jurist.evaluation._monitor import Monitor, MonitorStats, start_monitor
     from jurist.evaluation._pairwise import PairwiseResult, evaluate_pairwise
     from jurist.evaluation._probes import ProbeReport, ProbeResult, probe
+    from jurist.evaluation._ray import RayExecutor
 
 __all__ = ["COLUMNS", "AgreementReport", "EvaluationComparison", "EvaluationResult", "Executor", "LocalExecutor",
-           "Monitor", "MonitorStats", "NotImprovedError", "PairwiseResult", "ProbeReport", "ProbeResult", "Row",
+           "Monitor", "MonitorStats", "NotImprovedError", "PairwiseResult", "ProbeReport", "ProbeResult", "RayExecutor", "Row",
            "RowResult", "ScorerComparison", "Work", "aevaluate", "ameta_evaluate", "compare_evaluations", "evaluate",
            "evaluate_pairwise", "load_rows", "meta_evaluate", "probe", "start_monitor"]

@@ -115,11 +115,12 @@ async def aevaluate(
     resume: str | None = None,
     log: bool = True,
     executor: Any = None,
+    ray_address: str | None = None,
 ) -> EvaluationResult:
     """The async form of :func:`evaluate`."""
     rows = load_rows(data, extra_columns(scorers))
     checked = _check_scorers(scorers)
-    runner = resolve_executor(executor)
+    runner = resolve_executor(executor, ray_address)
     limit = _concurrency(concurrency)
     if predict_fn is not None and not callable(predict_fn):
         raise ConfigError("predict_fn must be a function taking the row's inputs as keyword arguments")
@@ -185,6 +186,7 @@ def evaluate(
     resume: str | None = None,
     log: bool = True,
     executor: Any = None,
+    ray_address: str | None = None,
 ) -> EvaluationResult:
     """Run ``scorers`` over every row of ``data`` and return per-row feedback and metrics.
 
@@ -207,8 +209,12 @@ def evaluate(
         resume: the id of a run to finish: its stored judgments are kept, only the missing ones are made.
             The data and scorers must be those of the run; a changed row is an error naming it.
         log: ``False`` logs nothing to the tracking store.
-        executor: where the judgments run: ``"local"`` (the default, this process's event loop) or an
-            object with an async ``run(work)`` method (:class:`jurist.evaluation.Executor`).
+        executor: where the judgments run: ``"local"`` (the default, this process's event loop),
+            ``"ray"`` (partitions of rows as tasks on a Ray cluster, ``pip install 'jurist[ray]'``; see
+            docs/cluster.md), or an object with an async ``run(work)`` method
+            (:class:`jurist.evaluation.Executor`).
+        ray_address: the Ray cluster to run on (``ray://head:10001``, ``head:6379``, ``auto``); implies
+            ``executor="ray"``. Default ``JURIST_RAY_ADDRESS``, else the cluster ``ray.init()`` finds.
 
     Example:
         >>> from jurist.judges import Correctness, Safety
@@ -220,7 +226,8 @@ def evaluate(
         1.0
     """
     coro = aevaluate(data, scorers, predict_fn, concurrency=concurrency, cache=cache, progress=progress,
-                     experiment=experiment, resume=resume, log=log, executor=executor)
+                     experiment=experiment, resume=resume, log=log, executor=executor,
+                     ray_address=ray_address)
     future = RUNTIME.submit(coro) if not RUNTIME.in_runtime() else None
     if future is None:
         coro.close()

@@ -1,4 +1,5 @@
-"""Executors: where the judgments of one ``evaluate()`` run. Local (this process's event loop) today.
+"""Executors: where the judgments of one ``evaluate()`` run: local (this process's event loop) or Ray
+(:mod:`jurist.evaluation._ray`, a cluster's workers).
 
 An executor receives the :class:`Work` of a run (rows, scorers, what is already done) and returns every
 row's feedback in row order, calling ``work.on_judged`` on the event loop as each judgment finishes so
@@ -77,14 +78,24 @@ class LocalExecutor:
         return await runner.run()
 
 
-def resolve_executor(executor: Any) -> Executor:
-    """``None`` or ``"local"`` → the local executor; an :class:`Executor` object → itself."""
+def resolve_executor(executor: Any, ray_address: str | None = None) -> Executor:
+    """``None`` or ``"local"`` → the local executor; ``"ray"`` → the Ray executor on ``ray_address`` (else
+    ``JURIST_RAY_ADDRESS``); an :class:`Executor` object → itself."""
+    if ray_address is not None and executor is None:
+        executor = "ray"
+    if ray_address is not None and executor != "ray":
+        raise ConfigError("ray_address= is for executor='ray'; drop one of them")
     if executor is None or executor == "local":
         return LocalExecutor()
+    if executor == "ray":
+        from jurist._runtime import RUNTIME
+        from jurist.evaluation._ray import RayExecutor
+
+        return RayExecutor(ray_address or RUNTIME.settings.ray_address)
     if isinstance(executor, str):
-        raise ConfigError(f"unknown executor {executor!r}; use 'local' or pass an object with an async "
+        raise ConfigError(f"unknown executor {executor!r}; use 'local', 'ray' or pass an object with an async "
                           "run(work) method (see jurist.evaluation.Executor)")
     if not isinstance(executor, Executor):
-        raise ConfigError(f"executor must be 'local' or an object with an async run(work) method, got "
+        raise ConfigError(f"executor must be 'local', 'ray' or an object with an async run(work) method, got "
                           f"{type(executor).__name__}")
     return executor

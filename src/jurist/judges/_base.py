@@ -196,8 +196,17 @@ class Judge(Scorer):
         return load_prompt(f"answer_{self.rationale_mode}").format(result=result)
 
     def response_schema(self) -> ResponseSchema:
-        schema = verdict_schema(self.feedback_value_type)
         mode = self.rationale_mode
+        # The same for every row: made once per output type and rationale mode, not once per request.
+        cached = self.__dict__.get("_schema")
+        if cached is not None and cached[0] is self.feedback_value_type and cached[1] == mode:
+            return cached[2]  # type: ignore[no-any-return]
+        made = self._make_response_schema(mode)
+        self.__dict__["_schema"] = (self.feedback_value_type, mode, made)
+        return made
+
+    def _make_response_schema(self, mode: str) -> ResponseSchema:
+        schema = verdict_schema(self.feedback_value_type)
         if mode == "none":
             schema = {**schema, "properties": {"result": schema["properties"]["result"]}, "required": ["result"]}
         elif mode == "short":

@@ -41,12 +41,28 @@ def _params(x: Any, cfg: dict[str, Any]) -> Any:
     p.port = 0  # a free port, reported back as the listening address
     p.api_keys = [cfg["api_key"]]
     p.cache_ram_mib = int(cfg["cache_ram_mib"])
-    p.no_extra_bufts = not bool(cfg["extra_bufts"])
+    # Idle slots keep their prompts: the parent places each judgment on the slot that holds its judge's
+    # instructions (llama.cpp would otherwise move idle slots' prompts to the host-memory cache, from which
+    # only one slot at a time can take a prompt back), and copies a slot's state to others through files
+    # in this private folder.
+    p.cache_idle_slots = False
+    if cfg.get("slot_dir"):
+        p.slot_save_path = str(cfg["slot_dir"])
+    p.no_extra_bufts = not _extra_bufts(x, cfg)
     p.endpoint_metrics = True
     p.verbosity = int(cfg.get("verbosity", 2))
     p.warmup = False  # the first judgment warms it; loading stays as short as it can be
     p.sampling.seed = 0
     return p
+
+
+def _extra_bufts(x: Any, cfg: dict[str, Any]) -> bool:
+    """Repacked weights unless asked otherwise, or unless both this llama.cpp build and the CPU have AMX:
+    llama.cpp's AMX repacking crashes on some CPUs (its issue 20824)."""
+    wanted = cfg.get("extra_bufts")
+    if wanted is not None:
+        return bool(wanted)
+    return not (cfg.get("cpu_amx") and "AMX" in x.get_system_info())
 
 
 def main() -> int:

@@ -22,12 +22,15 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from hashlib import blake2b
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +46,7 @@ from jurist.errors import (
     SchemaUnsupportedError,
     ServerError,
 )
+from jurist.local._slots import SlotScheduler
 from jurist.local._supply import ModelSpec, model_dir, require_runtime
 
 log = logging.getLogger("jurist.local")
@@ -53,6 +57,8 @@ DEFAULT_MAX_TOKENS = 512
 #: Host memory for saved prompt states (a judge's instructions are a few MB each).
 DEFAULT_CACHE_RAM_MIB = 256
 MAX_SLOTS = 8
+#: A first message at least this long is a shared prefix worth evaluating once (about 100 tokens).
+PREFIX_MIN_CHARS = 400
 OFF = ("0", "false", "off", "no")
 ON = ("1", "true", "on", "yes")
 T = TypeVar("T")
@@ -107,9 +113,10 @@ def cpu_has_amx() -> bool:
 class EngineSettings:
     """How the engine runs; read once from ``JURIST_LOCAL_*`` by :meth:`from_env`.
 
-    ``extra_bufts``: llama.cpp's repacked weight layouts (faster matrix kernels). Off on CPUs with AMX,
-    whose repacking path crashes in some llama.cpp builds (the prebuilt wheel has no AMX kernels, so this
-    matters only for a build from source).
+    ``extra_bufts``: llama.cpp's repacked weight layouts (faster matrix kernels; generation ran a fifth
+    slower without them on an AMX CPU). ``None`` (the default) turns them on, except where the llama.cpp build has AMX kernels
+    and the CPU has AMX: that repacking path crashes on some CPUs (llama.cpp issue 20824). The prebuilt
+    wheel has no AMX kernels, so only a build from source is affected.
     """
 
     slots: int
@@ -117,7 +124,7 @@ class EngineSettings:
     threads: int = 1
     n_batch: int = 512
     cache_ram_mib: int = DEFAULT_CACHE_RAM_MIB
-    extra_bufts: bool = True
+    extra_bufts: bool | None = None
     #: How many times a crashed engine is started again before judgments fail for good.
     restarts: int = 1
     load_timeout_s: float = 900.0
@@ -133,11 +140,10 @@ class EngineSettings:
         threads = default_threads(env.local_threads)
         ctx = env.local_ctx or DEFAULT_CTX
         slots = env.local_slots or default_slots(threads, ctx)
-        extra_bufts = env.local_extra_bufts if env.local_extra_bufts is not None else not cpu_has_amx()
         s = cls(
             slots=slots, ctx=ctx, threads=threads,
             cache_ram_mib=_given(env.local_cache_ram_mib, DEFAULT_CACHE_RAM_MIB),
-            extra_bufts=extra_bufts,
+            extra_bufts=env.local_extra_bufts,
             restarts=_given(env.local_restarts, 1),
             load_timeout_s=_given(env.local_load_timeout_s, 900.0),
             request_timeout_s=_given(env.local_timeout_s, 1800.0),
@@ -171,6 +177,8 @@ class EngineStats:
     prompt_eval_s: float = 0.0
     generation_s: float = 0.0
     load_s: float = 0.0
+    #: Slot states copied to other slots, so a judge's instructions were not evaluated again.
+    slot_copies: int = 0
     starts: int = 0
     crashes: int = 0
 
@@ -206,6 +214,10 @@ class _Child:
     error: BaseException | None = None
     ready: threading.Event = field(default_factory=threading.Event)
     lost: bool = False
+    #: Which slot each judgment runs on (with more than one slot).
+    scheduler: SlotScheduler | None = None
+    #: The child's private folder for copying a slot's state to other slots.
+    slot_dir: Path | None = None
 
 
 class LocalEngine:
@@ -313,10 +325,11 @@ class LocalEngine:
 
     def _run_child(self, child: _Child, path: Path) -> None:
         s = self.settings
+        child.slot_dir = Path(tempfile.mkdtemp(prefix="jurist-slots-"))  # private (0700), removed on stop
         cfg = {
             "model": str(path), "slots": s.slots, "n_ctx": s.ctx, "n_batch": s.n_batch, "threads": s.threads,
             "api_key": self.api_key, "cache_ram_mib": s.cache_ram_mib, "extra_bufts": s.extra_bufts,
-            "verbosity": s.verbosity,
+            "verbosity": s.verbosity, "slot_dir": str(child.slot_dir), "cpu_amx": cpu_has_amx(),
         }
         env = dict(os.environ)
         env["JURIST_LOCAL_CHILD"] = json.dumps(cfg)
@@ -349,6 +362,8 @@ class LocalEngine:
                 f"llama.cpp supports? The engine log is {self.log_path}.{self._tail_text()}"
             )
         child.address = str(event["address"]).rstrip("/")
+        if s.slots > 1:
+            child.scheduler = SlotScheduler(s.slots, lambda source, targets: self._copy_slots(child, source, targets))
         self.system_info = str(event.get("system_info") or "")
 
     def _read_ready(self, proc: subprocess.Popen[bytes], timeout: float) -> str:
@@ -366,6 +381,8 @@ class LocalEngine:
         return box[0].decode("utf-8", "replace").strip() if box else ""
 
     def _stop(self, child: _Child) -> None:
+        if child.slot_dir is not None:
+            shutil.rmtree(child.slot_dir, ignore_errors=True)
         proc = child.proc
         if proc is None or proc.poll() is not None:
             return
@@ -434,6 +451,51 @@ class LocalEngine:
                 connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=60), skip_auto_headers=("User-Agent",)
             )
         payload = {"max_tokens": DEFAULT_MAX_TOKENS, "temperature": 0.0, **body}
+        sched = child.scheduler
+        if sched is None or "id_slot" in body:
+            return await self._post(child, payload)
+        key = _prefix_key(body) if body.get("cache_prompt") is not False else None
+        try:
+            return await asyncio.wait_for(
+                sched.run(key, lambda slot: self._post(child, {**payload, "id_slot": slot})),
+                timeout=self.settings.request_timeout_s,
+            )
+        except asyncio.TimeoutError as e:
+            raise ProviderTimeout(
+                f"the local model gave no answer within {self.settings.request_timeout_s:g} s, waiting for a "
+                "slot included (JURIST_LOCAL_TIMEOUT)", provider="local",
+            ) from e
+
+    async def _copy_slots(self, child: _Child, source: int, targets: list[int]) -> None:
+        """Copy slot ``source``'s prompt state into ``targets``, through a file in the child's private folder
+        (llama.cpp's slot save and restore). Raises on failure; the scheduler then forgets those slots."""
+        assert self._session is not None and child.slot_dir is not None and child.address is not None
+        name = f"slot-{source}-{secrets.token_hex(4)}.bin"
+        auth = {"Authorization": f"Bearer {self.api_key}"}
+
+        async def action(slot: int, what: str) -> None:
+            assert self._session is not None
+            async with self._session.post(f"{child.address}/slots/{slot}?action={what}", json={"filename": name},
+                                          headers=auth) as r:
+                if r.status != 200:
+                    raise ServerError(f"local engine: slot {what} failed (HTTP {r.status}): "
+                                      f"{(await r.text())[:200]}", provider="local")
+
+        try:
+            await action(source, "save")
+            for t in targets:
+                await action(t, "restore")
+        finally:
+            try:
+                (child.slot_dir / name).unlink()
+            except OSError:
+                pass
+        self.stats.slot_copies += len(targets)
+
+    async def _post(self, child: _Child, payload: dict[str, Any]) -> dict[str, Any]:
+        import aiohttp
+
+        assert self._session is not None
         try:
             async with self._session.post(
                 f"{child.address}/v1/chat/completions", json=payload,
@@ -453,6 +515,7 @@ class LocalEngine:
         out: dict[str, Any] = json.loads(data)
         self._account(out)
         return out
+
 
     async def _close_session(self) -> None:
         session = self._session
@@ -530,6 +593,18 @@ class LocalEngine:
             s.prompt_cached_tokens += int(t.get("cache_n") or 0)
             s.prompt_eval_s += float(t.get("prompt_ms") or 0.0) / 1000.0
             s.generation_s += float(t.get("predicted_ms") or 0.0) / 1000.0
+
+
+def _prefix_key(body: dict[str, Any]) -> str | None:
+    """What a request's prompt starts with, when that is a long first message followed by others (a judge's
+    system prompt before its row): requests with the same key share their first tokens."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or len(messages) < 2 or not isinstance(messages[0], dict):
+        return None
+    first = messages[0].get("content")
+    if not isinstance(first, str) or len(first) < PREFIX_MIN_CHARS:
+        return None
+    return blake2b(f"{messages[0].get('role')}\0{first}".encode(), digest_size=16).hexdigest()
 
 
 class _Engines:

@@ -96,6 +96,10 @@ class ResponseCache:
         self._remember(key, value)
         return value
 
+    async def aget(self, key: str) -> dict[str, Any] | None:
+        """:meth:`get`, for callers that also take the Redis cache (whose reads are awaited)."""
+        return self.get(key)
+
     def put(self, key: str, value: dict[str, Any]) -> None:
         """Keep ``value`` and commit it now, in this thread."""
         self._remember(key, value)

@@ -14,6 +14,7 @@ from jurist.models._cache import ResponseCache, cache_key
 from jurist.models._http import RetryPolicy, Transport
 from jurist.models._limiter import AdaptiveLimiter
 from jurist.models._pricing import cost_usd
+from jurist.models._redis_cache import RedisCache
 from jurist.models._send import send
 from jurist.models._types import ChatRequest, ChatResponse
 from jurist.models._uri import parse_model_uri
@@ -37,25 +38,30 @@ class _Shared:
     """
 
     def __init__(self, max_in_flight: int = DEFAULT_MAX_IN_FLIGHT, cache_dir: Path | None = None,
-                 cache_max_entries: int = DEFAULT_CACHE_MAX_ENTRIES) -> None:
+                 cache_max_entries: int = DEFAULT_CACHE_MAX_ENTRIES, cache_url: str | None = None) -> None:
         self.transport = Transport()
         self.limiters: dict[str, AdaptiveLimiter] = {}
         self.no_schema: set[str] = set()
         self.max_in_flight = max_in_flight
         self.cache_dir = cache_dir
         self.cache_max_entries = cache_max_entries
-        self._cache: ResponseCache | None = None
+        self.cache_url = cache_url
+        self._cache: ResponseCache | RedisCache | None = None
 
     @classmethod
     def from_settings(cls) -> _Shared:
         s = RUNTIME.settings
-        return cls(s.max_in_flight, s.response_cache_dir, s.cache_max_entries)
+        return cls(s.max_in_flight, s.response_cache_dir, s.cache_max_entries, s.cache_url)
 
     @property
-    def cache(self) -> ResponseCache:
+    def cache(self) -> ResponseCache | RedisCache:
+        """The response cache: in Redis when ``JURIST_CACHE_URL`` says so (shared by a cluster), else on disk."""
         if self._cache is None:
-            path = (self.cache_dir or RUNTIME.settings.response_cache_dir) / "responses.sqlite"
-            self._cache = ResponseCache(path, max_entries=self.cache_max_entries)
+            if self.cache_url:
+                self._cache = RedisCache(self.cache_url, max_entries=self.cache_max_entries)
+            else:
+                path = (self.cache_dir or RUNTIME.settings.response_cache_dir) / "responses.sqlite"
+                self._cache = ResponseCache(path, max_entries=self.cache_max_entries)
         return self._cache
 
     def limiter(self, key: str) -> AdaptiveLimiter:
@@ -119,7 +125,7 @@ class ModelClient:
         retry: RetryPolicy | None = None,
         transport: Transport | None = None,
         limiter: AdaptiveLimiter | None = None,
-        cache: ResponseCache | None = None,
+        cache: ResponseCache | RedisCache | None = None,
     ) -> None:
         self.uri = str(uri)
         self.provider: Provider = make_provider(parse_model_uri(self.uri), base_url=base_url,
@@ -142,12 +148,12 @@ class ModelClient:
     async def _chat(self, request: ChatRequest, use_cache: bool) -> ChatResponse:
         provider = self.provider
         sh = shared()
-        cache: ResponseCache | None = None
+        cache: ResponseCache | RedisCache | None = None
         key = None
         if use_cache and provider.cacheable and CACHE_ENABLED.get() and request.params.get("temperature", 0) == 0:
             cache = self._cache if self._cache is not None else sh.cache
             key = cache_key(self.uri, provider.base_url, request.fingerprint())
-            hit = cache.get(key)
+            hit = await cache.aget(key)
             if hit is not None:
                 resp = ChatResponse.from_cache(hit)
                 resp.latency_ms = 0.0

@@ -6,6 +6,7 @@ Dated or ``-latest`` variants of a listed model take its price (``gpt-4o-mini-20
 
 from __future__ import annotations
 
+import functools
 import re
 
 PRICES: dict[str, tuple[float, float]] = {
@@ -108,6 +109,7 @@ _BEDROCK_PREFIX = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1024)  # asked with every answer, of the same few names; the tables never change
 def lookup(model: str) -> tuple[float, float] | None:
     name = model.lower().rsplit("/", 1)[-1]
     name = _BEDROCK_PREFIX.sub("", name)

@@ -95,8 +95,13 @@ class Provider:
     def connection_key(self) -> str:
         """Identifies one connection: requests sharing it share an HTTP session and a limiter."""
         key = self._api_key or self._env(self.api_key_envs) or ""
+        last = self.__dict__.get("_connection")
+        if last is not None and last[0] == key:  # asked twice per request: hashed once per key
+            return last[1]  # type: ignore[no-any-return]
         digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-        return f"{self.name}|{self.base_url}|{digest}"
+        found = f"{self.name}|{self.base_url}|{digest}"
+        self.__dict__["_connection"] = (key, found)
+        return found
 
     @classmethod
     def for_scheme(

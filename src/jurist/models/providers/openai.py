@@ -50,6 +50,15 @@ def strict_compatible(schema: Any) -> bool:
     return True
 
 
+def _strict(schema: ResponseSchema) -> bool:
+    """strict_compatible, kept on the schema: a judge sends the same schema object with every row, and
+    walking it for each request was a visible part of a request's CPU."""
+    hit = schema.__dict__.get("_openai_strict")
+    if hit is None:
+        hit = schema.__dict__["_openai_strict"] = strict_compatible(schema.schema)
+    return bool(hit)
+
+
 def response_format(schema: ResponseSchema) -> dict[str, Any]:
     if schema.any_object:
         return {"type": "json_object"}
@@ -58,7 +67,7 @@ def response_format(schema: ResponseSchema) -> dict[str, Any]:
         "json_schema": {
             "name": schema.name,
             "schema": schema.schema,
-            "strict": strict_compatible(schema.schema),
+            "strict": _strict(schema),
         },
     }
 
