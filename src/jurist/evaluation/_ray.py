@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -156,10 +157,18 @@ class RayExecutor:
 
     def _connect(self) -> Any:
         ray = _import_ray()
-        if not ray.is_initialized():
+        # A Ray client address (ray://) starts a server for this driver on the head, which a busy head can
+        # fail to start in time: that is worth two more tries. A head that is not there fails at once.
+        tries = 3 if (self.address or "").startswith("ray://") else 1
+        for attempt in range(tries):
+            if ray.is_initialized():
+                break
             try:
                 ray.init(address=self.address, runtime_env=self.runtime_env, log_to_driver=False)
             except ConnectionError as e:
+                if attempt + 1 < tries and "client server failed" in str(e).lower():
+                    time.sleep(2.0 * (attempt + 1))
+                    continue
                 raise ConfigError(f"cannot join the Ray cluster at {self.address or '$RAY_ADDRESS'}: {e}. "
                                   "Start one with `ray start --head`, or pass ray_address=") from None
         return ray
