@@ -157,16 +157,23 @@ class RayExecutor:
 
     def _connect(self) -> Any:
         ray = _import_ray()
-        # A Ray client address (ray://) starts a server for this driver on the head, which a busy head can
-        # fail to start in time: that is worth two more tries. A head that is not there fails at once.
-        tries = 3 if (self.address or "").startswith("ray://") else 1
+        # A Ray client address (ray://) makes the head start a server for this driver, which a busy head can
+        # fail to start (it times out, or the new server dies before the head reads its command line): that
+        # is worth two more tries. A head that is not there at all fails at once.
+        client = (self.address or "").startswith("ray://")
+        tries = 3 if client else 1
         for attempt in range(tries):
             if ray.is_initialized():
                 break
             try:
                 ray.init(address=self.address, runtime_env=self.runtime_env, log_to_driver=False)
             except ConnectionError as e:
-                if attempt + 1 < tries and "client server failed" in str(e).lower():
+                said = str(e).lower()
+                if attempt + 1 < tries and ("failure from server" in said or "client server failed" in said):
+                    try:
+                        ray.shutdown()
+                    except Exception:  # nothing was started: nothing to shut down
+                        pass
                     time.sleep(2.0 * (attempt + 1))
                     continue
                 raise ConfigError(f"cannot join the Ray cluster at {self.address or '$RAY_ADDRESS'}: {e}. "
