@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -29,6 +28,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._pages import summary, timed  # noqa: E402
 
 TARGET_MS = 200.0
 
@@ -62,19 +64,6 @@ def seed(store: Any, experiment_id: str, n: int) -> str:
         if i == n // 2:
             middle = tid
     return middle
-
-
-def timed(client: Any, path: str, repeat: int) -> list[float]:
-    for _ in range(3):
-        r = client.get(path)
-        if r.status_code != 200:
-            raise SystemExit(f"{path} answered {r.status_code}: {r.text[:300]}")
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        client.get(path).raise_for_status()
-        out.append((time.perf_counter() - start) * 1000)
-    return out
 
 
 def main() -> None:
@@ -113,10 +102,7 @@ def main() -> None:
         results: dict[str, dict[str, float]] = {}
         with httpx.Client(base_url=server.url, timeout=30) as client:
             for label, path in pages.items():
-                ms = sorted(timed(client, path, args.repeat))
-                results[label] = {"p50_ms": round(statistics.median(ms), 1),
-                                  "p95_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.95))], 1),
-                                  "max_ms": round(ms[-1], 1)}
+                results[label] = summary(timed(client, path, args.repeat)[1])
     worst = max(r["p95_ms"] for r in results.values())
     report = {"traces": args.traces, "repeat": args.repeat, "seed_s": round(seeded_s, 1), "pages": results,
               "worst_p95_ms": worst, "target_ms": TARGET_MS, "ok": worst <= TARGET_MS}

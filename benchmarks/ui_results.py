@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -32,6 +31,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._pages import summary, timed  # noqa: E402
 
 TARGET_MS = 200.0
 #: Pages that read whole runs by design, reported but not held to the target.
@@ -75,24 +77,6 @@ def seed_run(store: Any, experiment_id: str, n: int, better: bool) -> tuple[str,
     return run.run_id, traces
 
 
-def timed(client: Any, path: str, repeat: int) -> tuple[float, list[float]]:
-    """The first fetch (before anything is kept for the next one), then ``repeat`` fetches after warming up."""
-    first = 0.0
-    for n in range(2):
-        start = time.perf_counter()
-        r = client.get(path)
-        if n == 0:
-            first = (time.perf_counter() - start) * 1000
-        if r.status_code != 200:
-            raise SystemExit(f"{path} answered {r.status_code}: {r.text[:300]}")
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        client.get(path).raise_for_status()
-        out.append((time.perf_counter() - start) * 1000)
-    return first, out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=10_000)
@@ -131,10 +115,7 @@ def main() -> None:
         with httpx.Client(base_url=server.url, timeout=120) as client:
             for label, path in pages.items():
                 first, ms = timed(client, path, args.repeat)
-                ms.sort()
-                results[label] = {"first_ms": round(first, 1), "p50_ms": round(statistics.median(ms), 1),
-                                  "p95_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.95))], 1),
-                                  "max_ms": round(ms[-1], 1)}
+                results[label] = {"first_ms": round(first, 1), **summary(ms)}
         start = time.perf_counter()
         html = render_report(store, new)
         report_ms = (time.perf_counter() - start) * 1000
