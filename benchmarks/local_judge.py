@@ -7,6 +7,8 @@ process (a fresh engine, an empty response cache, the model file already in the 
 - ``engine-short`` / ``engine-full`` / ``engine-none``: jurist's engine as ``evaluate()`` uses it (parallel
   slots, prompt cache, every judgment submitted at once), with short rationales (the default), full
   rationales, or verdicts only;
+- ``engine-short-onestep``: ``engine-short`` with each verdict asked in one request, its fixed JSON text
+  decoded (``JURIST_LOCAL_PREFILL=off``): what writing that text in saves;
 - ``one-slot``: the same engine with one slot (prompt cache on): what batching adds;
 - ``naive``: llama.cpp with one slot, no prompt cache, one request at a time, the same prompts as
   ``engine-short``: the baseline;
@@ -42,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-MODES = ("engine-short", "engine-full", "engine-none", "one-slot", "naive")
+MODES = ("engine-short", "engine-full", "engine-none", "engine-short-onestep", "one-slot", "naive")
 GUIDELINE = "Answer in English"
 
 
@@ -164,7 +166,8 @@ def one_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
     judges = make_judges(args.model, rationale)
     spec = resolve(args.model.partition(":/")[2])
     # evaluate() uses the process's engine (one slot for one-slot: JURIST_LOCAL_SLOTS=1, set by the driver)
-    engine = LocalEngine(spec, slots=1, cache_ram_mib=0).start() if mode == "naive" else engine_for(spec)
+    naive = LocalEngine(spec, slots=1, cache_ram_mib=0, prefill=False) if mode == "naive" else None
+    engine = naive.start() if naive is not None else engine_for(spec)
     engine.wait_loaded()
     rate = prompt_rate(engine) if args.measure_rate else None
     s0 = dict(engine.stats.as_dict())
@@ -206,6 +209,8 @@ def run_in_subprocess(mode: str, args: argparse.Namespace, measure_rate: bool) -
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
     if mode == "one-slot":
         env["JURIST_LOCAL_SLOTS"] = "1"
+    if mode == "engine-short-onestep":
+        env["JURIST_LOCAL_PREFILL"] = "off"
     cmd = [sys.executable, __file__, "--one", mode, "--data", args.data, "--model", args.model]
     if args.rows:
         cmd += ["--rows", str(args.rows)]

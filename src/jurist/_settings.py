@@ -178,6 +178,8 @@ class Settings:
     local_timeout_s: float | None = None
     #: llama.cpp's log level in the engine log (``JURIST_LOCAL_LOG_LEVEL``).
     local_log_level: int | None = None
+    #: ``JURIST_LOCAL_PREFILL``: a verdict's fixed text is written, not decoded (on).
+    local_prefill: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -218,6 +220,7 @@ class Settings:
             "local_load_timeout_s": lambda: r.number("JURIST_LOCAL_LOAD_TIMEOUT", None, secs),
             "local_timeout_s": lambda: r.number("JURIST_LOCAL_TIMEOUT", None, secs),
             "local_log_level": lambda: r.whole("JURIST_LOCAL_LOG_LEVEL", None, 0, "a whole number from 0 (errors) to 4"),
+            "local_prefill": lambda: r.flag("JURIST_LOCAL_PREFILL", True),
         }
         values: dict[str, Any] = {}
         problems: dict[str, ConfigError] = {}

@@ -283,3 +283,25 @@ def test_the_engine_log_names_the_model_and_never_the_key(smoke_spec: ModelSpec)
     text = engine.log_path.read_text(encoding="utf-8", errors="replace")
     assert engine.spec.label in text and engine.api_key not in text
     assert json.dumps(engine.stats.as_dict())
+
+
+def test_a_verdict_object_is_answered_in_two_steps_on_one_slot_and_reads_as_one(smoke_spec: ModelSpec) -> None:
+    rf = {"type": "json_schema", "json_schema": {"name": "verdict", "schema": SHORT_VERDICT, "strict": True}}
+    ask = body(JUDGE_A, "Question: capital of France? Answer: Paris.", response_format=rf, logprobs=True,
+               top_logprobs=5, max_tokens=120)
+    stepped, whole = LocalEngine(smoke_spec, slots=2), LocalEngine(smoke_spec, slots=1, prefill=False)
+    try:
+        out = stepped.complete(ask)
+        assert out["jurist_steps"] == 2 and stepped.stats.completions == 1
+        text = out["choices"][0]["message"]["content"]
+        verdict = json.loads(text)
+        assert list(verdict) == ["rationale", "result"] and verdict["result"] in ("yes", "no")
+        assert len(verdict["rationale"]) <= 40  # the grammar still bounds the rationale
+        assert "".join(t["token"] for t in out["choices"][0]["logprobs"]["content"]) == text
+        one = whole.complete(ask)
+        assert "jurist_steps" not in one and json.loads(one["choices"][0]["message"]["content"])["result"] in ("yes", "no")
+        # the second step found the first one's tokens in its slot: the prompt was not evaluated twice
+        assert stepped.stats.prompt_eval_tokens < 1.5 * one["usage"]["prompt_tokens"]
+    finally:
+        stepped.close()
+        whole.close()

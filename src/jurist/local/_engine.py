@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from hashlib import blake2b
 from pathlib import Path
@@ -46,6 +47,7 @@ from jurist.errors import (
     SchemaUnsupportedError,
     ServerError,
 )
+from jurist.local import _prefill
 from jurist.local._slots import SlotScheduler
 from jurist.local._supply import ModelSpec, model_dir, require_runtime
 
@@ -132,6 +134,8 @@ class EngineSettings:
     request_timeout_s: float = 1800.0
     #: llama.cpp's log level in the engine log (0 errors … 4 debug).
     verbosity: int = 2
+    #: A verdict object is asked in two steps with its fixed text written, not decoded (:mod:`._prefill`).
+    prefill: bool = True
 
     @classmethod
     def from_env(cls, **overrides: Any) -> EngineSettings:
@@ -148,6 +152,7 @@ class EngineSettings:
             load_timeout_s=_given(env.local_load_timeout_s, 900.0),
             request_timeout_s=_given(env.local_timeout_s, 1800.0),
             verbosity=_given(env.local_log_level, 2),
+            prefill=env.local_prefill,
         )
         s = replace(s, **{k: v for k, v in overrides.items() if v is not None})
         if s.slots < 1 or s.slots > 64:
@@ -451,13 +456,19 @@ class LocalEngine:
                 connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=60), skip_auto_headers=("User-Agent",)
             )
         payload = {"max_tokens": DEFAULT_MAX_TOKENS, "temperature": 0.0, **body}
+        plan = _prefill.plan_for(payload, int(payload["max_tokens"])) if self.settings.prefill else None
+
+        def ask(slot: int | None) -> Awaitable[dict[str, Any]]:
+            sent = payload if slot is None else {**payload, "id_slot": slot}
+            return self._post(child, sent) if plan is None else self._in_steps(child, sent, plan)
+
         sched = child.scheduler
         if sched is None or "id_slot" in body:
-            return await self._post(child, payload)
+            return await ask(None)
         key = _prefix_key(body) if body.get("cache_prompt") is not False else None
         try:
             return await asyncio.wait_for(
-                sched.run(key, lambda slot: self._post(child, {**payload, "id_slot": slot})),
+                sched.run(key, ask),
                 timeout=self.settings.request_timeout_s,
             )
         except asyncio.TimeoutError as e:
@@ -492,7 +503,47 @@ class LocalEngine:
                 pass
         self.stats.slot_copies += len(targets)
 
-    async def _post(self, child: _Child, payload: dict[str, Any]) -> dict[str, Any]:
+    async def _in_steps(self, child: _Child, payload: dict[str, Any], plan: _prefill.Plan) -> dict[str, Any]:
+        """A verdict object in two requests on one slot, the fixed text written instead of decoded
+        (:mod:`jurist.local._prefill`); joined and counted as one answer."""
+        budget = int(payload["max_tokens"])
+        parts: list[dict[str, Any]] = []
+        pieces: list[tuple[str, str | None]] = [(_prefill.OPEN, None)]
+        so_far = _prefill.OPEN
+        for _ in range(_prefill.MAX_CONTINUATIONS + 1):
+            out = await self._post(child, _prefill.with_prefill(payload, so_far, max_tokens=budget, stop=True),
+                                   account=False)
+            parts.append(out)
+            text = _prefill.generated(out, so_far)
+            pieces.append((text, str(len(parts) - 1)))
+            so_far += text
+            used = int((out.get("usage") or {}).get("completion_tokens") or 0)
+            budget -= used
+            if _prefill.finish_reason(out) == "length" or budget <= 0:  # cut short, as one request would be
+                joined = _prefill.join(parts, pieces, len(parts))
+                self._account(joined)
+                return joined
+            if not _prefill.ends_inside_escape(text):
+                break
+            pieces.append(('"', None))
+            so_far += '"'
+        else:  # a rationale of many quotes: ask in one step
+            out = await self._post(child, payload)
+            return out
+        verdict_at = _prefill.verdict_prefix(so_far, plan)
+        pieces.append((verdict_at[len(so_far):], None))
+        out = await self._post(child, _prefill.with_prefill(
+            payload, verdict_at, max_tokens=min(plan.verdict_tokens, max(1, budget)), stop=plan.quoted,
+        ), account=False)
+        parts.append(out)
+        pieces.append((_prefill.generated(out, verdict_at), str(len(parts) - 1)))
+        if plan.quoted and _prefill.finish_reason(out) == "stop":
+            pieces.append((_prefill.closing(plan), None))
+        joined = _prefill.join(parts, pieces, len(parts))
+        self._account(joined)
+        return joined
+
+    async def _post(self, child: _Child, payload: dict[str, Any], *, account: bool = True) -> dict[str, Any]:
         import aiohttp
 
         assert self._session is not None
@@ -513,7 +564,8 @@ class LocalEngine:
         if status != 200:
             raise self._http_error(status, data)
         out: dict[str, Any] = json.loads(data)
-        self._account(out)
+        if account:
+            self._account(out)
         return out
 
 
