@@ -36,7 +36,7 @@ log = logging.getLogger("jurist.judges")
 #: ``inference_params={"rationale": ...}``: how much reasoning a judge writes before its verdict.
 RATIONALE_MODES = ("full", "short", "none")
 #: The grammar closes a short rationale at this many characters (about 40-50 tokens).
-SHORT_RATIONALE_CHARS = 200
+SHORT_RATIONALE_CHARS = 120
 
 #: ``inference_params`` read by the judge itself, never sent to the model.
 JUDGE_ONLY_PARAMS = frozenset({"timeout", "rationale", "samples"})
