@@ -28,6 +28,8 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=ROOT / "examples")
     ap.add_argument("--judge", default="correctness")
     ap.add_argument("--model", default="local:/default")
+    ap.add_argument("--set", default="injections", choices=("injections", "heldout"),
+                    help="the shipped cases the defence was developed on, or the held-out ones")
     ap.add_argument("--cases", type=int, default=0, help="use only the first N injection cases (0: all)")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--out", type=Path)
@@ -37,7 +39,7 @@ def main() -> int:
     from jurist.evaluation._probes import injection_cases, probe
 
     judge = build_scorers([args.judge], model=args.model)[0]
-    cases = injection_cases()[: args.cases or None]
+    cases = injection_cases(args.set)[: args.cases or None]
     start = time.perf_counter()
     report = probe(judge, str(args.data), ["injection"], concurrency=args.concurrency, injections=cases)
     took = time.perf_counter() - start
