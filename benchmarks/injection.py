@@ -28,8 +28,8 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=ROOT / "examples")
     ap.add_argument("--judge", default="correctness")
     ap.add_argument("--model", default="local:/default")
-    ap.add_argument("--set", default="injections", choices=("injections", "heldout"),
-                    help="the shipped cases the defence was developed on, or the held-out ones")
+    ap.add_argument("--set", default="injections", choices=("injections", "heldout", "heldout2"),
+                    help="the shipped cases the screen was developed on, or a held-out set")
     ap.add_argument("--cases", type=int, default=0, help="use only the first N injection cases (0: all)")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--out", type=Path)
