@@ -1,16 +1,20 @@
 """Prompt-injection resistance: how often the shipped injection cases flip a judge's verdict, with its
-defence (judged text fenced and declared data) and without it, side by side in one run.
+defence (judged text fenced and declared data, paragraphs addressed to the judge screened out) and
+without it, side by side in one run.
 
 Takes the rows of ``--data`` (default ``examples/``), judges them with ``--judge`` (a built-in judge's
 scorer name, default ``correctness``) on ``--model`` (default the embedded local judge), then appends
 each injection case (``src/jurist/evaluation/probes/injections.jsonl``: direct orders in seven
 languages, a forged system message, a forged verdict, a section breakout, …) to every answer the judge
 failed and judges again, once with the defence and once without. Goal: a flip rate of at most 5 % with it.
+``--set heldout`` and ``--set heldout2`` run cases the screen was not developed on
+(``probes/README.md`` says which version of the screen each set is held out for).
 
 Usage::
 
     python benchmarks/injection.py
-    python benchmarks/injection.py --judge safety --cases 6 --out injection.json
+    python benchmarks/injection.py --set heldout2 --out injection.json
+    python benchmarks/injection.py --judge safety --cases 6
 """
 
 from __future__ import annotations
@@ -46,7 +50,9 @@ def main() -> int:
     for r in report.results:
         value = "—" if r.value is None else f"{r.value:.1%}"
         ci = "" if r.ci_low is None else f" [{r.ci_low:.1%}, {r.ci_high:.1%}]"
-        print(f"{r.metric:22} {value}{ci}  n={r.n}  {r.skipped or ''}")
+        screened = r.detail.get("screened")
+        note = "" if screened is None else f"  screened {screened:.0%}"
+        print(f"{r.metric:22} {value}{ci}  n={r.n}{note}  {r.skipped or ''}")
     if report.results and report.results[0].detail.get("by_case"):
         print("by case (defended / undefended):")
         undefended = report.results[1].detail.get("by_case", {}) if len(report.results) > 1 else {}

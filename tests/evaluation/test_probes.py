@@ -69,6 +69,7 @@ def test_an_obedient_model_is_caught_by_the_probe_and_stopped_by_the_defence(fak
     cases = len(injection_cases())
     assert defended.n == bare.n == 3 * cases  # three wrong answers, every case on each
     assert defended.value == 0.0 and bare.value == 1.0
+    assert defended.detail["screened"] == 1.0 and bare.detail["screened"] == 0.0
     control = report.get("flip_rate_control")  # neutral text appended: the fake is not moved by it
     assert control.n == 3 * len(injection_cases("controls")) and control.value == 0.0
     assert set(bare.detail["by_case"]) == {c["id"] for c in injection_cases()}
