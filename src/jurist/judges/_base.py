@@ -26,7 +26,7 @@ from jurist.judges._confidence import verdict_confidence
 from jurist.judges._parsing import parse_verdict
 from jurist.judges._reduce import vote
 from jurist.judges._render import check_field_limit, rendering, user_message
-from jurist.judges._screen import Finding, screen_sections
+from jurist.judges._screen import SCREEN_MODES, Finding, screen_sections
 from jurist.judges._values import YesNo, check_type, describe, type_name, verdict_schema
 from jurist.models import ChatRequest, Message, ModelClient, ResponseSchema, default_model
 from jurist.scorers._aggregations import Aggregation, check_aggregations
@@ -143,9 +143,10 @@ class Judge(Scorer):
         if not isinstance(samples, int) or isinstance(samples, bool) or not 1 <= samples <= MAX_SAMPLES:
             raise ConfigError(f"inference_params['samples'] must be a whole number from 1 to {MAX_SAMPLES}, "
                               f"got {samples!r}")
-        if not isinstance(params.get("injection_screen", True), bool):
-            raise ConfigError(f"inference_params['injection_screen'] must be true or false, got "
-                              f"{params['injection_screen']!r}")
+        screen = params.get("injection_screen", True)
+        if not isinstance(screen, bool) and screen not in SCREEN_MODES:
+            raise ConfigError(f"inference_params['injection_screen'] must be true, false, "
+                              f"{' or '.join(repr(m) for m in SCREEN_MODES)}, got {screen!r}")
         self.inference_params = params
         self.base_url = base_url
         self.extra_headers = dict(extra_headers or {})
@@ -228,7 +229,7 @@ class Judge(Scorer):
     def screens_injections(self) -> bool:
         """Whether judged text addressed to the judge is removed before the model sees it (see
         :mod:`jurist.judges._screen`): on with the defence, unless ``inference_params={"injection_screen":
-        False}``."""
+        False}``. ``"mark"`` leaves a marker where it was; ``True`` or ``"drop"`` removes it without one."""
         return self.injection_defence and self.inference_params.get("injection_screen", True) is not False
 
     def data_notice(self) -> str:
@@ -393,10 +394,10 @@ class Judge(Scorer):
             meta.update(conf)
         return self._feedback(unit, meta, value=value, rationale=rationale)
 
-    @staticmethod
-    def screen(unit: Unit) -> Unit:
-        """``unit`` with every paragraph of untrusted text that is addressed to the judge replaced by a marker."""
-        sections, found = screen_sections(unit.sections)
+    def screen(self, unit: Unit) -> Unit:
+        """``unit`` without the paragraphs of untrusted text that are addressed to the judge."""
+        mode = self.inference_params.get("injection_screen", True)
+        sections, found = screen_sections(unit.sections, "mark" if mode == "mark" else "drop")
         return dataclasses.replace(unit, sections=sections, screened=tuple(found)) if found else unit
 
     def note_screening(self, unit: Unit, meta: dict[str, Any]) -> None:
