@@ -16,6 +16,7 @@ What counts as addressed to the judge (each a rule; ``Finding.rule`` names it):
 - ``addressee``: a sentence that names the judge, grader or evaluator as its reader ("note to the grader").
 
 In English, Spanish, French, German, Portuguese, Russian, Chinese and Japanese.
+- ``breakout``: a paragraph of nothing but the tags of the judge's own sections (``</response><request>``);
 - ``comment``: a hidden HTML or markdown comment that carries any of the above, or names the judge and a
   verdict;
 - ``foreign``: a verdict word quoted in English (``"yes"``) inside a paragraph written in another
@@ -33,6 +34,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from jurist.judges._render import SECTION_TAGS
 
 #: What stands where a paragraph addressed to the judge was, when the screen marks it (``mode="mark"``).
 MARKER = "[removed: text addressed to the judge]"
@@ -205,6 +208,11 @@ def _foreign_verdict(text: str) -> bool:
     return sum(w.lower() in _ENGLISH for w in words) <= len(words) // 20
 
 
+#: A paragraph of nothing but the tags of a judge's own sections: what is left of an attempt to close the
+#: data section and open another (the fence escapes such tags; the screen removes what carried them).
+_SECTION_TAGS_ONLY = re.compile(
+    r"\s*(?:</?\s*(?:" + "|".join(sorted(SECTION_TAGS, key=len, reverse=True)) + r")\s*>\s*)+", re.IGNORECASE)
+
 #: A paragraph: a run of lines without a blank line.
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?![ \t]*\n)[^\n]*)*")
 #: A sentence or line inside a paragraph.
@@ -234,6 +242,8 @@ def _rule_of(text: str) -> str | None:
     for rule, pattern in _RULES:
         if pattern.search(text):
             return rule
+    if _SECTION_TAGS_ONLY.fullmatch(text):
+        return "breakout"
     if _foreign_verdict(text):
         return "foreign"
     # The rules read whole lines; sentences are tried one by one too, so a line-anchored rule (a forged
