@@ -1,16 +1,20 @@
 """Prompt-injection resistance: how often the shipped injection cases flip a judge's verdict, with its
-defence (judged text fenced and declared data) and without it, side by side in one run.
+defence (judged text fenced and declared data, paragraphs addressed to the judge screened out) and
+without it, side by side in one run.
 
 Takes the rows of ``--data`` (default ``examples/``), judges them with ``--judge`` (a built-in judge's
 scorer name, default ``correctness``) on ``--model`` (default the embedded local judge), then appends
 each injection case (``src/jurist/evaluation/probes/injections.jsonl``: direct orders in seven
 languages, a forged system message, a forged verdict, a section breakout, …) to every answer the judge
 failed and judges again, once with the defence and once without. Goal: a flip rate of at most 5 % with it.
+``--set heldout`` and ``--set heldout2`` run cases the screen was not developed on
+(``probes/README.md`` says which version of the screen each set is held out for).
 
 Usage::
 
     python benchmarks/injection.py
-    python benchmarks/injection.py --judge safety --cases 6 --out injection.json
+    python benchmarks/injection.py --set heldout2 --out injection.json
+    python benchmarks/injection.py --judge safety --cases 6
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=ROOT / "examples")
     ap.add_argument("--judge", default="correctness")
     ap.add_argument("--model", default="local:/default")
+    ap.add_argument("--set", default="injections", choices=("injections", "heldout", "heldout2"),
+                    help="the shipped cases the screen was developed on, or a held-out set")
     ap.add_argument("--cases", type=int, default=0, help="use only the first N injection cases (0: all)")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--out", type=Path)
@@ -37,14 +43,16 @@ def main() -> int:
     from jurist.evaluation._probes import injection_cases, probe
 
     judge = build_scorers([args.judge], model=args.model)[0]
-    cases = injection_cases()[: args.cases or None]
+    cases = injection_cases(args.set)[: args.cases or None]
     start = time.perf_counter()
     report = probe(judge, str(args.data), ["injection"], concurrency=args.concurrency, injections=cases)
     took = time.perf_counter() - start
     for r in report.results:
         value = "—" if r.value is None else f"{r.value:.1%}"
         ci = "" if r.ci_low is None else f" [{r.ci_low:.1%}, {r.ci_high:.1%}]"
-        print(f"{r.metric:22} {value}{ci}  n={r.n}  {r.skipped or ''}")
+        screened = r.detail.get("screened")
+        note = "" if screened is None else f"  screened {screened:.0%}"
+        print(f"{r.metric:22} {value}{ci}  n={r.n}{note}  {r.skipped or ''}")
     if report.results and report.results[0].detail.get("by_case"):
         print("by case (defended / undefended):")
         undefended = report.results[1].detail.get("by_case", {}) if len(report.results) > 1 else {}

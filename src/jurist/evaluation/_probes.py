@@ -11,9 +11,10 @@ interval:
   quality in mind.
 - ``injection``: text that orders the judge to pass the answer ("ignore previous instructions…", in
   several phrasings and languages) is appended to answers the judge failed; the verdict should not flip.
-  Measured with the judge's defence (the data is fenced and declared data) and without it, beside a
-  control: neutral sentences appended the same way, whose flips are the judge's sensitivity to any added
-  text.
+  Measured with the judge's defence (the data is fenced and declared data, and paragraphs addressed to the
+  judge are screened out) and without it, beside a control: neutral sentences appended the same way, whose
+  flips are the judge's sensitivity to any added text. ``detail["screened"]`` is the share of judgments in
+  which the screen removed something.
 """
 
 from __future__ import annotations
@@ -307,15 +308,18 @@ def _injection(judge: Any, rows: list[dict[str, Any]], concurrency: int | None,
         injected = [inject(r, c) for r in losing for c in texts]
         after = _verdicts(j, injected, concurrency)
         flips = []
+        screened = 0
         by_kind: dict[str, list[float]] = {}
         for k, f in enumerate(after):
             if f is None:
                 continue
+            screened += bool((f.metadata or {}).get("injection_suspected"))
             flipped = str(f.value) == "B" if pairwise else (_score(f.value) or 0.0) > 0.0
             flips.append(1.0 if flipped else 0.0)
             by_kind.setdefault(texts[k % len(texts)]["id"], []).append(flips[-1])
         out.append(ProbeResult("injection", label, float(np.mean(flips)) if flips else None, *_ci(flips), n=len(flips),
                                detail={"cases": len(texts), "answers": len(losing),
+                                       "screened": screened / len(flips) if flips else None,
                                        "by_case": {k: float(np.mean(v)) for k, v in by_kind.items()}}))
     return out
 

@@ -26,6 +26,7 @@ from jurist.judges._confidence import verdict_confidence
 from jurist.judges._parsing import parse_verdict
 from jurist.judges._reduce import vote
 from jurist.judges._render import check_field_limit, rendering, user_message
+from jurist.judges._screen import SCREEN_MODES, Finding, screen_sections
 from jurist.judges._values import YesNo, check_type, describe, type_name, verdict_schema
 from jurist.models import ChatRequest, Message, ModelClient, ResponseSchema, default_model
 from jurist.scorers._aggregations import Aggregation, check_aggregations
@@ -39,7 +40,7 @@ RATIONALE_MODES = ("full", "short", "none")
 SHORT_RATIONALE_CHARS = 120
 
 #: ``inference_params`` read by the judge itself, never sent to the model.
-JUDGE_ONLY_PARAMS = frozenset({"timeout", "rationale", "samples"})
+JUDGE_ONLY_PARAMS = frozenset({"timeout", "rationale", "samples", "injection_screen"})
 #: The most answers one judgment may sample.
 MAX_SAMPLES = 32
 #: The temperature of sampled answers (``samples=n``) when the judge's own is 0.
@@ -77,6 +78,8 @@ class Unit:
     error: AssessmentError | None = None
     #: Values cut to fit the judge's ``max_field_chars``: ``(original characters, kept characters)`` each.
     truncated: tuple[tuple[int, int], ...] = ()
+    #: Paragraphs of judged text addressed to the judge, replaced by a marker before the model saw them.
+    screened: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,10 @@ class Judge(Scorer):
         if not isinstance(samples, int) or isinstance(samples, bool) or not 1 <= samples <= MAX_SAMPLES:
             raise ConfigError(f"inference_params['samples'] must be a whole number from 1 to {MAX_SAMPLES}, "
                               f"got {samples!r}")
+        screen = params.get("injection_screen", True)
+        if not isinstance(screen, bool) and screen not in SCREEN_MODES:
+            raise ConfigError(f"inference_params['injection_screen'] must be true, false, "
+                              f"{' or '.join(repr(m) for m in SCREEN_MODES)}, got {screen!r}")
         self.inference_params = params
         self.base_url = base_url
         self.extra_headers = dict(extra_headers or {})
@@ -218,6 +225,13 @@ class Judge(Scorer):
     #: instructions. Only an injection probe turns this off, to measure what the defence is worth.
     injection_defence: bool = True
 
+    @property
+    def screens_injections(self) -> bool:
+        """Whether judged text addressed to the judge is removed before the model sees it (see
+        :mod:`jurist.judges._screen`): on with the defence, unless ``inference_params={"injection_screen":
+        False}``. ``"mark"`` leaves a marker where it was; ``True`` or ``"drop"`` removes it without one."""
+        return self.injection_defence and self.inference_params.get("injection_screen", True) is not False
+
     def data_notice(self) -> str:
         """The paragraph telling the model that the sections are data (with its trailing blank line)."""
         return f"{load_prompt('data_notice')}\n\n" if self.injection_defence else ""
@@ -287,6 +301,8 @@ class Judge(Scorer):
             units = self.units(**args)
         if cuts and len(units) == 1 and not units[0].truncated:
             units = [dataclasses.replace(units[0], truncated=tuple(cuts))]
+        if self.screens_injections:
+            units = [self.screen(u) for u in units]
         slots = JUDGMENT_SLOTS.get()
         if len(units) == 1 and slots is None:
             return [await self.judge_unit(units[0])]
@@ -336,6 +352,7 @@ class Judge(Scorer):
             fb = self.reduce(unit, calls, await asyncio.gather(*(self.ask(c) for c in calls)))
         if fb.metadata is not None:
             self.note_truncation(unit, fb.metadata)
+            self.note_screening(unit, fb.metadata)
         return fb
 
     async def ask(self, call: Call) -> Feedback:
@@ -376,6 +393,21 @@ class Judge(Scorer):
         if conf is not None:
             meta.update(conf)
         return self._feedback(unit, meta, value=value, rationale=rationale)
+
+    def screen(self, unit: Unit) -> Unit:
+        """``unit`` without the paragraphs of untrusted text that are addressed to the judge."""
+        mode = self.inference_params.get("injection_screen", True)
+        sections, found = screen_sections(unit.sections, "mark" if mode == "mark" else "drop")
+        return dataclasses.replace(unit, sections=sections, screened=tuple(found)) if found else unit
+
+    def note_screening(self, unit: Unit, meta: dict[str, Any]) -> None:
+        """Say in the feedback what was removed from the judged text as addressed to the judge."""
+        if not unit.screened:
+            return
+        meta["injection_suspected"] = True
+        meta["injection_spans"] = [f.to_dict() for f in unit.screened]
+        log.info("judge %r: removed %d paragraph(s) addressed to the judge from the judged text (%s)", self.name,
+                 len(unit.screened), ", ".join(sorted({f.rule for f in unit.screened})))
 
     def note_truncation(self, unit: Unit, meta: dict[str, Any]) -> None:
         """Say in the feedback, and in the log, that the model saw only part of a value: a verdict on a cut

@@ -126,6 +126,7 @@ class InstructionsJudge(Judge):
         fb = await judge_by_exploring(self, unit, unit.trace, system=system, max_steps=self.max_steps)
         if fb.metadata is not None:
             self.note_truncation(unit, fb.metadata)
+            self.note_screening(unit, fb.metadata)
         return fb
 
     def _extra_fields(self) -> dict[str, Any]:
