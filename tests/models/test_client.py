@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from pathlib import Path
 
@@ -234,3 +235,46 @@ def test_transport_limiter_and_cache_can_be_given(fake_openai: FakeOpenAI, tmp_p
     assert ResponseCache(tmp_path / "own.sqlite").get(next(iter(cache._mem))) is not None
     run_sync(transport.aclose())
     cache.close()
+
+
+def test_identical_requests_in_flight_together_pay_for_one_answer(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    """Temperature 0 and the same prompt: the second caller waits for the first one's answer (a cache hit
+    that had not landed yet) instead of paying for the same answer again."""
+    from jurist.models._cache import ResponseCache
+
+    client = ModelClient("openai:/gpt-4o-mini", retry=FAST, cache=ResponseCache(tmp_path / "c.sqlite"))
+    other = ChatRequest(messages=(Message("system", "judge"), Message("user", "another row")),
+                        params={"temperature": 0})
+    fake_openai.latency = 0.2
+
+    async def together() -> list[ChatResponse]:
+        return await asyncio.gather(*(client.chat(REQ) for _ in range(5)), client.chat(other))
+
+    from jurist._runtime import run_sync
+
+    answers = run_sync(together())
+    assert fake_openai.calls == 2  # one for REQ's five callers, one for the other prompt
+    assert len({a.text for a in answers[:5]}) == 1
+    assert sum(not a.cached for a in answers[:5]) == 1 and not answers[5].cached
+    assert [a.cost_usd is not None for a in answers] == [True] * 6
+
+
+def test_when_the_first_of_identical_requests_fails_the_others_ask_themselves(fake_openai: FakeOpenAI,
+                                                                            tmp_path: Path) -> None:
+    from jurist.models._cache import ResponseCache
+
+    client = ModelClient("openai:/gpt-4o-mini", retry=RetryPolicy(max_attempts=1),
+                         cache=ResponseCache(tmp_path / "c.sqlite"))
+    fake_openai.enqueue(dataclasses.replace(server_error(500), delay=0.2))
+
+    async def together() -> tuple[ChatResponse | BaseException, ChatResponse | BaseException]:
+        first = asyncio.ensure_future(client.chat(REQ))
+        await asyncio.sleep(0.05)  # the first is in flight when the second asks
+        return await asyncio.gather(first, client.chat(REQ), return_exceptions=True)
+
+    from jurist._runtime import run_sync
+
+    failed, second = run_sync(together())
+    assert isinstance(failed, ServerError)
+    assert isinstance(second, ChatResponse) and second.text and not second.cached
+    assert fake_openai.calls == 2

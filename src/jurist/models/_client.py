@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 from jurist import _settings
 from jurist._runtime import RUNTIME
@@ -47,6 +49,9 @@ class _Shared:
         self.cache_max_entries = cache_max_entries
         self.cache_url = cache_url
         self._cache: ResponseCache | RedisCache | None = None
+        #: Answers being fetched, by cache key: an identical request made meanwhile waits for that answer
+        #: instead of paying for its own (all on the runtime's one loop).
+        self.in_flight: dict[tuple[int, str], asyncio.Future[dict[str, Any]]] = {}
 
     @classmethod
     def from_settings(cls) -> _Shared:
@@ -158,6 +163,43 @@ class ModelClient:
                 resp = ChatResponse.from_cache(hit)
                 resp.latency_ms = 0.0
                 return resp
+            flight = (id(cache), key)
+            leader = sh.in_flight.get(flight)
+            if leader is not None:
+                try:
+                    answer = await asyncio.shield(leader)
+                except BaseException:  # the first caller failed or was cancelled: ask ourselves
+                    if not leader.done():  # this caller itself was cancelled
+                        raise
+                else:
+                    resp = ChatResponse.from_cache(answer)
+                    resp.latency_ms = 0.0
+                    return resp
+            else:
+                future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+                sh.in_flight[flight] = future
+                try:
+                    resp = await self._send(provider, request, sh)
+                except Exception as e:
+                    future.set_exception(e)
+                    future.exception()  # retrieved: the callers waiting on it ask themselves
+                    raise
+                except BaseException:
+                    future.cancel()
+                    raise
+                finally:
+                    if sh.in_flight.get(flight) is future:
+                        del sh.in_flight[flight]
+                answer = resp.to_cache()
+                future.set_result(answer)
+                await cache.aput(key, answer)
+                return resp
+        resp = await self._send(provider, request, sh)
+        if cache is not None and key is not None:
+            await cache.aput(key, resp.to_cache())
+        return resp
+
+    async def _send(self, provider: Provider, request: ChatRequest, sh: _Shared) -> ChatResponse:
         start = time.perf_counter()
         endpoint, refused = self._endpoint_id, sh.no_schema
         resp = await send(
@@ -173,8 +215,6 @@ class ModelClient:
         )
         resp.latency_ms = (time.perf_counter() - start) * 1000.0
         resp.cost_usd = self._cost(resp)
-        if cache is not None and key is not None:
-            await cache.aput(key, resp.to_cache())
         return resp
 
     def _cost(self, resp: ChatResponse) -> float | None:
