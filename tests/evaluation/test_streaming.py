@@ -20,7 +20,7 @@ from jurist.errors import ConfigError
 from jurist.evaluation import EvaluationResult, LocalExecutor, Work
 from jurist.evaluation._result import RowResult, feedback_metrics
 from jurist.evaluation._result_builder import FeedbackStats
-from jurist.evaluation._result_rows import SPILL_AFTER, ResultRows
+from jurist.evaluation._result_rows import CHUNK_ROWS, SPILL_AFTER, ResultRows
 from jurist.evaluation._runner import WINDOW_PER_SLOT
 from jurist.judges import Correctness
 from jurist.scorers._aggregations import Aggregation
@@ -101,8 +101,8 @@ def test_a_large_file_is_judged_holding_a_bounded_window_of_rows(tmp_path: Path)
     assert len(result.rows) == n and result.metrics["probe/count"] == n and result.metrics["probe/pass_rate"] == 1
     assert isinstance(result.rows, ResultRows) and result.rows.spilled
     assert len(alive_after_spill) == n - 2 * SPILL_AFTER - 1
-    # What holds a row's data is the runner's window, whatever the size of the file.
-    assert max(alive_after_spill) <= WINDOW_PER_SLOT * concurrency + 1
+    # What holds a row's data is the runner's window and the result's last chunk, whatever the file's size.
+    assert max(alive_after_spill) <= WINDOW_PER_SLOT * concurrency + CHUNK_ROWS + 1
     assert [r.index for r in result.rows] == list(range(n))
     assert result.rows[-1].id == f"r{n - 1}" and result.rows[12_345].tags == {"i": 12_345}
 
@@ -165,10 +165,12 @@ def test_running_metrics_equal_those_of_the_whole_list() -> None:
 def test_spilled_rows_read_back_in_order_and_equal_the_rows_kept() -> None:
     kept = [RowResult(index=i, inputs={"q": i}, outputs=str(i), feedbacks=[Feedback(name="s", value=i % 2 == 0)])
             for i in range(700)]
-    rows = ResultRows(kept, spill_after=100)
+    rows = ResultRows(kept, spill_after=100, chunk_rows=64)  # 10 chunks on disk, 60 rows after them
     assert rows.spilled and len(rows) == 700
     assert rows == kept and list(rows) == kept
     assert rows[0] == kept[0] and rows[-1] == kept[-1] and rows[250:253] == kept[250:253]
+    assert rows[639] == kept[639] and rows[640] == kept[640] and rows[-61] == kept[-61]
+    assert [rows[k].index for k in range(700)] == list(range(700))
     assert [r.index for r in rows][::100] == list(range(0, 700, 100))
     with pytest.raises(IndexError):
         rows[700]
@@ -180,7 +182,7 @@ def test_spilled_rows_read_back_in_order_and_equal_the_rows_kept() -> None:
 def test_rows_that_cannot_be_pickled_stay_in_memory() -> None:
     import threading
 
-    rows = ResultRows(spill_after=3)
+    rows = ResultRows(spill_after=3, chunk_rows=2)
     for i in range(10):
         rows.append(RowResult(index=i, inputs={"lock": threading.Lock()} if i == 6 else {"q": i}))
     assert not rows.spilled and [r.index for r in rows] == list(range(10))

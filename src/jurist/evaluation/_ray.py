@@ -230,8 +230,10 @@ class RayExecutor:
             self.peak_in_flight = max(self.peak_in_flight, len(in_flight))
 
         def fill() -> None:
-            # Two partitions per CPU on the cluster, and no more than as many again back and waiting.
-            while next_start < n and len(in_flight) < limit and len(in_flight) + len(back) < 2 * limit:
+            # Two partitions per CPU, counting those back and waiting for an earlier one: what the driver
+            # holds is that many partitions' rows. A partition back early leaves its CPU to the one queued
+            # behind it, so the cluster keeps working until the earlier one is back.
+            while next_start < n and len(in_flight) + len(back) < limit:
                 submit()
 
         def hand_over() -> None:

@@ -2,7 +2,8 @@
 :data:`SPILL_AFTER` rows, so that a run of a million rows does not hold a million rows' feedback.
 
 :class:`ResultRows` is a sequence: ``len()``, indexing and iteration work as on a list; a spilled row is
-read back (unpickled) when it is asked for, so each access makes a new object. Rows that cannot be
+read back (unpickled, with the chunk of rows it was written with) when it is asked for, so each access
+makes a new object. Rows that cannot be
 pickled (a user's object among the inputs) keep the result in memory, as before.
 """
 
@@ -19,27 +20,32 @@ from jurist.evaluation._result import RowResult
 
 #: Rows kept in memory before the result moves them to a temporary file.
 SPILL_AFTER = 1000
-#: Rows read from the file at once when iterating.
-_READ_AHEAD = 256
+#: Rows pickled together (one pickle shares the classes and sources its rows repeat); the last, unfilled
+#: chunk stays in memory.
+CHUNK_ROWS = 256
 
 
 class ResultRows(Sequence[RowResult]):
     """The rows of a result, in row order: in memory up to ``spill_after`` rows, then on disk.
 
     Example:
-        >>> rows = ResultRows(spill_after=2)
+        >>> rows = ResultRows(spill_after=2, chunk_rows=2)
         >>> for i in range(5):
         ...     rows.append(RowResult(index=i, outputs=str(i)))
         >>> len(rows), rows.spilled, rows[3].outputs, [r.index for r in rows]
         (5, True, '3', [0, 1, 2, 3, 4])
     """
 
-    def __init__(self, rows: Iterable[RowResult] = (), *, spill_after: int = SPILL_AFTER) -> None:
+    def __init__(self, rows: Iterable[RowResult] = (), *, spill_after: int = SPILL_AFTER,
+                 chunk_rows: int = CHUNK_ROWS) -> None:
         self._spill_after = spill_after
+        self._chunk_rows = chunk_rows
+        #: All the rows while in memory; once spilled, those after the last full chunk.
         self._memory: list[RowResult] = []
         self._file: IO[bytes] | None = None
-        self._offsets = array("q")  # where each row starts in the file; the last entry is where it ends
+        self._offsets = array("q")  # where each chunk starts in the file; the last entry is where it ends
         self._unpicklable = False
+        self._last: tuple[int, list[RowResult]] = (-1, [])  # the chunk read last: indexing in order is cheap
         for r in rows:
             self.append(r)
 
@@ -49,54 +55,60 @@ class ResultRows(Sequence[RowResult]):
         return self._file is not None
 
     def append(self, row: RowResult) -> None:
+        self._memory.append(row)
         if self._file is None:
-            self._memory.append(row)
             if len(self._memory) > self._spill_after and not self._unpicklable:
                 self._spill()
-            return
-        try:
-            blob = pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # a value that cannot be pickled: the rows go back to memory
-            self._unspill()
-            self._memory.append(row)
-            return
-        self._write(blob)
+        elif len(self._memory) >= self._chunk_rows:
+            self._flush()
 
     def _spill(self) -> None:
-        try:
-            blobs = [pickle.dumps(r, protocol=pickle.HIGHEST_PROTOCOL) for r in self._memory]
-        except Exception:
-            self._unpicklable = True
-            return
         self._file = tempfile.TemporaryFile(prefix="jurist-result-rows-")  # noqa: SIM115  # lives with the result
         self._offsets.append(0)
+        self._flush()
+
+    def _flush(self) -> None:
+        """Every full chunk of the rows in memory to the file."""
+        assert self._file is not None
+        n = self._chunk_rows
+        full = len(self._memory) // n * n
+        try:
+            blobs = [pickle.dumps(self._memory[k:k + n], protocol=pickle.HIGHEST_PROTOCOL) for k in range(0, full, n)]
+        except Exception:  # a value that cannot be pickled (a user's object): the rows go back to memory
+            self._unspill()
+            return
         for blob in blobs:
-            self._write(blob)
-        self._memory = []
+            self._file.write(blob)
+            self._offsets.append(self._offsets[-1] + len(blob))
+        del self._memory[:full]
 
     def _unspill(self) -> None:
-        self._memory = list(self)
         assert self._file is not None
+        on_disk = [r for c in range(len(self._offsets) - 1) for r in self._chunk(c)]
+        self._memory = on_disk + self._memory
         self._file.close()
         self._file = None
         self._offsets = array("q")
+        self._last = (-1, [])
         self._unpicklable = True
 
-    def _write(self, blob: bytes) -> None:
-        assert self._file is not None
-        self._file.write(blob)
-        self._offsets.append(self._offsets[-1] + len(blob))
-
-    def _read(self, start: int, stop: int) -> list[RowResult]:
-        """Rows ``start`` to ``stop`` (positions) from the file, in one read."""
+    def _chunk(self, c: int) -> list[RowResult]:
         assert self._file is not None
         self._file.flush()
-        lo, hi = self._offsets[start], self._offsets[stop]
-        data = os.pread(self._file.fileno(), hi - lo, lo)
-        return [pickle.loads(data[self._offsets[i] - lo:self._offsets[i + 1] - lo]) for i in range(start, stop)]
+        lo, hi = self._offsets[c], self._offsets[c + 1]
+        rows: list[RowResult] = pickle.loads(os.pread(self._file.fileno(), hi - lo, lo))
+        return rows
+
+    def _cached_chunk(self, c: int) -> list[RowResult]:
+        if self._last[0] != c:
+            self._last = (c, self._chunk(c))
+        return self._last[1]
+
+    def _on_disk(self) -> int:
+        return (len(self._offsets) - 1) * self._chunk_rows if self._file is not None else 0
 
     def __len__(self) -> int:
-        return len(self._memory) if self._file is None else len(self._offsets) - 1
+        return self._on_disk() + len(self._memory)
 
     @overload
     def __getitem__(self, i: int) -> RowResult: ...
@@ -113,15 +125,16 @@ class ResultRows(Sequence[RowResult]):
         k = i + n if i < 0 else i
         if not 0 <= k < n:
             raise IndexError("result row index out of range")
-        return self._read(k, k + 1)[0]
+        disk = self._on_disk()
+        if k >= disk:
+            return self._memory[k - disk]
+        return self._cached_chunk(k // self._chunk_rows)[k % self._chunk_rows]
 
     def __iter__(self) -> Iterator[RowResult]:
-        if self._file is None:
-            yield from list(self._memory)
-            return
-        n = len(self)
-        for start in range(0, n, _READ_AHEAD):
-            yield from self._read(start, min(start + _READ_AHEAD, n))
+        if self._file is not None:
+            for c in range(len(self._offsets) - 1):
+                yield from self._chunk(c)
+        yield from list(self._memory)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
