@@ -159,7 +159,10 @@ def evaluate(
 
     Args:
         data: a list of dicts, a pandas DataFrame, or a path to a .jsonl/.json/.csv file (or a folder of
-            them), with columns ``inputs``, ``outputs``, ``expectations``, ``trace``, ``tags``.
+            them), with columns ``inputs``, ``outputs``, ``expectations``, ``trace``, ``tags``. A JSON
+            Lines or CSV file is read as a stream: checked once through before anything is judged, then
+            judged a window of rows at a time, so a run holds the same memory whatever the file's size
+            (``result.rows`` moves to a temporary file past 1,000 rows and is read back as it is used).
         scorers: judges (``Correctness()``, ``make_judge(...)``) and ``@scorer`` functions.
         predict_fn: called as ``predict_fn(**inputs)`` to produce each row's outputs.
         concurrency: judgments in flight at once, the spans a judge fans out to included (default 32, or
