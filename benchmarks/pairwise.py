@@ -27,6 +27,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ def score(verdict: str, label: str) -> float:
     return 0.5 if verdict == "tie" else float(verdict == label)
 
 
-def summarise(rows: list[Any]) -> dict[str, Any]:
+def summarise(rows: Sequence[Any]) -> dict[str, Any]:
     single, both, consistent, first = [], [], [], []
     errors = 0
     for r in rows:

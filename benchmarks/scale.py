@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -49,10 +50,38 @@ def write_rows(path: Path, n: int) -> None:
                                 "expectations": {"expected_response": str(2 * i)}}) + "\n")
 
 
+def _memory() -> dict[str, float]:
+    """This process's resident memory now, in MB, by kind: its own (anonymous: the Python heap), shared
+    memory it has mapped (Ray's object store: the pages of it this process has touched) and files."""
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("RssAnon", "RssShmem", "RssFile"):
+            out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+class _PeakMemory(threading.Thread):
+    """Samples :func:`_memory` four times a second and keeps the largest of each kind."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak: dict[str, float] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.25):
+            for k, v in _memory().items():
+                self.peak[k] = max(v, self.peak.get(k, 0.0))
+
+
 def child(args: argparse.Namespace) -> None:
     """One measured run in this process: print its figures as JSON."""
     import jurist
     from jurist.judges import Correctness
+
+    sampler = _PeakMemory()
+    sampler.start()
 
     jurist.reset()
     executor: Any = None
@@ -70,6 +99,7 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps({
         "rows": len(result.rows), "errors": errors, "wall_s": wall, "cpu_s": cpu, "stored": stored.row_count,
         "status": str(stored.status), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_anon_mb": sampler.peak.get("RssAnon"), "peak_shmem_mb": sampler.peak.get("RssShmem"),
     }))
 
 
@@ -186,7 +216,8 @@ def main() -> None:
                 c["bare_client_per_s"] = bare
                 c["share_of_bare_client"] = c["judgments_per_s"] / bare
                 print(f"  {ex:>5} {n:>7} rows: {c['judgments_per_s']:.0f}/s ({c['share_of_limit']:.1%} of "
-                      f"{c['io_limit_per_s']:.0f}/s), RSS {c['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True)
+                      f"{c['io_limit_per_s']:.0f}/s), RSS {c['peak_rss_mb']:.0f} MB (heap {c['peak_anon_mb']:.0f}, "
+                      f"shared {c['peak_shmem_mb']:.0f})", file=sys.stderr, flush=True)
             data.unlink()
     finally:
         fake.stop()

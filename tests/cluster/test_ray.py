@@ -101,6 +101,28 @@ def test_few_partitions_are_in_flight_at_once(fake_openai: FakeOpenAI, ray_addre
     assert ex.peak_in_flight <= 4  # two per worker CPU, whatever the number of rows
 
 
+def test_a_file_streams_through_the_cluster_and_gives_what_local_gives(fake_openai: FakeOpenAI, ray_address: str,
+                                                                        tmp_path: Path) -> None:
+    import json
+
+    from jurist.evaluation._result_rows import SPILL_AFTER
+
+    fake_openai.responder = _verdicts
+    n = SPILL_AFTER + 400  # the driver's result spills to disk; the rows are read as partitions go out
+    data = tmp_path / "rows.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in _rows(n)))
+    judges = [Correctness(model=MODEL), length]
+    local = jurist.evaluate(str(data), judges, cache=False, concurrency=16)
+    ex = RayExecutor(ray_address, partition_rows=50)
+    remote = jurist.evaluate(str(data), judges, cache=False, concurrency=16, executor=ex)
+    assert fake_openai.calls == 2 * n
+    assert ex.partitions == -(-n // 50) and ex.peak_in_flight <= 4
+    assert _table(remote) == _table(local)
+    assert remote.metrics == local.metrics
+    assert [r.index for r in remote.rows] == list(range(n))
+    assert jurist.get_run(str(remote.run_id)).row_count == n
+
+
 def test_a_worker_killed_mid_run_loses_no_row_and_pays_no_answer_twice(fake_openai: FakeOpenAI,
                                                                       ray_head: RayHead) -> None:
     # One partition of 20 rows, 4 judgments in flight on its worker (8 shared by the cluster's 2 CPUs).

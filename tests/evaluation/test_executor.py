@@ -29,7 +29,8 @@ class Partitioned:
         parts = work.split(3)
         self.partitions = [len(p.rows) for p in parts]
         results = await asyncio.gather(*(LocalExecutor().run(p) for p in parts))
-        return work.merge(parts, results)
+        assert all(r is not None for r in results)  # a partition has no on_row: its feedback comes back
+        return work.merge(parts, [r for r in results if r is not None])
 
 
 @scorer

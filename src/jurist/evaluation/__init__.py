@@ -9,10 +9,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from jurist.evaluation._dataset import COLUMNS, Row, load_rows
+from jurist.evaluation._dataset import COLUMNS, Row, RowSource, load_rows, open_rows
 from jurist.evaluation._evaluate import aevaluate, evaluate
 from jurist.evaluation._executor import Executor, LocalExecutor, Work
 from jurist.evaluation._result import EvaluationResult, RowResult
+from jurist.evaluation._result_rows import ResultRows
 
 _LAZY = {
     "EvaluationComparison": "_compare", "NotImprovedError": "_compare", "ScorerComparison": "_compare",
@@ -47,6 +48,6 @@ if TYPE_CHECKING:
     from jurist.evaluation._ray import RayExecutor
 
 __all__ = ["COLUMNS", "AgreementReport", "EvaluationComparison", "EvaluationResult", "Executor", "LocalExecutor",
-           "Monitor", "MonitorStats", "NotImprovedError", "PairwiseResult", "ProbeReport", "ProbeResult", "RayExecutor", "Row",
-           "RowResult", "ScorerComparison", "Work", "aevaluate", "ameta_evaluate", "compare_evaluations", "evaluate",
-           "evaluate_pairwise", "load_rows", "meta_evaluate", "probe", "start_monitor"]
+           "Monitor", "MonitorStats", "NotImprovedError", "PairwiseResult", "ProbeReport", "ProbeResult", "RayExecutor",
+           "ResultRows", "Row", "RowResult", "RowSource", "ScorerComparison", "Work", "aevaluate", "ameta_evaluate", "compare_evaluations", "evaluate",
+           "evaluate_pairwise", "load_rows", "meta_evaluate", "open_rows", "probe", "start_monitor"]

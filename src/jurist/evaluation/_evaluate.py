@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from jurist._runtime import RUNTIME
-from jurist.entities import AssessmentSourceType
 from jurist.errors import ConfigError
-from jurist.evaluation._dataset import load_rows
+from jurist.evaluation._dataset import open_rows
 from jurist.evaluation._executor import Work, resolve_executor
-from jurist.evaluation._result import EvaluationResult, RowResult, feedback_metrics
+from jurist.evaluation._result import EvaluationResult
+from jurist.evaluation._result_builder import ResultBuilder
 from jurist.models._client import CACHE_ENABLED, flush_cache
 from jurist.scorers._scorer import SCORER_ARGS, Scorer
 
@@ -56,53 +56,6 @@ def extra_columns(scorers: Any) -> tuple[str, ...]:
                                if a not in SCORER_ARGS))
 
 
-def _build_result(rows: list[Any], scorers: list[Scorer], feedbacks: list[list[Any]],
-                  duration: float, trace_ids: Callable[[int], str | None] | None = None,
-                  predicted: dict[int, Any] | None = None) -> EvaluationResult:
-    predicted = predicted or {}
-    row_results = [
-        RowResult(index=r.index, inputs=r.inputs, outputs=predicted.get(r.index, r.outputs), expectations=r.expectations, tags=r.tags,
-                  feedbacks=fbs, id=r.id, trace_id=trace_ids(r.index) if trace_ids else None)
-        for r, fbs in zip(rows, feedbacks, strict=True)
-    ]
-    # Metrics per feedback name, in scorer order; aggregations come from the scorer that produced it.
-    by_name: dict[str, list[Any]] = {}
-    aggs: dict[str, Any] = {}
-    scorer_by_name = {s.name: s for s in scorers}
-    for fbs in feedbacks:
-        for f in fbs:
-            by_name.setdefault(f.name, []).append(f)
-    for name in by_name:
-        s = scorer_by_name.get(name)
-        aggs[name] = s.aggregations if s is not None else None
-    ordered = [s.name for s in scorers if s.name in by_name] + [n for n in by_name if n not in scorer_by_name]
-    scorer_metrics = {n: feedback_metrics(by_name[n], aggs[n]) for n in ordered}
-
-    tin = tout = calls = cached = 0
-    cost: float | None = 0.0
-    for fbs in feedbacks:
-        for f in fbs:
-            if f.source.source_type is not AssessmentSourceType.LLM_JUDGE:
-                continue
-            m = f.metadata
-            if m.get("cached"):
-                cached += 1
-                continue
-            if "input_tokens" not in m:
-                continue
-            calls += 1
-            tin += m.get("input_tokens") or 0
-            tout += m.get("output_tokens") or 0
-            if m.get("cost_usd") is None and (m.get("input_tokens") or m.get("output_tokens")):
-                cost = None
-            elif cost is not None:
-                cost += m.get("cost_usd") or 0.0
-    return EvaluationResult(
-        rows=row_results, scorer_metrics=scorer_metrics, duration_s=duration, total_input_tokens=tin,
-        total_output_tokens=tout, total_cost_usd=cost, judge_calls=calls, cached_judgments=cached,
-    )
-
-
 async def aevaluate(
     data: Any,
     scorers: Sequence[Scorer] | Scorer,
@@ -118,7 +71,7 @@ async def aevaluate(
     ray_address: str | None = None,
 ) -> EvaluationResult:
     """The async form of :func:`evaluate`."""
-    rows = load_rows(data, extra_columns(scorers))
+    rows = open_rows(data, extra_columns(scorers))  # every row read and checked: bad data fails here
     checked = _check_scorers(scorers)
     runner = resolve_executor(executor, ray_address)
     limit = _concurrency(concurrency)
@@ -138,8 +91,10 @@ async def aevaluate(
                 params["data"] = str(data)
             logger = await asyncio.to_thread(RunLogger.open, rows, checked, experiment=experiment, resume=resume,
                                              predict_fn=predict_fn, params=params)
-        # predict_fn's outputs, kept for the result's rows (what MLflow's result_df shows as "response").
+        # predict_fn's outputs of the rows being judged, for the result's rows (what MLflow's result_df shows
+        # as "response"); each is let go when its row is done.
         predicted: dict[int, Any] = dict(logger.resume.outputs) if logger else {}
+        built = ResultBuilder(checked)
 
         def on_judged(row: Any, scorer_name: str, outputs: Any, fbs: list[Any]) -> None:
             if predict_fn is not None and outputs is not None:
@@ -147,14 +102,21 @@ async def aevaluate(
             if logger is not None:
                 logger.on_judged(row, scorer_name, outputs, fbs)
 
+        def on_row(row: Any, fbs: list[Any]) -> None:
+            built.add(row, predicted.pop(row.index, row.outputs), fbs,
+                      logger.row_done(row.index) if logger else None)
+
         work = Work(rows, checked, predict_fn, limit, progress,
                     done=logger.resume.done if logger else {},
                     outputs=logger.resume.outputs if logger else {},
-                    on_judged=on_judged)
+                    on_judged=on_judged, on_row=on_row)
         token = CACHE_ENABLED.set(bool(cache))
         try:
             start = time.perf_counter()
-            feedbacks = await runner.run(work)
+            returned = await runner.run(work)
+            if returned is not None:  # an executor that returns every row's feedback instead of streaming it
+                for row, fbs in zip(rows, returned, strict=True):
+                    on_row(row, fbs)
             duration = time.perf_counter() - start
         except BaseException as e:
             if logger is not None:
@@ -165,7 +127,7 @@ async def aevaluate(
         finally:
             CACHE_ENABLED.reset(token)
             flush_cache()
-        result = _build_result(rows, checked, feedbacks, duration, logger.trace_id if logger else None, predicted)
+        result = built.build(duration)
         if logger is not None:
             await asyncio.to_thread(logger.finish, result)
             result.run_id = logger.run_id
@@ -197,7 +159,10 @@ def evaluate(
 
     Args:
         data: a list of dicts, a pandas DataFrame, or a path to a .jsonl/.json/.csv file (or a folder of
-            them), with columns ``inputs``, ``outputs``, ``expectations``, ``trace``, ``tags``.
+            them), with columns ``inputs``, ``outputs``, ``expectations``, ``trace``, ``tags``. A JSON
+            Lines or CSV file is read as a stream: checked once through before anything is judged, then
+            judged a window of rows at a time, so a run holds the same memory whatever the file's size
+            (``result.rows`` moves to a temporary file past 1,000 rows and is read back as it is used).
         scorers: judges (``Correctness()``, ``make_judge(...)``) and ``@scorer`` functions.
         predict_fn: called as ``predict_fn(**inputs)`` to produce each row's outputs.
         concurrency: judgments in flight at once, the spans a judge fans out to included (default 32, or

@@ -1,10 +1,15 @@
 """Executors: where the judgments of one ``evaluate()`` run: local (this process's event loop) or Ray
 (:mod:`jurist.evaluation._ray`, a cluster's workers).
 
-An executor receives the :class:`Work` of a run (rows, scorers, what is already done) and returns every
-row's feedback in row order, calling ``work.on_judged`` on the event loop as each judgment finishes so
-that the run logger stores it. ``Work.split`` cuts a run into partitions that can run anywhere and be
-put back together with ``Work.merge``.
+An executor receives the :class:`Work` of a run (rows, scorers, what is already done) and calls
+``work.on_judged`` on the event loop as each judgment finishes, so that the run logger stores it. It hands
+back each row's feedback in one of two ways: when ``work.on_row`` is set (``evaluate()`` sets it), by
+calling it for each row in row order as the row is done, and returning ``None``, so that nothing holds
+every row; or by returning every row's feedback in row order (an executor that knows nothing of
+``on_row``, and the built-in ones when it is not set). ``Work.rows`` may be read lazily from a file
+(:class:`~jurist.evaluation._dataset.RowSource`): iterate it rather than index it.
+``Work.split`` cuts a run into partitions that can run anywhere and be put back together with
+``Work.merge``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 from jurist.entities import Feedback
 from jurist.errors import ConfigError
 from jurist.evaluation._dataset import Row
-from jurist.evaluation._runner import OnJudged, Runner
+from jurist.evaluation._runner import OnJudged, OnRow, Runner
 from jurist.scorers._scorer import Scorer
 
 
@@ -24,7 +29,7 @@ from jurist.scorers._scorer import Scorer
 class Work:
     """The judgments of one evaluation: every (row, scorer) pair not in ``done``."""
 
-    rows: list[Row]
+    rows: Sequence[Row]
     scorers: Sequence[Scorer]
     predict_fn: Callable[..., Any] | None = None
     concurrency: int = 32
@@ -34,19 +39,22 @@ class Work:
     #: Outputs already predicted, by row index (a resumed run).
     outputs: Mapping[int, Any] = field(default_factory=dict)
     on_judged: OnJudged | None = None
+    #: Called with each row and its feedback as the row is done, in row order (see the module's docstring).
+    on_row: OnRow | None = None
 
     def split(self, parts: int) -> list[Work]:
         """The work cut into at most ``parts`` partitions of whole rows, each with its share of the
         concurrency (at least 1); ``merge`` puts their results back in row order."""
         if parts < 1:
             raise ConfigError(f"a run splits into at least one partition, got {parts}")
-        parts = min(parts, len(self.rows)) or 1
+        rows = list(self.rows)
+        parts = min(parts, len(rows)) or 1
         out = []
         for p in range(parts):
-            positions = list(range(p, len(self.rows), parts))
+            positions = list(range(p, len(rows), parts))
             where = {pos: k for k, pos in enumerate(positions)}
             out.append(replace(
-                self, rows=[self.rows[pos] for pos in positions],
+                self, rows=[rows[pos] for pos in positions], on_row=None,
                 concurrency=max(1, self.concurrency // parts),
                 done={(where[r], s): fbs for (r, s), fbs in self.done.items() if r in where},
             ))
@@ -55,7 +63,7 @@ class Work:
     def merge(self, parts: Sequence[Work], results: Sequence[list[list[Feedback]]]) -> list[list[Feedback]]:
         """Every row's feedback, in this work's row order, from the partitions' results."""
         position = {row.index: pos for pos, row in enumerate(self.rows)}
-        merged: list[list[Feedback]] = [[] for _ in self.rows]
+        merged: list[list[Feedback]] = [[] for _ in position]
         for part, result in zip(parts, results, strict=True):
             for row, fbs in zip(part.rows, result, strict=True):
                 merged[position[row.index]] = fbs
@@ -64,18 +72,29 @@ class Work:
 
 @runtime_checkable
 class Executor(Protocol):
-    """Runs the judgments of one evaluation and returns each row's feedback, in row order."""
+    """Runs the judgments of one evaluation: hands each row's feedback to ``work.on_row`` in row order and
+    returns ``None``, or returns every row's feedback in row order."""
 
-    async def run(self, work: Work) -> list[list[Feedback]]: ...
+    async def run(self, work: Work) -> list[list[Feedback]] | None: ...
 
 
 class LocalExecutor:
     """On this process's event loop: bounded concurrency, one error per failed judgment."""
 
-    async def run(self, work: Work) -> list[list[Feedback]]:
-        runner = Runner(work.rows, work.scorers, work.predict_fn, work.concurrency, work.progress,
+    def __init__(self) -> None:
+        #: The most rows the last run held at once.
+        self.peak_rows = 0
+
+    async def run(self, work: Work) -> list[list[Feedback]] | None:
+        runner = Runner(work.scorers, work.predict_fn, work.concurrency, work.progress,
                         done=work.done, outputs=work.outputs, on_judged=work.on_judged)
-        return await runner.run()
+        try:
+            if work.on_row is None:
+                return await runner.run(work.rows)
+            await runner.stream(work.rows, work.on_row, len(work.rows))
+            return None
+        finally:
+            self.peak_rows = runner.peak_rows
 
 
 def resolve_executor(executor: Any, ray_address: str | None = None) -> Executor:

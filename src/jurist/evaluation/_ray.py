@@ -18,6 +18,7 @@ Ray is imported only here, and only when this executor runs: ``pip install 'juri
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 import time
@@ -29,7 +30,8 @@ from jurist.entities import Feedback
 from jurist.errors import ConfigError
 from jurist.evaluation import _ship
 from jurist.evaluation._dataset import Row
-from jurist.evaluation._executor import LocalExecutor, Work
+from jurist.evaluation._executor import Work
+from jurist.evaluation._runner import Runner
 
 #: Variables a worker takes from the driver: jurist's own and each provider's (keys, base URLs, regions).
 _SHIPPED_ENV = re.compile(
@@ -108,13 +110,11 @@ def judge_partition(env: Mapping[str, str], code: bytes, task: _Task) -> tuple[l
     def on_judged(row: Row, name: str, outputs: Any, fbs: list[Feedback]) -> None:
         judged.append((position[id(row)], name, outputs, fbs, None))
 
-    work = Work(rows, scorers, predict_fn, task.concurrency, False, done=task.done, outputs=task.outputs,
-                on_judged=on_judged)
-
     async def go() -> list[list[Feedback]]:
         token = CACHE_ENABLED.set(task.cache)
         try:
-            return await LocalExecutor().run(work)
+            return await Runner(scorers, predict_fn, task.concurrency, False, done=task.done,
+                                outputs=task.outputs, on_judged=on_judged).run(rows)
         finally:
             CACHE_ENABLED.reset(token)
             flush_cache()
@@ -180,7 +180,7 @@ class RayExecutor:
                                   "Start one with `ray start --head`, or pass ray_address=") from None
         return ray
 
-    async def run(self, work: Work) -> list[list[Feedback]]:
+    async def run(self, work: Work) -> list[list[Feedback]] | None:
         from jurist._runtime import RUNTIME
         from jurist.models._client import CACHE_ENABLED
 
@@ -201,65 +201,83 @@ class RayExecutor:
         code_ref = ray.put(code)
 
         n = len(work.rows)
-        starts = iter(range(0, n, size))
+        source = iter(work.rows)  # read as partitions are submitted: the driver never holds the whole file
         done_by_start: dict[int, dict[tuple[int, int], list[Feedback]]] = {}
         for (r, s_), f in work.done.items():
             done_by_start.setdefault(r // size * size, {})[(r % size, s_)] = f
-        feedbacks: list[list[Feedback]] = [[] for _ in work.rows]
-        in_flight: dict[asyncio.Future[Any], tuple[int, Any]] = {}
+        collected: list[list[Feedback]] | None = [] if work.on_row is None else None
+        in_flight: dict[asyncio.Future[Any], tuple[int, list[Row], Any]] = {}
+        #: Partitions back from the cluster, waiting for an earlier one so that rows are handed over in order.
+        back: dict[int, tuple[list[Row], list[list[Feedback]]]] = {}
         limit = cpus * _IN_FLIGHT_PER_CPU
         self.partitions = self.peak_in_flight = 0
+        next_start = handed = 0
 
-        def submit(start: int) -> None:
-            stop = min(start + size, n)
-            rows = work.rows[start:stop]
+        def submit() -> None:
+            nonlocal next_start
+            start = next_start
+            rows = list(itertools.islice(source, size))
+            next_start += len(rows)
+            stop = start + len(rows)
             task = _Task(
                 rows=_ship.dumps(rows, f"rows {start}-{stop - 1}"),
                 done=done_by_start.pop(start, {}),
                 outputs={r.index: work.outputs[r.index] for r in rows if r.index in work.outputs},
                 concurrency=share, cache=cache)
             ref = remote.remote(env_ref, code_ref, task)
-            in_flight[asyncio.wrap_future(ref.future())] = (start, ref)
+            in_flight[asyncio.wrap_future(ref.future())] = (start, rows, ref)
             self.partitions += 1
             self.peak_in_flight = max(self.peak_in_flight, len(in_flight))
 
+        def fill() -> None:
+            # Two partitions per CPU, counting those back and waiting for an earlier one: what the driver
+            # holds is that many partitions' rows. A partition back early leaves its CPU to the one queued
+            # behind it, so the cluster keeps working until the earlier one is back.
+            while next_start < n and len(in_flight) + len(back) < limit:
+                submit()
+
+        def hand_over() -> None:
+            nonlocal handed
+            while handed in back:
+                rows, part = back.pop(handed)
+                handed += len(rows)
+                for row, fbs in zip(rows, part, strict=True):
+                    if work.on_row is not None:
+                        work.on_row(row, fbs)
+                    else:
+                        assert collected is not None
+                        collected.append(fbs)
+
         try:
-            for start in starts:
-                submit(start)
-                if len(in_flight) >= limit:
-                    break
+            fill()
             while in_flight:
                 finished, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                 for fut in finished:
-                    start, _ = in_flight.pop(fut)
+                    start, rows, _ = in_flight.pop(fut)
                     try:
                         part_feedbacks, judged = fut.result()
                     except Exception as e:  # the task failed for good (its worker died on every try)
-                        part_feedbacks, judged = _lost(work, start, min(start + size, n), e, self.max_retries)
-                    self._log(work, start, part_feedbacks, judged, feedbacks)
-                for start in starts:
-                    submit(start)
-                    if len(in_flight) >= limit:
-                        break
+                        part_feedbacks, judged = _lost(work, start, start + len(rows), e, self.max_retries)
+                    self._log(work, rows, judged)
+                    back[start] = (rows, part_feedbacks)
+                hand_over()
+                fill()
         except BaseException:
-            for fut, (_, ref) in in_flight.items():  # an interrupted run stops its tasks on the cluster too
+            for fut, (_, _, ref) in in_flight.items():  # an interrupted run stops its tasks on the cluster too
                 fut.cancel()
                 try:
                     ray.cancel(ref)
                 except Exception:
                     pass
             raise
-        return feedbacks
+        return collected
 
     @staticmethod
-    def _log(work: Work, start: int, part: list[list[Feedback]], judged: list[_Judged],
-             feedbacks: list[list[Feedback]]) -> None:
-        for pos, fbs in enumerate(part):
-            feedbacks[start + pos] = fbs
+    def _log(work: Work, rows: list[Row], judged: list[_Judged]) -> None:
         if work.on_judged is None:
             return
         for pos, name, outputs, fbs, trace in judged:
-            row = work.rows[start + pos]
+            row = rows[pos]
             if trace is not None and row.predicted_trace is None:
                 row.predicted_trace = trace
             work.on_judged(row, name, outputs, fbs)

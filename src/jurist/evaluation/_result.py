@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -120,7 +121,7 @@ class EvaluationResult:
         0.83
     """
 
-    rows: list[RowResult]
+    rows: Sequence[RowResult]
     scorer_metrics: dict[str, dict[str, Any]]
     duration_s: float
     total_input_tokens: int = 0

@@ -217,21 +217,25 @@ class RunLogger:
                                   "definition changed); resume with the same judges, or start a new run")
         index = {name: i for i, name in enumerate(names)}
         state = ResumeState()
-        for stored in store.load_rows(run_id):
-            i = stored.row_index
-            if i >= len(rows):
-                raise ConfigError(f"run {run_id} holds row {i} but the data has only {len(rows)} rows; "
-                                  "resume needs the same data")
-            r = rows[i]
-            if _row_hash(r) != stored.data.row_hash:
+        stored_rows = {stored.row_index: stored for stored in store.load_rows(run_id)}
+        beyond = [i for i in stored_rows if i >= len(rows)]
+        if beyond:
+            raise ConfigError(f"run {run_id} holds row {min(beyond)} but the data has only {len(rows)} rows; "
+                              "resume needs the same data")
+        for r in rows:  # the data read once more, as a stream: each row that is stored must be the same
+            found = stored_rows.pop(r.index, None)
+            if found is None:
+                continue
+            i = r.index
+            if _row_hash(r) != found.data.row_hash:
                 raise ConfigError(f"row {i} of the data differs from row {i} stored in run {run_id}; resume needs "
                                   "the same data (start a new run to judge changed data)")
-            state.trace_ids[i] = stored.data.trace_id
+            state.trace_ids[i] = found.data.trace_id
             predict_failed = any(f.error is not None and f.error.error_code == "PREDICT_ERROR"
-                                 for fbs in stored.feedbacks.values() for f in fbs)
+                                 for fbs in found.feedbacks.values() for f in fbs)
             if predict_fn is not None and not predict_failed:
-                state.outputs[i] = stored.data.outputs
-            for name, fbs in stored.feedbacks.items():
+                state.outputs[i] = found.data.outputs
+            for name, fbs in found.feedbacks.items():
                 if name in index and not any(f.error is not None and f.error.error_code in REJUDGE_ON_RESUME
                                              for f in fbs):
                     state.done[(i, index[name])] = fbs
@@ -256,6 +260,12 @@ class RunLogger:
 
     def trace_id(self, row_index: int) -> str | None:
         return self._trace_ids.get(row_index)
+
+    def row_done(self, row_index: int) -> str | None:
+        """The trace id of a row whose judgments are all made, let go of here: what the logger holds does not
+        grow with the number of rows."""
+        self._sent.discard(row_index)
+        return self._trace_ids.pop(row_index, None)
 
     # -- on the writer thread ---------------------------------------------------------------------
     def judgment(self, item: tuple[Any, str, Any, list[Feedback], str | None]) -> Judgment:
