@@ -1,6 +1,9 @@
 
+import logging
 import sqlite3
 from pathlib import Path
+
+import pytest
 
 from jurist.models._cache import ResponseCache
 
@@ -77,4 +80,41 @@ def test_answers_arriving_together_are_all_committed(tmp_path: Path) -> None:
     other = sqlite3.connect(str(tmp_path / "responses.sqlite"))
     assert other.execute("SELECT count(*) FROM responses").fetchone() == (200,)
     other.close()
+    cache.close()
+
+
+def test_a_cache_that_cannot_be_read_is_a_miss_with_a_warning_not_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "responses.sqlite"
+    path.write_bytes(b"this is not a database, " * 100)
+    cache = ResponseCache(path)
+    with caplog.at_level(logging.WARNING, logger="jurist.cache"):
+        assert cache.get("k1") is None
+        assert cache.get("k2") is None
+    warnings = [r for r in caplog.records if r.name == "jurist.cache"]
+    assert len(warnings) == 1 and str(path) in warnings[0].getMessage()  # said once, not per judgment
+    cache.put("k1", {"text": "yes"})  # kept in memory, its write left pending
+    assert cache.get("k1") == {"text": "yes"}
+
+
+def test_processes_opening_a_new_cache_together_all_read_and_write_it(tmp_path: Path) -> None:
+    """Workers of a cluster open the shared file at once: none may fail on SQLite's race to switch it to
+    WAL, which it reports as 'locked' without waiting."""
+    import multiprocessing
+
+    path = tmp_path / "shared" / "responses.sqlite"
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(6) as pool:
+        results = pool.starmap(_open_read_write, [(str(path), i) for i in range(24)])
+    assert results == [None] * 24
+    other = sqlite3.connect(str(path))
+    assert other.execute("SELECT count(*) FROM responses").fetchone() == (24,)
+    other.close()
+
+
+def _open_read_write(path: str, i: int) -> None:
+    cache = ResponseCache(Path(path))
+    cache.get(f"k{i}")
+    cache.put(f"k{i}", {"text": str(i)})
     cache.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -19,6 +20,9 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger("jurist.cache")
+#: Tries at opening the cache file before its error is given (about 1.4 s in all).
+SETUP_ATTEMPTS = 8
 #: Answers kept in memory by default (``JURIST_CACHE_MAX_ENTRIES``); older ones are read from disk again.
 DEFAULT_MAX_ENTRIES = 10_000
 
@@ -58,6 +62,7 @@ class ResponseCache:
         self._wake = threading.Condition()
         self._writer: threading.Thread | None = None
         self._stopping = False
+        self._warned = False
 
     def __len__(self) -> int:
         """Answers held in memory."""
@@ -67,9 +72,23 @@ class ResponseCache:
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL)")
+            try:
+                # Processes opening a new cache file together (a cluster's workers) race to switch it to
+                # WAL; SQLite reports the loser "locked" at once instead of waiting, so wait here.
+                for attempt in range(SETUP_ATTEMPTS):
+                    try:
+                        db.execute("PRAGMA journal_mode=WAL")
+                        db.execute("PRAGMA synchronous=NORMAL")
+                        db.execute("CREATE TABLE IF NOT EXISTS responses "
+                                   "(key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL)")
+                        break
+                    except sqlite3.OperationalError:
+                        if attempt == SETUP_ATTEMPTS - 1:
+                            raise
+                        time.sleep(0.05 * (attempt + 1))
+            except BaseException:
+                db.close()
+                raise
             self._db = db
         return self._db
 
@@ -88,8 +107,16 @@ class ResponseCache:
             if hit is not None:
                 self._mem.move_to_end(key)
                 return hit
-        with self._lock:
-            row = self._conn().execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
+        try:
+            with self._lock:
+                row = self._conn().execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as e:
+            # A cache that cannot be read is a miss, never a failed judgment: the answer is asked for again.
+            if not self._warned:
+                self._warned = True
+                log.warning("the response cache %s could not be read (%s: %s); answers are asked for again",
+                            self.path, type(e).__name__, e)
+            return None
         if row is None:
             return None
         value: dict[str, Any] = json.loads(row[0])
