@@ -88,8 +88,8 @@ def test_the_cache_is_shared_so_a_rerun_on_the_cluster_pays_nothing(fake_openai:
     # row from a cache entry that test left: the rerun below is what this test is about).
     assert 0 < calls <= 12
     second = jurist.evaluate(rows, [Correctness(model=MODEL)], ray_address=ray_address, concurrency=4)
-    # Known defect, about one run in three on a loaded machine: one judgment of the first run is answered
-    # without a call to the fake and is then not in the shared cache, so the rerun pays for that one.
+    # Tolerated until loaded runs confirm the fix: workers opening the new cache file together made one
+    # judgment of the first run fail on SQLite's WAL switch ('locked'), which the rerun then paid for.
     assert fake_openai.calls - calls <= 1
     assert second.cached_judgments >= 11 and _table(second) == _table(first)
 
