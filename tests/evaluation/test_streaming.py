@@ -18,14 +18,64 @@ from jurist import scorer
 from jurist.entities import Feedback
 from jurist.errors import ConfigError
 from jurist.evaluation import EvaluationResult, LocalExecutor, Work
-from jurist.evaluation._result import RowResult, feedback_metrics
+from jurist.evaluation._result import RowResult, _pass_value
 from jurist.evaluation._result_builder import FeedbackStats
 from jurist.evaluation._result_rows import CHUNK_ROWS, SPILL_AFTER, ResultRows
 from jurist.evaluation._runner import WINDOW_PER_SLOT
 from jurist.judges import Correctness
-from jurist.scorers._aggregations import Aggregation
+from jurist.judges._reduce import cohen_kappa, fleiss_kappa
+from jurist.scorers._aggregations import Aggregation, aggregate
 from tests._helpers import some
 from tests.fakes.openai import FakeOpenAI
+
+
+# The metrics computed from the whole list of a name's feedback, as evaluate() did before it streamed: the
+# reference the running metrics must equal.
+def composed_metrics(feedbacks: list[Feedback]) -> dict[str, Any]:
+    """What judges made of judges add: a pairwise judge's position consistency (the share of comparisons
+    whose verdict held when the responses swapped places) and a jury's agreement between its jurors
+    (Cohen's κ for two jurors, Fleiss' κ for more; over the rows where every juror answered)."""
+    out: dict[str, Any] = {}
+    flags = [x for f in feedbacks if f.error is None and f.metadata
+             for x in (f.metadata.get("position_consistent"),) if isinstance(x, bool)]
+    if flags:
+        out["position_consistency"] = sum(flags) / len(flags)
+        out["pairs_judged"] = len(flags)
+    rated = [f.metadata["juror_values"] for f in feedbacks
+             if f.metadata and isinstance(f.metadata.get("juror_values"), list)]
+    complete = [r for r in rated if r and all(v is not None for v in r)]
+    if complete:
+        shares = [f.metadata["agreement"] for f in feedbacks if f.metadata and "agreement" in f.metadata]
+        if shares:
+            out["agreement"] = sum(shares) / len(shares)
+        kappa = cohen_kappa([r[0] for r in complete], [r[1] for r in complete]) if len(complete[0]) == 2 \
+            else fleiss_kappa(complete)
+        if kappa is not None:
+            out["agreement_kappa"] = kappa
+    return out
+
+
+def feedback_metrics(feedbacks: list[Feedback], aggregations: list[Aggregation] | None) -> dict[str, Any]:
+    """Metrics of one feedback name: count, error_count, then pass_rate (yes/no, bool) or aggregations."""
+    values: list[Any] = [f.value for f in feedbacks if f.error is None and f.value is not None]
+    out: dict[str, Any] = {"count": len(feedbacks), "error_count": sum(1 for f in feedbacks if f.error is not None)}
+    out.update(composed_metrics(feedbacks))
+    if not values:
+        return out
+    passes = [_pass_value(v) for v in values]
+    if all(p is not None for p in passes):
+        out["pass_rate"] = sum(1 for p in passes if p) / len(passes)
+        return out
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        out.update(aggregate([float(v) for v in values], aggregations or ["mean"]))
+        return out
+    if all(isinstance(v, str) for v in values):
+        dist: dict[str, float] = {}
+        for v in values:
+            dist[v] = dist.get(v, 0) + 1
+        out["distribution"] = {k: n / len(values) for k, n in sorted(dist.items())}
+    return out
+
 
 MODEL = "openai:/gpt-4o-mini"
 

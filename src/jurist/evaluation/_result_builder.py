@@ -2,8 +2,8 @@
 (:class:`FeedbackStats`) and the row put in :class:`~jurist.evaluation._result_rows.ResultRows`, so that
 the driver holds no list of every feedback of the run.
 
-The metrics are those :func:`~jurist.evaluation._result.feedback_metrics` computes from the whole list,
-to the last bit: counts are counted, a mean is the exactly rounded sum (as ``statistics.fmean``'s
+The metrics are those a whole list of a name's feedback gives (``tests/evaluation/test_streaming.py``
+keeps that reference), to the last bit: counts are counted, a mean is the exactly rounded sum (as ``statistics.fmean``'s
 ``math.fsum``) over the count, and only aggregations that need every value (median, percentiles, a
 callable) keep the values, as 8-byte floats.
 """
@@ -115,7 +115,8 @@ class FeedbackStats:
                 self._strings = None
 
     def metrics(self) -> dict[str, Any]:
-        """As :func:`~jurist.evaluation._result.feedback_metrics` of every feedback added."""
+        """count, error_count, what judges of judges add (position consistency, jurors' agreement), then
+        pass_rate (yes/no, bool), the aggregations of numbers, or the distribution of strings."""
         out: dict[str, Any] = {"count": self.count, "error_count": self.error_count}
         if self._flags:
             out["position_consistency"] = self._consistent / self._flags
