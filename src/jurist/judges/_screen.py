@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from jurist.judges._render import SECTION_TAGS
 
@@ -233,8 +234,10 @@ class Finding:
         return {"section": self.section, "start": self.start, "end": self.end, "text": self.text, "rule": self.rule}
 
 
+@lru_cache(maxsize=4096)
 def _rule_of(text: str) -> str | None:
-    """The first rule ``text`` (a paragraph) matches, or None."""
+    """The first rule ``text`` (a paragraph) matches, or None. Remembered: a row's text is screened once
+    for every judge of a run, and a probe shows the same answers many times."""
     for m in _COMMENT.finditer(text):
         inner = next((g for g in m.groups() if g), "")
         if (_COMMENT_JUDGE.search(inner) and _COMMENT_VERDICT.search(inner)) or any(p.search(inner) for _, p in _RULES):
