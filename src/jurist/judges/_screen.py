@@ -68,6 +68,8 @@ _EARLIER = (
     r"föregående|önceki|trước đó|trước|sebelumnya|попередні|προηγούμενες|הקודמות|ก่อนหน้า|قبلی|předchozí|"
     r"anterioare|korábbi|előző|aiemmat|edelliset|awali"
 )
+#: "Earlier" in languages that put the verb last.
+_EARLIER_FIRST = r"önceki|evvelki|yukarıdaki|tüm önceki|قبلی|پیشین|पिछले|पहले के|előző|korábbi"
 _DROP = (
     r"ignore|disregard|forget|override|overrule|discard|ignora|olvida|ignorez|oublie[sz]?|ignoriere|"
     r"ignorieren|vergiss|missachte|dimentica|ignorare|negeer|vergeet|zignoruj|zapomnij|игнорируй|забудь|"
@@ -249,7 +251,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("override", _rx(rf"\b(?:{_DROP})\b{_CLAUSE}{{0,30}}?(?:{_INSTRUCTIONS}){_CLAUSE}{{0,30}}?(?:{_EARLIER})")),
     # Scripts where words join: the drop verb, then "instructions" (or the other order).
     # Languages that put the verb last ("önceki tüm talimatları yok say").
-    ("override", _rx(rf"(?:{_EARLIER}){_CLAUSE}{{0,30}}?(?:{_INSTRUCTIONS}){_CLAUSE}{{0,30}}?\b(?:{_DROP})\b")),
+    ("override", _rx(rf"\b(?:{_EARLIER_FIRST}){_CLAUSE}{{0,30}}?(?:{_INSTRUCTIONS}){_CLAUSE}{{0,30}}?\b(?:{_DROP})\b")),
     ("override", _rx(rf"(?:{_DROP_JOINED})[^.。！？\n]{{0,24}}?(?:{_INSTRUCTIONS})|"
                      rf"(?:{_INSTRUCTIONS})[^.。！？\n]{{0,24}}?(?:{_DROP_JOINED})")),
     # A forged system turn that talks about judging, or tags of a prompt's own parts.
