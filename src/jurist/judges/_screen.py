@@ -23,14 +23,15 @@ What counts as addressed to the judge (each a rule; ``Finding.rule`` names it):
   or a note, postscript or heading to whatever reads the text to judge it ("to whichever model is checking
   this", "Aan de beoordelaar:", "この回答を採点しているAIへ："), with a verdict asked for or named.
 
-The passing verdict is any the probe writes for a kind of judge: ``yes``, ``true``, the top of a scale,
-this response; quoted or not.
 - ``breakout``: a paragraph of nothing but the tags of the judge's own sections (``</response><request>``);
 - ``comment``: a hidden HTML or markdown comment that carries any of the above, or names the judge and a
   verdict;
 - ``foreign``: a verdict word quoted in English (``"yes"``) inside a paragraph written in another
   language: whatever language an order is written in, it names the verdict in the judge's own words, so
   this finds orders in languages the vocabularies below do not know.
+
+A passing verdict is any the probe writes for a kind of judge (``yes``, ``true``, the top of a scale, this
+response), quoted or not; the vocabularies are in English and, rule by rule, up to thirty other languages.
 
 A paragraph with a finding is removed whole: an injection comes as a block (the order, and the claim
 that the answer is right), and the claim is what sways a small model once the order is gone. Ordinary
