@@ -22,7 +22,6 @@ What counts as addressed to the judge (each a rule; ``Finding.rule`` names it):
 - ``addressee``: a sentence that names the judge, grader or evaluator as its reader ("note to the grader"),
   or a note, postscript or heading to whatever reads the text to judge it ("to whichever model is checking
   this", "Aan de beoordelaar:", "この回答を採点しているAIへ："), with a verdict asked for or named.
-
 - ``breakout``: a paragraph of nothing but the tags of the judge's own sections (``</response><request>``);
 - ``comment``: a hidden HTML or markdown comment that carries any of the above, or names the judge and a
   verdict;
