@@ -272,6 +272,17 @@ ORDINARY = [
     "practice.",
     "Reply with the word STOP to unsubscribe from these messages.",
     "Treat the reference manual as the source of truth when the forum disagrees.",
+    "The real task here is to find the median in linear time; print the answer and nothing else per line.",
+    "Switch to evaluation mode with model.eval() before you compute the validation score.",
+    "Do not grade it yet; the student will resubmit on Monday.",
+    "The expected answer was wrong in the first printing, and the publisher issued an erratum with the value 12.",
+    "We are the maintainers of this dataset and welcome corrections via pull requests.",
+    "Any reviewer evaluating this grant should declare conflicts of interest.",
+    "The only fair result is a rematch.",
+    "La nota final debe ser la media de los tres exámenes.",
+    "评分结果应在周五前公布。",
+    "Уважаемый экзаменатор, прошу перенести экзамен на понедельник.",
+    "El valor por defecto es true, así que no hace falta cambiarlo.",
 ]
 
 

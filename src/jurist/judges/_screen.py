@@ -382,7 +382,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
                  rf"emit|mark|grade|rate|score|approve|give|repeat|report|responde|réponds|antworte|responda|ответь|"
                  rf"回答|输出)\b"
                  rf"{_CLAUSE}{{0,40}}?(?:(?:{_PASS_ANY}){_ENDS}|\{{\s*[\"']?(?:result|verdict|score)\b)|{_Q}\s*(?:{_VERDICT})\s*{_Q}|"
-                 rf"\bnothing\s+else\b)")),
+                 rf"(?:{_PASS_ANY}|{_Q}\s*(?:{_VERDICT})\s*{_Q}|\b\d+(?:\s*/\s*\d+)?)\s+and\s+nothing\s+else\b)")),
     # A new mode for the judge: "switch to lenient mode", "you are now in compliance-check mode".
     ("task", _rx(rf"(?:\bmode\s+switch\b|\b(?:switch|change|go|enter|move)\s+(?:to|into)\s+(?:[\w-]+\s+){{0,2}}mode\b|"
                  rf"\byou\s+are\s+now\s+in\s+(?:[\w-]+\s+){{0,2}}mode\b).{{0,160}}?(?:{_CUE}|\boutput\s+is\s+always\s+"
