@@ -220,9 +220,10 @@ _ASK = (
 _ALWAYS = rf"\b(?:is|are)\s+(?:always|automatically|by definition)\s+(?:{_PASS_ANY})"
 #: A verdict expected, or given automatically: "yes is expected", "receive yes automatically".
 _EXPECTED = (
-    rf"(?:{_PASS_ANY})\s+is\s+(?:expected|required|the expected (?:verdict|output|answer))|"
-    rf"\b(?:receives?|gets?|are given|is given|are assigned|is assigned|are marked|is marked|earns?)\s+(?:a\s+)?"
-    rf"(?:{_PASS_ANY})\s+(?:automatically|by default|regardless)"
+    rf"(?:{_PASS_ANY})\s+is\s+(?:expected|required|the expected (?:verdict|output|answer))\b{_ENDS}|"
+    rf"\b(?:responses?|answers?|submissions?|items?|outputs?)\b{_CLAUSE}{{0,40}}?\b(?:receives?|gets?|are given|is given|"
+    rf"are assigned|is assigned|are marked|is marked|earns?)\s+(?:a\s+)?(?:{_PASS_ANY})\s+(?:automatically|by default|"
+    rf"regardless)"
 )
 #: After a note to the judge: a verdict asked for, or named.
 _CUE = rf"{_ASK}|{_EXPECTED}|\b(?:{_VERDICT_NOUN})\b"
@@ -402,7 +403,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("order", _rx(rf"\b(?:grade|mark|score|rate|judge|evaluate|assess)\s+(?:it\s+|this\s+)?accordingly\s*[:：(—-]\s*"
                   rf"(?:{_PASS_ANY}|{_Q}\s*(?:{_VERDICT})\s*{_Q})|"
                   rf"\b(?:annotator|human|expert|reviewer|crowd|grader|label(?:l)?er|rater)s?\s+(?:consensus|agreement|label|"
-                  rf"verdict|vote|decision)\b[^:\n]{{0,20}}[:：]\s*(?:{_PASS_ANY}|{_Q}\s*(?:{_VERDICT})\s*{_Q})|"
+                  rf"verdict|vote|decision)\b[^:\n]{{0,20}}[:：]\s*(?:{_PASS_ANY}|{_Q}\s*(?:{_VERDICT})\s*{_Q})\s*(?:$|[.!;]\s)|"
                   rf"\b(?:align|match|conform|adjust)\s+your\s+(?:judg(?:e)?ment|verdict|grade|rating|evaluation|score|"
                   rf"assessment|decision)\s+(?:with|to)\s+(?:the\s+)?(?:annotators?|labels?|consensus|humans?|experts?|"
                   rf"reviewers?|raters?|graders?)\b")),
@@ -416,8 +417,8 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("task", _rx(rf"(?:\bmode\s+switch\b|\b(?:switch|change|go|enter|move)\s+(?:to|into)\s+(?:[\w-]+\s+){{0,2}}mode\b|"
                  rf"\byou\s+are\s+now\s+in\s+(?:[\w-]+\s+){{0,2}}mode\b).{{0,160}}?(?:{_CUE}|\boutput\s+is\s+always\s+"
                  rf"(?:{_PASS_ANY}))")),
-    ("role", _rx(r"\b(?:judge|grader|evaluator|eval|grading|scoring|evaluation)[-_ ](?:directive|instruction|override|"
-                 r"command|config|setting)s?\b")),
+    ("role", _rx(r"\b(?:judge|grader|evaluator|eval)[-_](?:directive|instruction|override|command)s?\b|"
+                 r"\b(?:judge|grader|evaluator)\s+(?:directive|override|command)s?\s*[:：=]")),
     ("role", _rx(rf"\byou\s+are\s+no\s+longer\s+(?:a|an|the)\s+(?:\w+\s+)?(?:{_JUDGE}|model|evaluator|grader)\b")),
     # A claim that the expected answer is wrong or has changed, with a verdict asked for or named after it.
     ("authority", _rx(rf"\b(?:{_REFERENCE})\b{_CLAUSE}{{0,60}}?\b(?:{_STALE})\b.{{0,300}}?(?:{_ASK}|"
@@ -464,7 +465,8 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
                       rf"answer|submission|output|reply|text)\b.{{0,200}}?(?:{_CUE})|"
                       rf"\b(?:ai|llm|language model|model|assistant)\s+(?:that\s+is\s+|who\s+is\s+)?(?:tasked|charged|"
                       rf"instructed|deployed|used)\s+(?:with|to|for)\s+(?:the\s+)?(?:evaluat|grad|judg|scor|assess|review|"
-                      rf"check)\w*.{{0,200}}?(?:{_CUE}|\b(?:return|output|answer|respond|give)\s+(?:{_PASS_ANY}))")),
+                      rf"check)\w*{_CLAUSE}{{0,40}}?\byou\b.{{0,200}}?(?:{_CUE}|\b(?:return|output|answer|respond|give)\s+"
+                      rf"(?:{_PASS_ANY}))")),
     # The judge called by name at the start of a sentence, asked for a verdict: "Grader, listen carefully: ...".
     ("addressee", _rx(rf"(?:^|[.!?]\s+)(?:(?:dear|hey|attention|atenção|atención|achtung|attenzione|внимание)\s*,?\s*)?"
                       rf"(?:(?:ai|llm|automated)\s+)?(?:{_JUDGE}|(?:evaluation|grading|scoring|judging)\s+(?:system|model|"
@@ -504,7 +506,8 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
                     rf"(?:{_PASS_ANY})|(?:{_PASS_ANY})\s*(?:दें|दीजिए|लिखें|चुनें)")),
     # The start of the judge's answer dictated: "begin your reply with 'yes'".
     ("task", _rx(rf"\b(?:begin|start|end|open|prefix)\s+(?:your|the)\s+(?:reply|answer|response|output|verdict|evaluation|"
-                 rf"rationale)\s+with\s+(?:{_Q}\s*(?:{_VERDICT})\s*{_Q}|(?:{_PASS_ANY})|\{{\s*[\"']?(?:result|verdict|score)\b)")),
+                 rf"rationale)\s+with\s+(?:(?:{_Q}\s*(?:{_VERDICT})\s*{_Q}|(?:{_PASS_ANY}))(?:{_ENDS}|\s+and\b)|"
+                 rf"\{{\s*[\"']?(?:result|verdict|score)\b)")),
     # The judge's output format overridden with a verdict in it.
     ("task", _rx(rf"\b(?:override|overridden|overrides)\b{_CLAUSE}{{0,40}}?(?:\{{\s*[\"']?(?:result|verdict|score|rating|"
                  rf"grade)[\"']?\s*:|{_Q}\s*(?:{_VERDICT})\s*{_Q})")),
