@@ -246,6 +246,8 @@ def test_fit_offsets_prefers_the_tied_cut_nearest_zero_and_stays_at_zero_without
     # Already right at zero: nothing moves; one class only: nothing to fit.
     assert fit_offsets(_scores([-2.0, -1.0, 1.0, 2.0]), ["no", "no", "yes", "yes"]) == {"yes": 0.0, "no": 0.0}
     assert fit_offsets(_scores([1.0, 2.0]), ["yes", "yes"]) == {"yes": 0.0, "no": 0.0}
+    bools = [{"true": s["yes"], "false": s["no"]} for s in _scores([1.0, 2.0, 3.0, 4.0])]
+    assert fit_offsets(bools, [False, False, True, True]) == {"true": -1.25, "false": 1.25}
 
 
 def test_fit_offsets_three_verdicts_by_coordinate_passes() -> None:

@@ -39,14 +39,20 @@ def _log(p: float) -> float:
     return math.log(p) if p > 0 else _LOG_FLOOR
 
 
-def _options(scores: Sequence[Mapping[str, float]], labels: Sequence[str]) -> list[str]:
+def _options(scores: Sequence[Mapping[str, float]], labels: Sequence[Any]) -> tuple[list[str], list[str]]:
+    """The options scored, in order of first appearance, and each label as one of them (True as "true",
+    "Yes" as "yes")."""
     options: dict[str, None] = {}
     for s in scores:
         options.update(dict.fromkeys(s))
+    named = []
     for label in labels:
-        if label not in options:
+        name = label if label in options else (
+            ("true" if label else "false") if isinstance(label, bool) else str(label).strip().lower())
+        if name not in options:
             raise ConfigError(f"label {label!r} is not one of the verdict options scored ({', '.join(options)})")
-    return list(options)
+        named.append(name)
+    return list(options), named
 
 
 def predict(scores: Sequence[Mapping[str, float]], offsets: Mapping[str, float]) -> list[str]:
@@ -92,12 +98,12 @@ def _best_cut(points: Sequence[tuple[float, bool, str]], labels_count: Mapping[s
     return best, best_cut
 
 
-def fit_offsets(scores: Sequence[Mapping[str, float]], labels: Sequence[str]) -> dict[str, float]:
+def fit_offsets(scores: Sequence[Mapping[str, float]], labels: Sequence[Any]) -> dict[str, float]:
     """The offsets, one per verdict option, that added to the options' log-probabilities make the verdicts
     agree best with ``labels`` (balanced accuracy).
 
     ``scores`` are each example's ``verdict_probabilities`` (option → probability), ``labels`` the people's
-    verdicts written as those options. For two options the threshold on the log-odds is swept exactly; for
+    verdicts: the options themselves, or values that read as one (True for ``"true"``, "Yes" for ``"yes"``). For two options the threshold on the log-odds is swept exactly; for
     more, each option's offset in turn, until a pass changes none. The offsets stay 0 unless they gain
     balanced accuracy over the model's own verdicts; they are centred to sum to 0.
 
@@ -107,7 +113,7 @@ def fit_offsets(scores: Sequence[Mapping[str, float]], labels: Sequence[str]) ->
     """
     if len(scores) != len(labels):
         raise ConfigError(f"fit_offsets takes one label per score, got {len(scores)} scores and {len(labels)} labels")
-    options = _options(scores, labels)
+    options, labels = _options(scores, labels)
     zero = dict.fromkeys(options, 0.0)
     if len(options) < 2 or len(set(labels)) < 2:
         return zero
