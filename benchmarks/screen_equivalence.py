@@ -183,7 +183,7 @@ def main() -> None:
     total = 0
     for name, texts in sets.items():
         differ = sum(a != b for mode in ("drop", "mark")
-                     for a, b in zip(verdicts(old.screen, texts, mode), verdicts(new.screen, texts, mode)))
+                     for a, b in zip(verdicts(old.screen, texts, mode), verdicts(new.screen, texts, mode), strict=True))
         total += differ
         t_old, t_new = timed(old, texts, args.repeat), timed(new, texts, args.repeat)
         print(f"{name:<28} {len(texts):>7} {differ:>7} {t_old * 1e3 / len(texts):>16.4f} "

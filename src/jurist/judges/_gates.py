@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 try:  # Python 3.11+
     from re import _constants as _c  # type: ignore[attr-defined]
@@ -53,8 +53,9 @@ def _score(words: frozenset[str]) -> tuple[int, int]:
     return (min(len(w.encode()) for w in words), -len(words))
 
 
-def _useful(words: frozenset[str] | None) -> bool:
-    return bool(words) and "" not in words  # type: ignore[operator]
+def _useful(words: frozenset[str] | None) -> TypeGuard[frozenset[str]]:
+    """A set that says something: a text always holds the empty word."""
+    return words is not None and bool(words) and "" not in words
 
 
 def _best(info: _Info) -> frozenset[str] | None:
@@ -90,10 +91,10 @@ def _seq(items: Iterable[tuple[Any, Any]]) -> _Info:
             continue
         whole = False
         if _useful(cur):
-            needs.append(cur)  # type: ignore[arg-type]
+            needs.append(cur)
         cur = part.exact
     if not whole and _useful(cur):
-        needs.append(cur)  # type: ignore[arg-type]
+        needs.append(cur)
     return _Info(cur if whole else None, needs)
 
 
@@ -114,15 +115,14 @@ def _node(op: Any, av: Any) -> _Info:
             exact = frozenset().union(*(a.exact for a in alternatives if a.exact is not None))
             if len(exact) > _MAX_EXACT:
                 exact = None
-        bests = [_best(a) for a in alternatives]
-        needs = [frozenset().union(*bests)] if exact is None and all(b is not None for b in bests) else []
-        return _Info(exact, needs)  # type: ignore[arg-type]
+        bests = [b for b in map(_best, alternatives) if b is not None]
+        needs = [frozenset().union(*bests)] if exact is None and len(bests) == len(alternatives) else []
+        return _Info(exact, needs)
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
         lo, hi, body = av
         part = _seq(body)
         if lo == 0:
-            opt = part.exact is not None and hi == 1
-            return _Info(frozenset({"", *part.exact}) if opt else None)  # type: ignore[misc]
+            return _Info(frozenset({"", *part.exact}) if part.exact is not None and hi == 1 else None)
         best = _best(part)
         return _Info(part.exact if lo == hi == 1 else None, [best] if best is not None else [])
     return _Info(None)  # any character, a category, a back-reference: nothing known
@@ -138,20 +138,18 @@ def gate(pattern: str | re.Pattern[str], flags: int = 0) -> Gate:
     """The sets of lower-cased words ``pattern`` needs, most selective first (empty: nothing known).
 
     Example:
-        >>> gate(r"\\b(?:ignore|forget)\\b.{0,40}previous")
-        (frozenset({'previous'}), frozenset({'forget', 'ignore'}))
+        >>> [sorted(words) for words in gate(r"\\b(?:ignore|forget)\\b.{0,40}previous")]
+        [['previous'], ['forget', 'ignore']]
     """
-    if isinstance(pattern, re.Pattern):
-        pattern, flags = pattern.pattern, pattern.flags
-    info = _seq(_p.parse(pattern, flags))
+    source, flags = (pattern.pattern, pattern.flags) if isinstance(pattern, re.Pattern) else (pattern, flags)
+    info = _seq(_p.parse(source, flags))
     sets = {minimal(s) for s in [*info.needs, *([info.exact] if _useful(info.exact) else [])]}
     return tuple(sorted(sets, key=lambda s: (_score(s), sorted(s)), reverse=True))
 
 
 def literal_chars(pattern: str | re.Pattern[str], flags: int = 0) -> frozenset[str]:
     """Every character the pattern names as a literal (in a class too): what a gate's words are made of."""
-    if isinstance(pattern, re.Pattern):
-        pattern, flags = pattern.pattern, pattern.flags
+    source, flags = (pattern.pattern, pattern.flags) if isinstance(pattern, re.Pattern) else (pattern, flags)
     out: set[str] = set()
 
     def walk(items: Iterable[tuple[Any, Any]]) -> None:
@@ -174,7 +172,7 @@ def literal_chars(pattern: str | re.Pattern[str], flags: int = 0) -> frozenset[s
             elif op in (_c.ASSERT, _c.ASSERT_NOT):
                 walk(av[1])
 
-    walk(_p.parse(pattern, flags))
+    walk(_p.parse(source, flags))
     return frozenset(out)
 
 

@@ -297,7 +297,7 @@ def _rule_of(text: str) -> str | None:
     first = g.first[k]
     if not any(w in low for w in first):
         return None
-    rules = [r for r, gates in zip(_RULES, g.rules) if _opens(gates[k], low)]
+    rules = [r for r, gates in zip(_RULES, g.rules, strict=True) if _opens(gates[k], low)]
     if _opens(g.comment[k], low):
         for m in _COMMENT.finditer(text):
             inner = next((x for x in m.groups() if x), "")
