@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from jurist.judges._gates import Gate, gate, minimal
+from jurist.judges._gates import Gate, gate, matcher
 from jurist.judges._render import SECTION_TAGS
 
 #: What stands where a paragraph addressed to the judge was, when the screen marks it (``mode="mark"``).
@@ -242,44 +242,37 @@ ODD_CHARS = "\u0130\u0131\u017f\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85"
 _ODD = re.compile(f"[{ODD_CHARS}]")
 
 
+#: A gate ready to test: one matcher per set of words (:func:`jurist.judges._gates.matcher`).
+_Test = tuple[re.Pattern[str], ...]
+
+
 @dataclass(frozen=True)
 class _Gates:
-    """The words each pattern of the screen needs (:func:`jurist.judges._gates.gate`), in the lower-cased
-    paragraph; each gate twice: whole, and its ASCII words alone (all an ASCII paragraph can hold)."""
+    """The words each pattern of the screen needs (:func:`jurist.judges._gates.gate`), as matchers of the
+    lower-cased paragraph; each twice: all words, and the ASCII words alone (all an ASCII text can hold)."""
 
-    first: tuple[frozenset[str], frozenset[str]]  # a word of some pattern's first set: else nothing matches
-    rules: tuple[tuple[Gate, Gate], ...]
-    comment: tuple[Gate, Gate]
-    breakout: tuple[Gate, Gate]
-    foreign: tuple[Gate, Gate]
-
-
-def _ascii(g: Gate) -> Gate:
-    return tuple(frozenset(w for w in words if w.isascii()) for words in g)
+    first: tuple[re.Pattern[str], re.Pattern[str]]  # a word of some pattern's first set: else nothing matches
+    rules: tuple[tuple[_Test, _Test], ...]
+    comment: tuple[_Test, _Test]
+    breakout: tuple[_Test, _Test]
+    foreign: tuple[_Test, _Test]
 
 
 @lru_cache(maxsize=1)
 def _gates() -> _Gates:
     """Derived from the patterns when the screen first runs (not at import)."""
-    def both(p: re.Pattern[str]) -> tuple[Gate, Gate]:
-        g = gate(p)
-        return g, _ascii(g)
+    gates = [gate(p) for p in (*(p for _, p in _RULES), _COMMENT, _SECTION_TAGS_ONLY, _QUOTED_VERDICT)]
 
-    rules = tuple(both(p) for _, p in _RULES)
-    comment, breakout, foreign = both(_COMMENT), both(_SECTION_TAGS_ONLY), both(_QUOTED_VERDICT)
-    firsts = [g[0] if g else frozenset({""}) for g, _ in (*rules, comment, breakout, foreign)]
-    first = minimal(frozenset().union(*firsts))
-    return _Gates((first, frozenset(w for w in first if w.isascii())), rules, comment, breakout, foreign)
+    def both(g: Gate) -> tuple[_Test, _Test]:
+        return tuple(map(matcher, g)), tuple(matcher(w for w in words if w.isascii()) for words in g)
+
+    tests = [both(g) for g in gates]
+    first = frozenset().union(*(g[0] if g else {""} for g in gates))
+    return _Gates((matcher(first), matcher(w for w in first if w.isascii())), tuple(tests[:-3]), *tests[-3:])
 
 
-def _opens(g: Gate, low: str) -> bool:
-    for words in g:
-        for w in words:
-            if w in low:
-                break
-        else:
-            return False
-    return True
+def _opens(test: _Test, low: str) -> bool:
+    return all(m.search(low) for m in test)
 
 
 @lru_cache(maxsize=4096)
@@ -294,8 +287,7 @@ def _rule_of(text: str) -> str | None:
     low = text.lower()
     k = 1 if low.isascii() else 0
     g = _gates()
-    first = g.first[k]
-    if not any(w in low for w in first):
+    if not g.first[k].search(low):
         return None
     rules = [r for r, gates in zip(_RULES, g.rules, strict=True) if _opens(gates[k], low)]
     if _opens(g.comment[k], low):
