@@ -148,7 +148,7 @@ def matcher(words: Iterable[str]) -> re.Pattern[str]:
     """A pattern that finds any of ``words`` (case-sensitive: give lower-cased text), written as a trie:
     a search tries a few first letters at each place instead of every word (an empty set: never)."""
     words = sorted(minimal(frozenset(words)))
-    return re.compile(_trie(words) if words else "(?!)")
+    return re.compile(_trie(words) if words else r"\A(?!)")  # \A: a search tries the start alone
 
 
 def gate(pattern: str | re.Pattern[str], flags: int = 0) -> Gate:
