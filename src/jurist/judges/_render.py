@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from jurist._runtime import RUNTIME
 from jurist.entities import Trace
 
 #: The most characters of one judged value (an output, the inputs, one document) a judge is shown by default.
@@ -33,8 +34,6 @@ def check_field_limit(value: Any, what: str = "max_field_chars") -> int | None:
 
 
 def _default_limit() -> int:
-    from jurist._runtime import RUNTIME
-
     return RUNTIME.settings.max_field_chars
 
 
