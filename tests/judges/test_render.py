@@ -34,7 +34,7 @@ NESTED: list[Any] = [
     {"messages": [{"role": "user", "content": "hi"}]},
     {"a": {"b": {"c": [1, 2, {"d": UNICODE}]}}, "e": []},
     [{"x": 1}, [1, [2, [3]]], {}],
-    {1: "int key", 2.5: "float key", None: "none key", True: "bool key"},
+    {1: "int key", 2.5: "float key", None: "none key", False: "bool key"},
     {"set": {1, 2}, "bytes": b"raw", "obj": object.__name__},
     {"tuple": (1, "two")},
 ]
