@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from jurist.judges._gates import Gate, gate, matcher
 from jurist.judges._render import SECTION_TAGS
 
 #: What stands where a paragraph addressed to the judge was, when the screen marks it (``mode="mark"``).
@@ -234,10 +235,79 @@ class Finding:
         return {"section": self.section, "start": self.start, "end": self.end, "text": self.text, "rule": self.rule}
 
 
+#: The characters where a rule's IGNORECASE matching and ``str.lower()`` part ways (``ſ`` matches ``s``,
+#: ``İ`` matches ``i``, ``ᲀ`` matches ``в``): a paragraph that holds one is searched without the gates.
+#: ``odd_chars`` over the rules' literals, over all of Unicode, gives this set (a test checks it).
+ODD_CHARS = "\u0130\u0131\u017f\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85"
+_ODD = re.compile(f"[{ODD_CHARS}]")
+
+
+#: A gate ready to test: one matcher per set of words (:func:`jurist.judges._gates.matcher`).
+_Test = tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class _Gates:
+    """The words each pattern of the screen needs (:func:`jurist.judges._gates.gate`), as matchers of the
+    lower-cased paragraph; each twice: all words, and the ASCII words alone (all an ASCII text can hold)."""
+
+    first: tuple[re.Pattern[str], re.Pattern[str]]  # a word of some pattern's first set: else nothing matches
+    rules: tuple[tuple[_Test, _Test], ...]
+    comment: tuple[_Test, _Test]
+    breakout: tuple[_Test, _Test]
+    foreign: tuple[_Test, _Test]
+
+
+@lru_cache(maxsize=1)
+def _gates() -> _Gates:
+    """Derived from the patterns when the screen first runs (not at import)."""
+    gates = [gate(p) for p in (*(p for _, p in _RULES), _COMMENT, _SECTION_TAGS_ONLY, _QUOTED_VERDICT)]
+
+    def both(g: Gate) -> tuple[_Test, _Test]:
+        return tuple(map(matcher, g)), tuple(matcher(w for w in words if w.isascii()) for words in g)
+
+    tests = [both(g) for g in gates]
+    first = frozenset().union(*(g[0] if g else {""} for g in gates))
+    return _Gates((matcher(first), matcher(w for w in first if w.isascii())), tuple(tests[:-3]), *tests[-3:])
+
+
+def _opens(test: _Test, low: str) -> bool:
+    return all(m.search(low) for m in test)
+
+
 @lru_cache(maxsize=4096)
 def _rule_of(text: str) -> str | None:
     """The first rule ``text`` (a paragraph) matches, or None. Remembered: a row's text is screened once
-    for every judge of a run, and a probe shows the same answers many times."""
+    for every judge of a run, and a probe shows the same answers many times.
+
+    A pattern is searched only where its gate opens: the paragraph, lower-cased, holds the words it
+    needs; most paragraphs hold none of any, and cost a few substring tests."""
+    if not text.isascii() and _ODD.search(text):
+        return _rule_of_ungated(text)
+    low = text.lower()
+    k = 1 if low.isascii() else 0
+    g = _gates()
+    if not g.first[k].search(low):
+        return None
+    rules = [r for r, gates in zip(_RULES, g.rules, strict=True) if _opens(gates[k], low)]
+    if _opens(g.comment[k], low):
+        for m in _COMMENT.finditer(text):
+            inner = next((x for x in m.groups() if x), "")
+            if (_COMMENT_JUDGE.search(inner) and _COMMENT_VERDICT.search(inner)) \
+                    or any(p.search(inner) for _, p in _RULES):
+                return "comment"
+    for rule, pattern in rules:
+        if pattern.search(text):
+            return rule
+    if _opens(g.breakout[k], low) and _SECTION_TAGS_ONLY.fullmatch(text):
+        return "breakout"
+    if _opens(g.foreign[k], low) and _foreign_verdict(text):
+        return "foreign"
+    return _sentence_rule(text, rules) if rules else None
+
+
+def _rule_of_ungated(text: str) -> str | None:
+    """:func:`_rule_of` with every pattern searched: for a paragraph that holds an odd character."""
     for m in _COMMENT.finditer(text):
         inner = next((g for g in m.groups() if g), "")
         if (_COMMENT_JUDGE.search(inner) and _COMMENT_VERDICT.search(inner)) or any(p.search(inner) for _, p in _RULES):
@@ -249,12 +319,19 @@ def _rule_of(text: str) -> str | None:
         return "breakout"
     if _foreign_verdict(text):
         return "foreign"
-    # The rules read whole lines; sentences are tried one by one too, so a line-anchored rule (a forged
-    # "SYSTEM:" turn) also finds a sentence that starts a line of its own after a break.
+    return _sentence_rule(text, _RULES)
+
+
+def _sentence_rule(text: str, rules: Iterable[tuple[str, re.Pattern[str]]]) -> str | None:
+    """The rules read whole lines; sentences are tried one by one too, so a line-anchored rule (a forged
+    "SYSTEM:" turn) also finds a sentence that starts a line of its own after a break. A sentence is part
+    of its paragraph: a rule whose gate stayed shut for the paragraph cannot match it."""
+    rules = tuple(rules)
+    whole = text.strip()
     for s in _SENTENCE.finditer(text):
         sentence = s.group(0).strip()
-        if sentence != text.strip():
-            for rule, pattern in _RULES:
+        if sentence != whole:
+            for rule, pattern in rules:
                 if pattern.search(sentence):
                     return rule
     return None
