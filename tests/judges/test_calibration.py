@@ -19,7 +19,7 @@ from jurist.align import (
     fit_offsets,
     labelled_examples,
 )
-from jurist.align._calibration import balanced_accuracy, predict
+from jurist.align._calibration import MIN_CV_GAIN, balanced_accuracy, predict
 from jurist.cli import app
 from jurist.errors import ConfigError
 from jurist.judges import PairwisePreference, judge_from_dict, make_judge
@@ -157,6 +157,32 @@ def test_no_gain_on_the_training_split_returns_the_judge_uncalibrated(fake_opena
     aligned = quality().align(data, optimizer=opt)
     assert "calibration" not in aligned.inference_params
     assert not some(opt.fit).applied and some(opt.fit).train_balanced_accuracy_before == 1.0
+
+
+def test_a_threshold_that_only_fits_the_training_noise_is_not_kept(fake_openai: FakeOpenAI) -> None:
+    # The "yes" probabilities carry nothing about the labels (a fixed pseudo-random order): a cut fitted on
+    # the training split gains there, and loses on the folds it was not fitted on.
+    import random
+
+    rng = random.Random(7)
+    data = [{**r, "outputs": r["outputs"].split(" [p=")[0] + f" [p={rng.uniform(0.55, 0.95):.4f}]."} for r in rows(60)]
+    biased_yes(fake_openai)
+    opt = CalibrationOptimizer()
+    aligned = quality().align(data, optimizer=opt)
+    fit = some(opt.fit)
+    assert fit.train_balanced_accuracy_after > fit.train_balanced_accuracy_before  # the noise is fitted ...
+    assert some(fit.cross_validated_balanced_accuracy) < fit.train_balanced_accuracy_before + MIN_CV_GAIN  # ... not kept
+    assert not fit.applied and "calibration" not in aligned.inference_params
+    assert fit.to_dict()["cross_validated_balanced_accuracy"] == round(some(fit.cross_validated_balanced_accuracy), 4)
+
+
+def test_cross_validation_keeps_a_threshold_that_carries_over() -> None:
+    from jurist.align._calibration import cross_validated
+
+    scores = [{"yes": 0.97 - i / 100, "no": 0.03 + i / 100} for i in range(30)]
+    labels = ["yes"] * 15 + ["no"] * 15  # the model says yes to all; its order is right
+    assert balanced_accuracy(predict(scores, {"yes": 0.0, "no": 0.0}), labels) == 0.5
+    assert cross_validated(scores, labels) > 0.9
 
 
 def test_after_runs_another_optimizer_first_and_usage_adds_up(fake_openai: FakeOpenAI) -> None:
