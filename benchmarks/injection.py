@@ -58,7 +58,8 @@ def main() -> int:
         print(f"{r.metric:22} {value}{ci}  n={r.n}{note}  {r.skipped or ''}")
     if report.results and report.results[0].detail.get("by_case"):
         print("by case (defended / undefended):")
-        undefended = next((r.detail.get("by_case", {}) for r in report.results if r.metric == "flip_rate_undefended"), {})
+        undefended: dict[str, float] = next(
+            (r.detail.get("by_case", {}) for r in report.results if r.metric == "flip_rate_undefended"), {})
         for case, v in report.results[0].detail["by_case"].items():
             print(f"  {case:22} {v:.0%} / {undefended.get(case, float('nan')):.0%}")
     print(f"{took:.0f} s on {args.model}")
