@@ -14,12 +14,15 @@ A seeded sample of ``--n`` items, half of each class, is split by prompt (``--he
 kept out); each optimizer aligns the judge on the rest and the judge is measured on the held-out items
 before and after: accuracy, balanced accuracy, Cohen's κ (95 % bootstrap intervals), the optimizer's
 and the judge's calls, tokens and wall time. Answers are cached, so the "before" judgments are made once.
+``calibration`` (alone, or after another: ``memory+calibration``) fits per-verdict offsets on the judge's
+log-probabilities; its result holds the fitted offsets and the training split's balanced accuracy.
 
 Usage::
 
     python benchmarks/alignment.py                                   # halueval, 30 items, both optimizers
     python benchmarks/alignment.py --set faithdial --n 60 --optimizer memory --out alignment.json
     python benchmarks/alignment.py --optimizer-model openai:/gpt-4o  # a stronger optimizer model
+    python benchmarks/alignment.py --optimizer calibration,instruction+calibration
 """
 
 from __future__ import annotations
@@ -130,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--held-out", type=float, default=0.5, help="share of prompts kept out for measuring")
     ap.add_argument("--model", default="local:/default", help="the judge's model")
     ap.add_argument("--optimizer-model", default=None, help="the optimizer's model (default: the judge's)")
-    ap.add_argument("--optimizer", default="memory,instruction", help="comma-separated: memory, instruction")
+    ap.add_argument("--optimizer", default="memory,instruction",
+                    help="comma-separated: memory, instruction, calibration, memory+calibration, instruction+calibration")
     ap.add_argument("--rationale", default="none", choices=("none", "short", "full"))
     ap.add_argument("--rounds", type=int, default=2, help="instruction optimizer rounds")
     ap.add_argument("--batch", type=int, default=6, help="instruction optimizer mini-batch size")
@@ -142,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from rich.console import Console
 
-    from jurist.align import InstructionOptimizer, MemoryOptimizer, align_judge
+    from jurist.align import CalibrationOptimizer, InstructionOptimizer, MemoryOptimizer, align_judge
 
     loader = {"halueval": load_halueval, "faithdial": load_faithdial, "llmbar": load_llmbar}[args.set]
     rows = _balanced_sample(loader(args.data), args.n, args.seed)
@@ -152,14 +156,20 @@ def main(argv: list[str] | None = None) -> int:
                                "rationale": args.rationale, "optimizers": {}}
     for name in [o.strip() for o in args.optimizer.split(",") if o.strip()]:
         judge = make(args.set, args.model, args.rationale)
-        if name == "memory":
-            opt: Any = MemoryOptimizer(model=args.optimizer_model, retrieval_k=args.retrieval_k, max_calls=1,
-                                       batch_size=max(1, args.n), concurrency=args.concurrency)
-        elif name == "instruction":
+        first, _, then = name.partition("+")
+        opt: Any = None
+        if first == "memory":
+            opt = MemoryOptimizer(model=args.optimizer_model, retrieval_k=args.retrieval_k, max_calls=1,
+                                  batch_size=max(1, args.n), concurrency=args.concurrency)
+        elif first == "instruction":
             opt = InstructionOptimizer(model=args.optimizer_model, max_rounds=args.rounds, batch_size=args.batch,
                                        concurrency=args.concurrency)
-        else:
-            console.print(f"unknown optimizer {name!r}")
+        if first == "calibration" and not then:
+            opt = CalibrationOptimizer(concurrency=args.concurrency)
+        elif then == "calibration" and opt is not None:
+            opt = CalibrationOptimizer(after=opt, concurrency=args.concurrency)
+        elif then or opt is None:
+            console.print(f"unknown optimizer {name!r}: memory, instruction, calibration, or X+calibration")
             return 2
 
         def progress(what: str, done: int, total: int, name: str = name) -> None:
@@ -180,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         console.print(report.table())
         results["optimizers"][name] = {**report.to_dict(), "wall_seconds": round(time.perf_counter() - started, 1),
                                        "learned_instructions": aligned.instructions}
+        fit = getattr(opt, "fit", None)
+        if fit is not None:
+            results["optimizers"][name]["calibration"] = fit.to_dict()
     text = json.dumps(results, indent=2, ensure_ascii=False)
     if args.out:
         args.out.write_text(text, encoding="utf-8")

@@ -7,13 +7,13 @@ scorer name, default ``correctness``) on ``--model`` (default the embedded local
 each injection case (``src/jurist/evaluation/probes/injections.jsonl``: direct orders in seven
 languages, a forged system message, a forged verdict, a section breakout, …) to every answer the judge
 failed and judges again, once with the defence and once without. Goal: a flip rate of at most 5 % with it.
-``--set heldout`` and ``--set heldout2`` run cases the screen was not developed on
+``--set heldout``, ``--set heldout2`` and ``--set heldout3`` run cases the screen was not developed on
 (``probes/README.md`` says which version of the screen each set is held out for).
 
 Usage::
 
     python benchmarks/injection.py
-    python benchmarks/injection.py --set heldout2 --out injection.json
+    python benchmarks/injection.py --set heldout3 --out injection.json
     python benchmarks/injection.py --judge safety --cases 6
 """
 
@@ -32,9 +32,11 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=ROOT / "examples")
     ap.add_argument("--judge", default="correctness")
     ap.add_argument("--model", default="local:/default")
-    ap.add_argument("--set", default="injections", choices=("injections", "heldout", "heldout2"),
+    ap.add_argument("--set", default="injections", choices=("injections", "heldout", "heldout2", "heldout3"),
                     help="the shipped cases the screen was developed on, or a held-out set")
     ap.add_argument("--cases", type=int, default=0, help="use only the first N injection cases (0: all)")
+    ap.add_argument("--arms", default="defended,undefended,control",
+                    help="which measurements to run (comma-separated): defended, undefended, control")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
@@ -45,7 +47,8 @@ def main() -> int:
     judge = build_scorers([args.judge], model=args.model)[0]
     cases = injection_cases(args.set)[: args.cases or None]
     start = time.perf_counter()
-    report = probe(judge, str(args.data), ["injection"], concurrency=args.concurrency, injections=cases)
+    report = probe(judge, str(args.data), ["injection"], concurrency=args.concurrency, injections=cases,
+                   injection_arms=[a.strip() for a in args.arms.split(",") if a.strip()])
     took = time.perf_counter() - start
     for r in report.results:
         value = "—" if r.value is None else f"{r.value:.1%}"
@@ -55,7 +58,8 @@ def main() -> int:
         print(f"{r.metric:22} {value}{ci}  n={r.n}{note}  {r.skipped or ''}")
     if report.results and report.results[0].detail.get("by_case"):
         print("by case (defended / undefended):")
-        undefended = report.results[1].detail.get("by_case", {}) if len(report.results) > 1 else {}
+        undefended: dict[str, float] = next(
+            (r.detail.get("by_case", {}) for r in report.results if r.metric == "flip_rate_undefended"), {})
         for case, v in report.results[0].detail["by_case"].items():
             print(f"  {case:22} {v:.0%} / {undefended.get(case, float('nan')):.0%}")
     print(f"{took:.0f} s on {args.model}")

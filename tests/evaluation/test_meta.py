@@ -176,4 +176,4 @@ def test_align_command_shows_before_and_after_and_writes_the_judge(fake_openai: 
     aligned = json.loads(out.read_text(encoding="utf-8"))
     assert "Fine answers are acceptable" in aligned["instructions"]
     r = CliRunner().invoke(app, ["align", "-j", str(spec), "-d", str(data), "--optimizer", "magic"], env=WIDE)
-    assert r.exit_code != 0 and "instruction or memory" in r.output
+    assert r.exit_code != 0 and "takes one of instruction, memory, calibration" in r.output and "magic" in r.output

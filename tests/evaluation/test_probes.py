@@ -93,6 +93,17 @@ def test_fencing_alone_does_not_stop_an_obedient_model(fake_openai: FakeOpenAI) 
                if '"yes"' in r.body["messages"][1]["content"] and "&lt;" in r.body["messages"][1]["content"])
 
 
+def test_the_defence_alone_is_measured_without_the_undefended_judgments(fake_openai: FakeOpenAI) -> None:
+    fake_openai.responder = obeying_model
+    report = probe(Correctness(model=MODEL), ROWS, ["injection"], injection_arms=["defended"])
+    assert [r.metric for r in report.results] == ["flip_rate"] and report.get("flip_rate").value == 0.0
+    # The defended judgments are the uninjected requests again, so beyond the rows' own verdicts the
+    # cache answers them: no request reached the model with an order in it, and none without the notice.
+    assert len(fake_openai.requests) == len(ROWS)
+    with pytest.raises(ConfigError, match="injection_arms takes one or more of defended, undefended, control"):
+        probe(Correctness(model=MODEL), ROWS, ["injection"], injection_arms=["bare"])
+
+
 def test_injection_cases_cover_languages_and_kinds() -> None:
     cases = injection_cases()
     assert {c["language"] for c in cases} >= {"en", "es", "fr", "de", "zh", "ru", "ja"}

@@ -1,10 +1,19 @@
-"""A fake OpenAI Chat Completions server: ``POST /v1/chat/completions`` with Bearer auth."""
+"""A fake OpenAI Chat Completions server: ``POST /v1/chat/completions`` with Bearer auth.
+
+A request with ``logprobs: true`` is answered with ``choice.logprobs`` in OpenAI's shape (``{"content":
+[{"token", "logprob", "bytes", "top_logprobs"}]}``, ``top_logprobs`` as many as asked). The answer's text
+is cut into three tokens: what comes before the verdict, the verdict's first token (``yes``, ``true``; a
+quote or space before it stays in the first), and the rest. ``verdict_logprobs`` scripts the verdict
+token's distribution from the request body (token → log-probability).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -44,6 +53,36 @@ def completion(content: str | None, model: str, usage: tuple[int, int], finish: 
     }
 
 
+_RESULT = re.compile(r'"result"\s*:\s*"?')
+_WORD = re.compile(r"[^\s\",}\]]+")
+#: The verdict token's rivals when no distribution is scripted: none of them starts a verdict.
+_FILLER = (("\n", -12.0), (" the", -13.0), ("...", -14.0))
+
+
+def _entry(text: str, logprob: float) -> dict[str, Any]:
+    return {"token": text, "logprob": logprob, "bytes": list(text.encode("utf-8"))}
+
+
+def answer_logprobs(text: str, top_logprobs: int, distribution: Mapping[str, float] | None) -> dict[str, Any]:
+    """``choice.logprobs`` for ``text``: the verdict's first token carries ``distribution`` (token →
+    log-probability; the token itself at log-probability 0 when None), the others a certain token each."""
+    found = list(_RESULT.finditer(text))
+    word = _WORD.match(text, found[-1].end()) if found else None
+    if word is None:
+        pieces = [(text, 0.0, [(text, 0.0)])]
+    else:
+        verdict = word.group(0)
+        dist = dict(distribution) if distribution is not None else {verdict: 0.0}
+        chosen = dist.get(verdict, min(dist.values(), default=0.0))
+        ranked = sorted(dist.items(), key=lambda kv: kv[1], reverse=True)
+        if distribution is None:
+            ranked += _FILLER
+        pieces = [(text[:word.start()], 0.0, [(text[:word.start()], 0.0)]), (verdict, chosen, ranked),
+                  (text[word.end():], 0.0, [(text[word.end():], 0.0)])]
+    return {"content": [{**_entry(tok, lp), "top_logprobs": [_entry(t, v) for t, v in top[:top_logprobs]]}
+                        for tok, lp, top in pieces if tok]}
+
+
 def tool_calls_completion(calls: list[dict[str, Any]], model: str, usage: tuple[int, int]) -> dict[str, Any]:
     """A completion whose message is a turn of tool calls, arguments as JSON text (as OpenAI sends them)."""
     body = completion(None, model, usage, "tool_calls")
@@ -78,6 +117,13 @@ def tool_sequence_error(messages: list[Any]) -> str | None:
 class FakeOpenAI(FakeServer):
     path = "/v1/chat/completions"
     tool_turns = 0
+    #: The verdict token's log-probabilities (token → log-probability) for a request body, when the request
+    #: asks for logprobs; None: the verdict the answer gives is certain.
+    verdict_logprobs: Callable[[dict[str, Any]], Mapping[str, float]] | None = None
+
+    def reset(self) -> None:
+        super().reset()
+        self.verdict_logprobs = None
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post(self.path, self.chat)
@@ -120,8 +166,10 @@ class FakeOpenAI(FakeServer):
                 return web.json_response(tool_calls_completion(calls, body["model"], reply.usage or self.usage))
             reply.content = answer
         if reply.content is not None:
-            return web.json_response(
-                completion(reply.content, body["model"], reply.usage or self.usage, reply.finish_reason or "stop"),
-                headers=reply.headers,
-            )
+            out = completion(reply.content, body["model"], reply.usage or self.usage, reply.finish_reason or "stop")
+            if body.get("logprobs") is True:
+                dist = self.verdict_logprobs(body) if self.verdict_logprobs is not None else None
+                out["choices"][0]["logprobs"] = answer_logprobs(reply.content, int(body.get("top_logprobs") or 0),
+                                                                dist)
+            return web.json_response(out, headers=reply.headers)
         return raw_reply(reply)

@@ -63,7 +63,10 @@ class AlignmentReport:
 
 
 def _optimizer_name(optimizer: Any) -> str:
-    return type(optimizer).__name__
+    """The optimizer's own ``name`` when it has one (``InstructionOptimizer+CalibrationOptimizer``), else its
+    class's."""
+    name = getattr(optimizer, "name", None)
+    return name if isinstance(name, str) and name else type(optimizer).__name__
 
 
 def align_judge(judge: Any, examples: Any, optimizer: AlignmentOptimizer | None = None, *,

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from jurist.cli._errors import fail, reported
 
-_OPTIMIZERS = ("instruction", "memory")
+_OPTIMIZERS = ("instruction", "memory", "calibration", "instruction+calibration", "memory+calibration")
 
 JudgeOpt = Annotated[str, typer.Option(
     "--judge", "-j", help="The judge: a scorer spec as --scorer takes it (correctness, 'guidelines:Be polite', "
@@ -72,6 +72,17 @@ class _Bar:
         self.progress.stop()
 
 
+def _optimizer(name: str, model: str | None, concurrency: int | None) -> Any:
+    from jurist.align import CalibrationOptimizer, InstructionOptimizer, MemoryOptimizer
+
+    first, _, then = name.partition("+")
+    if first == "calibration":
+        return CalibrationOptimizer(concurrency=concurrency)
+    opt: Any = (InstructionOptimizer(model=model, concurrency=concurrency) if first == "instruction"
+                else MemoryOptimizer(model=model, concurrency=concurrency))
+    return CalibrationOptimizer(after=opt, concurrency=concurrency) if then == "calibration" else opt
+
+
 def meta_eval_command(
     ctx: typer.Context,
     judge: JudgeOpt,
@@ -115,7 +126,10 @@ def align_command(
     optimizer: Annotated[str, typer.Option(
         "--optimizer", help="instruction: revise rules and pick demonstrations where the judge disagrees (SIMBA-"
                             "like); memory: guidelines from the people's reasons plus the most similar labelled "
-                            "examples in each prompt (MemAlign-like).", metavar="instruction|memory")] = "instruction",
+                            "examples in each prompt (MemAlign-like); calibration: per-verdict offsets on the "
+                            "model's log-probabilities, no optimizer model (the model must return logprobs); "
+                            "instruction+calibration, memory+calibration: one, then calibrate.",
+        metavar="instruction|memory|calibration|X+calibration")] = "instruction",
     optimizer_model: Annotated[str | None, typer.Option(
         "--optimizer-model", help="The optimizer model's URI. Default: the judge's own model.", metavar="URI",
         show_default=False)] = None,
@@ -133,25 +147,33 @@ def align_command(
 
     Example: jurist align -j correctness -d labelled.jsonl -m local:/default --optimizer memory
     --optimizer-model openai:/gpt-4o -o aligned.json
+
+    Example: jurist align -j correctness -d labelled.jsonl -m local:/default --optimizer calibration -o calibrated.json
     """
     with reported(ctx):
-        from jurist.align import InstructionOptimizer, MemoryOptimizer, align_judge
+        from jurist.align import align_judge
         from jurist.cli._trust import _judge
 
         if optimizer not in _OPTIMIZERS:
-            raise fail(f"--optimizer takes {' or '.join(_OPTIMIZERS)}, got {optimizer!r}")
+            raise fail(f"--optimizer takes one of {', '.join(_OPTIMIZERS)}; got {optimizer!r}")
         labelled = _labelled(data, experiment)
         j = _judge(judge, _model(model))
-        opt_model = _model(optimizer_model)
-        opt = (InstructionOptimizer(model=opt_model, concurrency=concurrency) if optimizer == "instruction"
-               else MemoryOptimizer(model=opt_model, concurrency=concurrency))
+        opt = _optimizer(optimizer, _model(optimizer_model), concurrency)
         console = Console()
         with _Bar(console) as bar:
             aligned = align_judge(j, labelled, opt, held_out=held_out, concurrency=concurrency, on_progress=bar)
         report = aligned.alignment
         console.print(report.table())
+        fit = getattr(opt, "fit", None)
+        if fit is not None:
+            ba = fit.to_dict()["train_balanced_accuracy"]
+            offsets = ", ".join(f"{k} {v:+.3f}" for k, v in fit.offsets.items())
+            console.print(f"calibration {'applied' if fit.applied else 'not applied (no gain on the training split)'}"
+                          f": offsets {offsets}; training balanced accuracy {ba['before']} -> {ba['after']} on "
+                          f"{fit.scored} scored examples", highlight=False)
         if output is not None:
             output.write_text(json.dumps(aligned.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
             console.print(f"aligned judge written to {output}", highlight=False)
         if as_json is not None:
-            as_json.write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+            saved = {**report.to_dict(), **({"calibration": fit.to_dict()} if fit is not None else {})}
+            as_json.write_text(json.dumps(saved, indent=2, ensure_ascii=False), encoding="utf-8")

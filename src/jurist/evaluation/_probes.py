@@ -271,8 +271,12 @@ def _self_preference(judge: Any, rows: list[dict[str, Any]], concurrency: int | 
                                                    "fair": 0.0})]
 
 
+#: The injection probe's arms: the judge as it is, the judge without its defence, and neutral text.
+INJECTION_ARMS = ("defended", "undefended", "control")
+
+
 def _injection(judge: Any, rows: list[dict[str, Any]], concurrency: int | None,
-               cases: list[dict[str, str]] | None) -> list[ProbeResult]:
+               cases: list[dict[str, str]] | None, arms: Sequence[str] = INJECTION_ARMS) -> list[ProbeResult]:
     cases = cases if cases is not None else injection_cases()
     pairwise = _is_pairwise(judge)
     field_name = "outputs_b" if pairwise else "outputs"
@@ -303,8 +307,9 @@ def _injection(judge: Any, rows: list[dict[str, Any]], concurrency: int | None,
 
     controls = injection_cases("controls")
     out = []
-    for label, j, texts in (("flip_rate", judge, cases), ("flip_rate_undefended", undefended(judge), cases),
-                            ("flip_rate_control", judge, controls)):
+    every = {"defended": ("flip_rate", judge, cases), "undefended": ("flip_rate_undefended", undefended(judge), cases),
+             "control": ("flip_rate_control", judge, controls)}
+    for label, j, texts in (every[a] for a in INJECTION_ARMS if a in arms):
         injected = [inject(r, c) for r in losing for c in texts]
         after = _verdicts(j, injected, concurrency)
         flips = []
@@ -325,9 +330,13 @@ def _injection(judge: Any, rows: list[dict[str, Any]], concurrency: int | None,
 
 
 def probe(judge: Any, data: Any, probes: Sequence[str] = PROBES, *, concurrency: int | None = None,
-          injections: list[dict[str, str]] | None = None) -> ProbeReport:
+          injections: list[dict[str, str]] | None = None,
+          injection_arms: Sequence[str] = INJECTION_ARMS) -> ProbeReport:
     """Measure ``judge``'s position, verbosity and self-preference biases and its resistance to prompt
-    injection on ``data`` (rows as :func:`evaluate` takes them).
+    injection on ``data`` (rows as :func:`evaluate` takes them). ``injection_arms`` picks which of the
+    injection probe's measurements run: ``defended`` (``flip_rate``), ``undefended`` (the same cases
+    without the defence) and ``control`` (neutral text); leaving out ``undefended`` saves most of the
+    probe's judgments when only the defence is measured.
 
     Example:
         >>> report = probe(Correctness(model="local:/default"), "qa.jsonl", ["verbosity", "injection"])  # doctest: +SKIP
@@ -337,6 +346,10 @@ def probe(judge: Any, data: Any, probes: Sequence[str] = PROBES, *, concurrency:
     unknown = [p for p in probes if p not in PROBES]
     if unknown:
         raise ConfigError(f"unknown probe(s) {', '.join(unknown)}; the probes are {', '.join(PROBES)}")
+    bad_arms = [a for a in injection_arms if a not in INJECTION_ARMS]
+    if bad_arms or not injection_arms:
+        raise ConfigError(f"injection_arms takes one or more of {', '.join(INJECTION_ARMS)}; got "
+                          f"{', '.join(map(repr, injection_arms)) or 'none'}")
     rows = [_raw(r) for r in load_rows(data, extra_columns([judge]))]
     report = ProbeReport(judge=judge.name, model=str(getattr(judge, "model", "")))
     for p in probes:
@@ -347,5 +360,5 @@ def probe(judge: Any, data: Any, probes: Sequence[str] = PROBES, *, concurrency:
         elif p == "self_preference":
             report.results += _self_preference(judge, rows, concurrency)
         else:
-            report.results += _injection(judge, rows, concurrency, injections)
+            report.results += _injection(judge, rows, concurrency, injections, injection_arms)
     return report

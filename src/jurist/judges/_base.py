@@ -7,6 +7,7 @@ import contextvars
 import dataclasses
 import functools
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -22,7 +23,7 @@ from jurist.entities import (
     Trace,
 )
 from jurist.errors import ConfigError, JudgeParseError, JuristError
-from jurist.judges._confidence import verdict_confidence
+from jurist.judges._confidence import calibrated_verdict, option_values, verdict_confidence
 from jurist.judges._parsing import parse_verdict
 from jurist.judges._reduce import vote
 from jurist.judges._render import check_field_limit, rendering, user_message
@@ -40,7 +41,7 @@ RATIONALE_MODES = ("full", "short", "none")
 SHORT_RATIONALE_CHARS = 120
 
 #: ``inference_params`` read by the judge itself, never sent to the model.
-JUDGE_ONLY_PARAMS = frozenset({"timeout", "rationale", "samples", "injection_screen"})
+JUDGE_ONLY_PARAMS = frozenset({"timeout", "rationale", "samples", "injection_screen", "calibration"})
 #: The most answers one judgment may sample.
 MAX_SAMPLES = 32
 #: The temperature of sampled answers (``samples=n``) when the judge's own is 0.
@@ -50,6 +51,42 @@ DEFAULT_SAMPLING_TEMPERATURE = 0.7
 #: spans a judge fans out to (a retrieval judge judges each RETRIEVER span). Set by the evaluation runner.
 JUDGMENT_SLOTS: contextvars.ContextVar[asyncio.Semaphore | None] = contextvars.ContextVar(
     "jurist_judgment_slots", default=None)
+
+
+#: ``metadata["calibration"]`` of a calibrated judge's verdict that was left as the model gave it.
+CALIBRATION_NOT_APPLIED = "not applied: the answer carried no log-probabilities of the verdict"
+_CALIBRATION_EXAMPLE = "{'offsets': {'yes': -0.4, 'no': 0.4}}"
+
+
+def check_calibration(calibration: Any, value_type: Any) -> dict[str, Any]:
+    """``inference_params["calibration"]`` checked against the verdict's type: a mapping with ``offsets``,
+    one number per allowed verdict value (keys as the verdict is written: ``"yes"``, ``"true"``; a bool
+    judge also takes True/False). Returned with the offsets' keys in that written form; other keys (what
+    the fit measured) are kept as they are.
+
+    Example:
+        >>> check_calibration({"offsets": {"yes": -0.4, "no": 0.4}}, YesNo)["offsets"]
+        {'yes': -0.4, 'no': 0.4}
+    """
+    options = option_values(value_type)
+    if options is None or len(options) < 2:
+        raise ConfigError(f"inference_params['calibration'] moves a verdict between its allowed values, so it needs "
+                          f"a verdict of at least two (bool or Literal[...]); this judge's is "
+                          f"{type_name(value_type)}. Remove 'calibration' from inference_params")
+    if not isinstance(calibration, Mapping) or not isinstance(calibration.get("offsets"), Mapping):
+        raise ConfigError(f"inference_params['calibration'] must be a mapping with 'offsets', one number per verdict "
+                          f"value, like {_CALIBRATION_EXAMPLE}; got {calibration!r}")
+    offsets: dict[str, float] = {}
+    for key, number in calibration["offsets"].items():
+        name = ("true" if key else "false") if isinstance(key, bool) else str(key).strip().lower()
+        if name not in options:
+            raise ConfigError(f"inference_params['calibration'] has an offset for {key!r}, which this judge never "
+                              f"answers; its verdict takes {', '.join(options)}")
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+            raise ConfigError(f"inference_params['calibration'] offset for {key!r} must be a finite number (added to "
+                              f"the verdict's log-probability), got {number!r}")
+        offsets[name] = float(number)
+    return {**calibration, "offsets": offsets}
 
 
 def _fan_out_limit() -> int:
@@ -147,6 +184,8 @@ class Judge(Scorer):
         if not isinstance(screen, bool) and screen not in SCREEN_MODES:
             raise ConfigError(f"inference_params['injection_screen'] must be true, false, "
                               f"{' or '.join(repr(m) for m in SCREEN_MODES)}, got {screen!r}")
+        if params.get("calibration") is not None:
+            params["calibration"] = check_calibration(params["calibration"], self.feedback_value_type)
         self.inference_params = params
         self.base_url = base_url
         self.extra_headers = dict(extra_headers or {})
@@ -392,7 +431,35 @@ class Judge(Scorer):
         conf = verdict_confidence((resp2 if meta.get("repaired") else resp).logprobs, self.feedback_value_type)
         if conf is not None:
             meta.update(conf)
+        value = self.calibrate(value, meta)
         return self._feedback(unit, meta, value=value, rationale=rationale)
+
+    @property
+    def calibration_offsets(self) -> dict[str, float]:
+        """The offsets added to the verdict options' log-probabilities (``inference_params["calibration"]``,
+        fitted by :class:`~jurist.align.CalibrationOptimizer`); empty when the judge is not calibrated."""
+        calibration = self.inference_params.get("calibration")
+        return dict(calibration["offsets"]) if isinstance(calibration, Mapping) else {}
+
+    def calibrate(self, value: Any, meta: dict[str, Any]) -> Any:
+        """The verdict after the judge's calibration, given the model's ``value`` and the answer's metadata
+        (with its confidence already read). With offsets and the answer's ``verdict_probabilities``, the
+        verdict is the option whose log-probability plus offset is highest, its share the confidence, and
+        ``metadata["uncalibrated_value"]`` keeps what the model said; without log-probabilities the model's
+        verdict stands and ``metadata["calibration"]`` says so."""
+        offsets = self.calibration_offsets
+        if not offsets:
+            return value
+        probabilities = meta.get("verdict_probabilities")
+        options = option_values(self.feedback_value_type)
+        if not isinstance(probabilities, Mapping) or not probabilities or options is None:
+            meta["calibration"] = CALIBRATION_NOT_APPLIED
+            return value
+        chosen, shares = calibrated_verdict(probabilities, offsets)
+        meta["uncalibrated_value"] = value
+        meta["calibration"] = "applied"
+        meta["confidence"] = round(shares[chosen], 4)
+        return options.get(chosen, value)
 
     def screen(self, unit: Unit) -> Unit:
         """``unit`` without the paragraphs of untrusted text that are addressed to the judge."""

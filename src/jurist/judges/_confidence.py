@@ -6,13 +6,18 @@ rivals' at the same position: for a yes/no judge, P("yes") / (P("yes") + P("no")
 the model's before the output grammar filtered them, so the comparison is restricted to tokens that
 start an allowed value. Rivals outside the returned top-k are unseen; the confidence is then an upper
 bound, and ``confidence_rivals`` says how many rivals were seen.
+
+For a verdict of a few options (bool, Literal) the answer also carries ``verdict_probabilities``: each
+option's share, an option unseen in the top-k counted at the least likely top-k token's probability (it
+was at most that likely). :func:`calibrated_verdict` moves those shares by per-option offsets on their
+log-probabilities: the calibration a judge fitted on labelled examples applies there.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args, get_origin
 
 from jurist.models._types import TokenLogprob
@@ -38,6 +43,44 @@ def _options(tp: Any) -> list[str] | None:
     return None
 
 
+def option_values(value_type: Any) -> dict[str, Any] | None:
+    """The verdict's options as :func:`verdict_confidence` names them (``"true"``/``"false"`` for bool, a
+    Literal's values lowercased), each mapped to the typed value a judge returns; None for other types."""
+    if value_type is bool:
+        return {"true": True, "false": False}
+    if get_origin(value_type) is Literal:
+        names = _options(value_type) or []
+        return dict(zip(names, get_args(value_type), strict=True))
+    return None
+
+
+#: The log-probability used for an option of probability zero, so that its log is finite.
+_LOG_FLOOR = -50.0
+
+
+def _log(p: float) -> float:
+    return math.log(p) if p > 0 else _LOG_FLOOR
+
+
+def calibrated_verdict(probabilities: Mapping[str, float],
+                       offsets: Mapping[str, float]) -> tuple[str, dict[str, float]]:
+    """The option with the highest log-probability plus its offset (the first one on a tie), and every
+    option's share after the offsets (a softmax of those sums).
+
+    Example:
+        >>> calibrated_verdict({"yes": 0.7, "no": 0.3}, {"yes": -0.5, "no": 0.5})[0]
+        'no'
+    """
+    if not probabilities:
+        raise ValueError("calibrated_verdict needs the probability of at least one option")
+    scores = {o: _log(p) + float(offsets.get(o, 0.0)) for o, p in probabilities.items()}
+    chosen = max(scores, key=lambda o: scores[o])  # max keeps the first of equal scores
+    top = scores[chosen]
+    weights = {o: math.exp(s - top) for o, s in scores.items()}
+    total = sum(weights.values())
+    return chosen, {o: w / total for o, w in weights.items()}
+
+
 def _clean(token: str) -> str:
     return token.strip().lstrip('"').strip().lower()
 
@@ -53,7 +96,10 @@ def _option_of(token: str, options: list[str]) -> str | None:
 
 def verdict_confidence(logprobs: Sequence[TokenLogprob] | None, value_type: Any) -> dict[str, Any] | None:
     """``{"confidence": p, "confidence_method": "logprobs", "confidence_rivals": n}``, or None when the
-    answer carries no log-probabilities or the verdict token cannot be found (numbers, lists, free text)."""
+    answer carries no log-probabilities or the verdict token cannot be found (numbers, lists, free text).
+
+    For a verdict of a few options, and an answer that carries the top-k rivals of the verdict token, also
+    ``"verdict_probabilities": {option: share}`` over all the options (see the module's docstring)."""
     if not logprobs:
         return None
     text = ""
@@ -99,5 +145,11 @@ def verdict_confidence(logprobs: Sequence[TokenLogprob] | None, value_type: Any)
     total = sum(mass.values())
     if total <= 0 or chosen not in mass:
         return None
-    return {"confidence": round(mass[chosen] / total, 4), "confidence_method": "logprobs",
-            "confidence_rivals": len(mass) - 1}
+    out: dict[str, Any] = {"confidence": round(mass[chosen] / total, 4), "confidence_method": "logprobs",
+                           "confidence_rivals": len(mass) - 1}
+    if options is not None and tok.top:
+        floor = min(math.exp(lp) for _, lp in ((tok.token, tok.logprob), *tok.top))
+        shares = {o: mass.get(o, floor) for o in options}
+        whole = sum(shares.values())
+        out["verdict_probabilities"] = {o: float(f"{p / whole:.6g}") for o, p in shares.items()}
+    return out

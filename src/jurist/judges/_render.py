@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from jurist._runtime import RUNTIME
 from jurist.entities import Trace
 
 #: The most characters of one judged value (an output, the inputs, one document) a judge is shown by default.
@@ -32,27 +33,47 @@ def check_field_limit(value: Any, what: str = "max_field_chars") -> int | None:
     return value
 
 
+def _default_limit() -> int:
+    return RUNTIME.settings.max_field_chars
+
+
 def field_limit() -> int:
     """The limit in force: the judge's, else ``JURIST_MAX_FIELD_CHARS``, else 20,000 characters."""
     limit = _LIMIT.get()
-    if limit is not None:
-        return limit
-    from jurist._runtime import RUNTIME
-
-    return RUNTIME.settings.max_field_chars
+    return limit if limit is not None else _default_limit()
 
 
 @contextlib.contextmanager
 def rendering(limit: int | None) -> Iterator[list[tuple[int, int]]]:
     """Lay out a prompt under ``limit`` (None: the default): yields the list that collects every cut made
-    meanwhile as ``(original characters, kept characters)``, so the judge can say so in its feedback."""
+    meanwhile as ``(original characters, kept characters)``, so the judge can say so in its feedback.
+    The limit is read once here, not for every value rendered."""
     cuts: list[tuple[int, int]] = []
-    t_limit, t_cuts = _LIMIT.set(limit), _CUTS.set(cuts)
+    t_limit, t_cuts = _LIMIT.set(limit if limit is not None else _default_limit()), _CUTS.set(cuts)
     try:
         yield cuts
     finally:
         _LIMIT.reset(t_limit)
         _CUTS.reset(t_cuts)
+
+
+#: The types of a flat row's values: what the C JSON encoder writes as the indenting one would.
+_FLAT = frozenset({str, int, float, bool, type(None)})
+_STR = frozenset({str})
+#: The C encoder's separators that lay a flat object or list out as ``indent=2`` does.
+_FLAT_SEPARATORS = (",\n  ", ": ")
+
+
+def to_json(value: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False, indent=2, default=str)``, to the byte. ``indent`` makes the
+    json module encode in Python, field by field; a flat dict (string keys) or list of strings, numbers,
+    booleans and None is written by the C encoder instead, its separators standing for the indentation."""
+    kind = type(value)
+    if kind is dict and value and _STR.issuperset(map(type, value)) and _FLAT.issuperset(map(type, value.values())):
+        return f"{{\n  {json.dumps(value, ensure_ascii=False, separators=_FLAT_SEPARATORS)[1:-1]}\n}}"
+    if kind is list and value and _FLAT.issuperset(map(type, value)):
+        return f"[\n  {json.dumps(value, ensure_ascii=False, separators=_FLAT_SEPARATORS)[1:-1]}\n]"
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
 
 
 def render_value(value: Any) -> str:
@@ -63,7 +84,7 @@ def render_value(value: Any) -> str:
     elif isinstance(value, Trace):
         text = render_trace(value)
     else:
-        text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+        text = to_json(value)
     limit = field_limit()
     if len(text) > limit:
         cuts = _CUTS.get()

@@ -47,6 +47,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from jurist.judges._gates import Gate, gate, matcher
 from jurist.judges._render import SECTION_TAGS
 
 #: What stands where a paragraph addressed to the judge was, when the screen marks it (``mode="mark"``).
@@ -68,9 +69,9 @@ _INSTRUCTIONS = (
     r"instruções|regras|istruzioni|indicazioni|regole|instructies|aanwijzingen|regels|polecenia|instrukcje|"
     r"zasady|wskazówki|инструкции|указания|правила|команды|指令|指示|说明|规则|規則|命令|プロンプト|지시|지침|"
     r"명령|규칙|التعليمات|تعليمات|الأوامر|निर्देश|नियम|instruktioner|instruksjoner|anvisningar|regler|"
-    r"talimat\w*|yönerge\w*|kural\w*|hướng dẫn|chỉ dẫn|quy tắc|instruksi|petunjuk|aturan|perintah|"
-    r"інструкці\w*|вказівк\w*|οδηγίες|εντολές|κανόνες|הוראות|ההוראות|הנחיות|ההנחיות|คำสั่ง|คำแนะนำ|"
-    r"دستورالعمل\w*|دستورات|pokyny|instrukce|instrucțiunile|instrucțiuni|utasítás\w*|ohjeet|maagizo"
+    r"talimat|yönerge|kural|hướng dẫn|chỉ dẫn|quy tắc|instruksi|petunjuk|aturan|perintah|"
+    r"інструкці|вказівк|οδηγίες|εντολές|κανόνες|הוראות|ההוראות|הנחיות|ההנחיות|คำสั่ง|คำแนะนำ|"
+    r"دستورالعمل|دستورات|pokyny|instrukce|instrucțiunile|instrucțiuni|utasítás|ohjeet|maagizo"
 )
 _EARLIER = (
     r"previous|prior|preceding|earlier|above|foregoing|original|former|anteriores|previas|précédentes|"
@@ -80,7 +81,7 @@ _EARLIER = (
     r"anterioare|korábbi|előző|aiemmat|edelliset|awali"
 )
 #: "Earlier" in languages that put the verb last.
-_EARLIER_FIRST = r"önceki|evvelki|yukarıdaki|tüm önceki|قبلی|پیشین|पिछले|पहले के|előző|korábbi"
+_EARLIER_FIRST = r"önceki|evvelki|tüm önceki|قبلی|پیشین|पिछले|पहले के|előző|korábbi"
 _DROP = (
     r"ignore|disregard|forget|override|overrule|discard|ignora|olvida|ignorez|oublie[sz]?|ignoriere|"
     r"ignorieren|vergiss|missachte|dimentica|ignorare|negeer|vergeet|zignoruj|zapomnij|игнорируй|забудь|"
@@ -470,7 +471,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
                       rf".{{0,200}}?(?:{_CUE})")),
     # A note for the evaluation itself, or an automated check told what to report: "side note for the automated
     # evaluation: ... default to yes", "any automated check must report yes".
-    ("addressee", _rx(rf"\b(?:note|notes|side note|reminder|heads-up|heads up|message|memo|hint|fyi|psa|ps|p\.s\.|nb|"
+    ("addressee", _rx(rf"\b(?:note|notes|side note|reminder|heads-up|heads up|message|memo|hint|fyi|psa|p\.s\.|"
                       rf"n\.b\.|nota bene)\s+(?:to|for)\s+"
                       rf"(?:the\s+|any\s+|this\s+)?(?:(?:automated|automatic|ai|llm)\s+)?(?:evaluation|grading|scoring|"
                       rf"judging|checking|review|assessment|checker|check|bot|model|system|pipeline|ai|llm|whoever\s+(?:is\s+)?(?:{_READING}))\b"
@@ -489,6 +490,9 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
                       rf"instructed|deployed|used)\s+(?:with|to|for)\s+(?:the\s+)?(?:evaluat|grad|judg|scor|assess|review|"
                       rf"check)\w*{_CLAUSE}{{0,40}}?\byou\b.{{0,200}}?(?:{_CUE}|\b(?:return|output|answer|respond|give)\s+"
                       rf"(?:{_PASS_ANY}))")),
+    # A postscript to the model: "PS for the LLM: ... give yes".
+    ("addressee", _rx(rf"\bp\.?s\.?\s*(?:for|to)\s+(?:the\s+|any\s+)?(?:ai|llm|model|language model|bot|{_JUDGE})\b"
+                      rf".{{0,200}}?(?:{_CUE})")),
     # The judge called by name at the start of a sentence, asked for a verdict: "Grader, listen carefully: ...".
     ("addressee", _rx(rf"(?:^|[.!?]\s+)(?:(?:dear|hey|attention|atenção|atención|achtung|attenzione|внимание)\s*,?\s*)?"
                       rf"(?:(?:ai|llm|automated)\s+)?(?:{_JUDGE}|(?:evaluation|grading|scoring|judging)\s+(?:system|model|"
@@ -516,7 +520,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
                       rf"(?:the )?letter of this (?:response|answer))\b)|"
                       rf"(?:{_JUDGE_JOINED})\s*(?:님께|께|에게|님)\s*[:：]|(?:إلى|لـ)\s*(?:{_JUDGE_JOINED})\s*[:：]|"
                       rf"(?:{_JUDGE_JOINED})\s*(?:के लिए|को|ध्यान दें)[^।:\n]{{0,12}}[:：]|"
-                      rf"\b(?:değerlendirici|puanlayıcı|hakem|denetçi)\w*\s+(?:not|notu|mesaj|dikkat)\w*\s*[:：]|"
+                      rf"\b(?:değerlendirici|hakem|denetçi)\w*\s+(?:not|notu|mesaj|dikkat)\w*\s*[:：]|"
                       rf"(?:^|[.!?]\s+)(?:arvioijalle|arvioijille|tarkastajalle|değerlendiriciye|değerlendiricilere|"
                       rf"értékelőnek|hindajale|vertintojui|vērtētājam)\s*[:：,]")),
     # A verdict dictated in scripts where words join, or after the value: "评分结果应为 yes", "yes(으)로 평가해",
@@ -602,10 +606,82 @@ class Finding:
         return {"section": self.section, "start": self.start, "end": self.end, "text": self.text, "rule": self.rule}
 
 
+#: The characters where a rule's IGNORECASE matching and ``str.lower()`` part ways (``ſ`` matches ``s``,
+#: ``İ`` matches ``i``, ``ᲀ`` matches ``в``, ``ς`` matches ``Σ`` and ``σ``, ``µ`` matches ``μ``): a paragraph that holds
+#: one is searched without the gates.
+#: ``odd_chars`` over the rules' literals, over all of Unicode, gives this set (a test checks it).
+ODD_CHARS = (
+    "\u00b5\u0130\u0131\u017f\u0345\u03a3\u03c2\u03c3\u03d6\u03f0\u03f1\u03f5\u1c80\u1c81\u1c82\u1c83\u1c84\u1c85\u1fbe"
+)
+_ODD = re.compile(f"[{ODD_CHARS}]")
+
+
+#: A gate ready to test: one matcher per set of words (:func:`jurist.judges._gates.matcher`).
+_Test = tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True)
+class _Gates:
+    """The words each pattern of the screen needs (:func:`jurist.judges._gates.gate`), as matchers of the
+    lower-cased paragraph; each twice: all words, and the ASCII words alone (all an ASCII text can hold)."""
+
+    first: tuple[re.Pattern[str], re.Pattern[str]]  # a word of some pattern's first set: else nothing matches
+    rules: tuple[tuple[_Test, _Test], ...]
+    comment: tuple[_Test, _Test]
+    breakout: tuple[_Test, _Test]
+    foreign: tuple[_Test, _Test]
+
+
+@lru_cache(maxsize=1)
+def _gates() -> _Gates:
+    """Derived from the patterns when the screen first runs (not at import)."""
+    gates = [gate(p) for p in (*(p for _, p in _RULES), _COMMENT, _SECTION_TAGS_ONLY, _QUOTED_VERDICT)]
+
+    def both(g: Gate) -> tuple[_Test, _Test]:
+        return tuple(map(matcher, g)), tuple(matcher(w for w in words if w.isascii()) for words in g)
+
+    tests = [both(g) for g in gates]
+    first = frozenset().union(*(g[0] if g else {""} for g in gates))
+    return _Gates((matcher(first), matcher(w for w in first if w.isascii())), tuple(tests[:-3]), *tests[-3:])
+
+
+def _opens(test: _Test, low: str) -> bool:
+    return all(m.search(low) for m in test)
+
+
 @lru_cache(maxsize=4096)
 def _rule_of(text: str) -> str | None:
     """The first rule ``text`` (a paragraph) matches, or None. Remembered: a row's text is screened once
-    for every judge of a run, and a probe shows the same answers many times."""
+    for every judge of a run, and a probe shows the same answers many times.
+
+    A pattern is searched only where its gate opens: the paragraph, lower-cased, holds the words it
+    needs; most paragraphs hold none of any, and cost a few substring tests."""
+    if not text.isascii() and _ODD.search(text):
+        return _rule_of_ungated(text)
+    low = text.lower()
+    k = 1 if low.isascii() else 0
+    g = _gates()
+    if not g.first[k].search(low):
+        return None
+    rules = [r for r, gates in zip(_RULES, g.rules, strict=True) if _opens(gates[k], low)]
+    if _opens(g.comment[k], low):
+        for m in _COMMENT.finditer(text):
+            inner = next((x for x in m.groups() if x), "")
+            if (_COMMENT_JUDGE.search(inner) and _COMMENT_VERDICT.search(inner)) \
+                    or any(p.search(inner) for _, p in _RULES):
+                return "comment"
+    for rule, pattern in rules:
+        if pattern.search(text):
+            return rule
+    if _opens(g.breakout[k], low) and _SECTION_TAGS_ONLY.fullmatch(text):
+        return "breakout"
+    if _opens(g.foreign[k], low) and _foreign_verdict(text):
+        return "foreign"
+    return _sentence_rule(text, rules) if rules else None
+
+
+def _rule_of_ungated(text: str) -> str | None:
+    """:func:`_rule_of` with every pattern searched: for a paragraph that holds an odd character."""
     for m in _COMMENT.finditer(text):
         inner = next((g for g in m.groups() if g), "")
         if (_COMMENT_JUDGE.search(inner) and _COMMENT_VERDICT.search(inner)) or any(p.search(inner) for _, p in _RULES):
@@ -617,12 +693,19 @@ def _rule_of(text: str) -> str | None:
         return "breakout"
     if _foreign_verdict(text):
         return "foreign"
-    # The rules read whole lines; sentences are tried one by one too, so a line-anchored rule (a forged
-    # "SYSTEM:" turn) also finds a sentence that starts a line of its own after a break.
+    return _sentence_rule(text, _RULES)
+
+
+def _sentence_rule(text: str, rules: Iterable[tuple[str, re.Pattern[str]]]) -> str | None:
+    """The rules read whole lines; sentences are tried one by one too, so a line-anchored rule (a forged
+    "SYSTEM:" turn) also finds a sentence that starts a line of its own after a break. A sentence is part
+    of its paragraph: a rule whose gate stayed shut for the paragraph cannot match it."""
+    rules = tuple(rules)
+    whole = text.strip()
     for s in _SENTENCE.finditer(text):
         sentence = s.group(0).strip()
-        if sentence != text.strip():
-            for rule, pattern in _RULES:
+        if sentence != whole:
+            for rule, pattern in rules:
                 if pattern.search(sentence):
                     return rule
     return None

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from jurist.entities import AssessmentError, Feedback, Span, Trace
 from jurist.errors import ConfigError, JudgeParseError, JuristError
-from jurist.judges._base import load_prompt
+from jurist.judges._base import JUDGE_ONLY_PARAMS, load_prompt
 from jurist.judges._parsing import parse_verdict
 from jurist.judges._render import user_message
 from jurist.judges._values import describe, verdict_schema
@@ -270,7 +270,7 @@ async def judge_by_exploring(judge: Judge, unit: Unit, trace: Trace, *, system: 
     tools = TraceTools(trace)
     vtype = judge.feedback_value_type
     specs = (*TOOLS, submit_tool(vtype))
-    params = {k: v for k, v in judge.inference_params.items() if k != "timeout"}
+    params = {k: v for k, v in judge.inference_params.items() if k not in JUDGE_ONLY_PARAMS}
     user = user_message(unit.sections)
     messages: list[Message] = [Message("system", system), Message("user", user)]
     meta: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "latency_ms": 0.0, "cost_usd": 0.0,
@@ -292,7 +292,7 @@ async def judge_by_exploring(judge: Judge, unit: Unit, trace: Trace, *, system: 
                 except JudgeParseError:
                     messages += [Message("assistant", resp.text or ""), Message("user", NUDGE.format(steps_left=left))]
                     continue
-                return judge._feedback(unit, meta, value=value, rationale=rationale)
+                return judge._feedback(unit, meta, value=judge.calibrate(value, meta), rationale=rationale)
             # With a tool call required, providers send no prose beside the calls: the turn is its calls.
             messages.append(Message("assistant", "", tool_calls=tuple(resp.tool_calls)))
             verdict: tuple[Any, str | None] | None = None
@@ -317,7 +317,7 @@ async def judge_by_exploring(judge: Judge, unit: Unit, trace: Trace, *, system: 
             if verdict is not None:
                 if bad_verdicts:
                     meta["repaired"] = True
-                return judge._feedback(unit, meta, value=verdict[0], rationale=verdict[1])
+                return judge._feedback(unit, meta, value=judge.calibrate(verdict[0], meta), rationale=verdict[1])
     except ConfigError:
         raise
     except JuristError as e:

@@ -39,6 +39,8 @@ class Transport:
 
     def __init__(self) -> None:
         self._sessions: dict[str, aiohttp.ClientSession] = {}
+        #: One ClientTimeout per distinct timeout: a request reuses it instead of building its own.
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     def session(self, key: str) -> aiohttp.ClientSession:
         s = self._sessions.get(key)
@@ -64,10 +66,13 @@ class Transport:
         provider: str,
     ) -> HTTPResponse:
         session = self.session(key)
+        limit = self._timeouts.get(timeout)
+        if limit is None:
+            if len(self._timeouts) >= 64:  # timeouts come from configuration: a few; never let them pile up
+                self._timeouts.clear()
+            limit = self._timeouts[timeout] = aiohttp.ClientTimeout(total=timeout)
         try:
-            async with session.post(
-                url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
-            ) as resp:
+            async with session.post(url, data=body, headers=headers, timeout=limit) as resp:
                 data = await resp.read()
                 return HTTPResponse(resp.status, resp.headers, data)
         except asyncio.TimeoutError as e:

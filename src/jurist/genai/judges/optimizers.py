@@ -8,11 +8,12 @@ Example:
 
 from jurist.align import (
     AlignmentOptimizer,
+    CalibrationOptimizer,
     InstructionOptimizer,
     MemAlignOptimizer,
     MemoryOptimizer,
     SIMBAAlignmentOptimizer,
 )
 
-__all__ = ["AlignmentOptimizer", "InstructionOptimizer", "MemAlignOptimizer", "MemoryOptimizer",
+__all__ = ["AlignmentOptimizer", "CalibrationOptimizer", "InstructionOptimizer", "MemAlignOptimizer", "MemoryOptimizer",
            "SIMBAAlignmentOptimizer"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from jurist.models._types import ChatRequest
+from jurist.models._types import KNOWN_PARAMS, ChatRequest
 from jurist.models.providers import openai as oa
 from jurist.models.providers.openai import OpenAIProvider
 
@@ -37,6 +37,8 @@ class MistralProvider(OpenAIProvider):
     default_base_url = "https://api.mistral.ai/v1"
     # Its own to_wire does not carry tools yet.
     supports_tools = False
+    # Mistral's API takes no token log-probabilities.
+    supported_params: ClassVar[frozenset[str]] = frozenset(KNOWN_PARAMS)
 
     def to_wire(self, request: ChatRequest) -> dict[str, Any]:
         return to_wire(request, self.model, self.params(request))

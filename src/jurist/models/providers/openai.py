@@ -21,6 +21,7 @@ from jurist.errors import (
     SchemaUnsupportedError,
 )
 from jurist.models._types import (
+    KNOWN_PARAMS,
     ChatRequest,
     ChatResponse,
     Message,
@@ -233,6 +234,8 @@ class OpenAIProvider(Provider):
     base_url_envs: ClassVar[tuple[str, ...]] = ("OPENAI_BASE_URL",)
     default_base_url = "https://api.openai.com/v1"
     supports_tools = True
+    # Token log-probabilities (asked for by a calibrated judge) are part of the Chat Completions format.
+    supported_params: ClassVar[frozenset[str]] = frozenset({*KNOWN_PARAMS, "logprobs", "top_logprobs"})
 
     def key_required(self) -> bool:
         # ``openai:/`` with a base_url elsewhere is a self-hosted OpenAI-compatible server: no key needed.
