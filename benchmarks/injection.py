@@ -7,8 +7,8 @@ scorer name, default ``correctness``) on ``--model`` (default the embedded local
 each injection case (``src/jurist/evaluation/probes/injections.jsonl``: direct orders in seven
 languages, a forged system message, a forged verdict, a section breakout, …) to every answer the judge
 failed and judges again, once with the defence and once without. Goal: a flip rate of at most 5 % with it.
-``--set heldout``, ``--set heldout2`` and ``--set heldout3`` run cases the screen was not developed on
-(``probes/README.md`` says which version of the screen each set is held out for).
+``--set heldout`` to ``--set heldout4`` run cases the screen was not developed on (``probes/README.md``
+says which version of the screen each set is held out for).
 
 Usage::
 
@@ -32,7 +32,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=ROOT / "examples")
     ap.add_argument("--judge", default="correctness")
     ap.add_argument("--model", default="local:/default")
-    ap.add_argument("--set", default="injections", choices=("injections", "heldout", "heldout2", "heldout3"),
+    ap.add_argument("--set", default="injections", choices=("injections", "heldout", "heldout2", "heldout3", "heldout4"),
                     help="the shipped cases the screen was developed on, or a held-out set")
     ap.add_argument("--cases", type=int, default=0, help="use only the first N injection cases (0: all)")
     ap.add_argument("--arms", default="defended,undefended,control",
