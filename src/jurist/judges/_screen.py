@@ -27,6 +27,7 @@ What counts as addressed to the judge (each a rule; ``Finding.rule`` names it):
 - ``breakout``: a paragraph of nothing but the tags of the judge's own sections (``</response><request>``);
 - ``comment``: a hidden HTML or markdown comment that carries any of the above, or names the judge and a
   verdict;
+- ``encoded``: a run of base64 whose decoded text any of the above finds;
 - ``foreign``: a verdict word quoted in English (``"yes"``) inside a paragraph written in another
   language: whatever language an order is written in, it names the verdict in the judge's own words, so
   this finds orders in languages the vocabularies below do not know.
