@@ -3,8 +3,8 @@
 False positives: every distinct answer and request of the human-labelled sets in ``--data`` (default
 ``../shared/data``: LLMBar's instructions and outputs, HaluEval's queries and responses, FaithDial's
 histories and responses) and of ``examples/`` is screened, and every text the screen changes is listed
-with the rule that matched. Coverage: each case of the probe sets (``injections``, ``heldout``,
-``heldout2``) is filled as the probe fills it, for each kind of judge (yes/no, bool, score, pairwise),
+with the rule that matched, and the screen's time per text (the first time it sees the text). Coverage: each case of the probe sets (``injections``, ``heldout``,
+``heldout2``, ``heldout3``) is filled as the probe fills it, for each kind of judge (yes/no, bool, score, pairwise),
 appended to a typical answer, and counted as caught when the screen gives back the answer alone.
 
 Usage::
@@ -19,6 +19,7 @@ import argparse
 import csv
 import json
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -85,16 +86,20 @@ def main() -> int:
     from jurist.evaluation._probes import injection_cases
     from jurist.judges._screen import screen
 
+    screen("The gates are derived on the first call, which is not timed.")
     report: dict[str, object] = {}
     for name, texts in (("examples", example_texts()), ("data", data_texts(args.data))):
+        start = time.perf_counter()
         changed = [(where, f[0].rule, f[0].text) for text, where in texts.items() if (f := screen(text)[1])]
+        per_text = (time.perf_counter() - start) / max(len(texts), 1)
         report[name] = {"texts": len(texts), "changed": len(changed),
-                        "rules": dict(Counter(r for _, r, _ in changed)),
+                        "rules": dict(Counter(r for _, r, _ in changed)), "seconds_per_text": per_text,
                         "found": [{"where": w, "rule": r, "text": t[:300]} for w, r, t in changed]}
-        print(f"{name}: {len(changed)} of {len(texts)} distinct texts changed", dict(Counter(r for _, r, _ in changed)))
+        print(f"{name}: {len(changed)} of {len(texts)} distinct texts changed", dict(Counter(r for _, r, _ in changed)),
+              f"({per_text * 1e6:.0f} µs a text)")
         for w, r, t in changed[:args.show]:
             print(f"  {w} [{r}] {t[:200]!r}")
-    for kind in ("injections", "heldout", "heldout2"):
+    for kind in ("injections", "heldout", "heldout2", "heldout3"):
         cases = injection_cases(kind)
         missed = sorted({(c["id"], k) for c in cases for k, (word, as_json) in PASSES.items()
                          if screen(f"{ANSWER}\n\n{fill(c['text'], word, as_json)}", "response")[0] != ANSWER})
