@@ -129,6 +129,10 @@ def _verdict(text: str, judge: Any) -> Any:
         return "PARSE_ERROR"
 
 
+#: The rationales of the engine modes' judgments, for their lengths.
+RATIONALES: list[str] = []
+
+
 def run_engine(rows: list[Any], judges: list[Any], engine: Any) -> tuple[float, dict[str, Any]]:
     from jurist import evaluate
 
@@ -140,6 +144,8 @@ def run_engine(rows: list[Any], judges: list[Any], engine: Any) -> tuple[float, 
     for r in result.rows:
         for fb in r.feedbacks:
             verdicts[f"{r.id}|{fb.name}"] = fb.value if fb.error is None else fb.error.error_code
+            if fb.rationale:
+                RATIONALES.append(fb.rationale)
     return wall, verdicts
 
 
@@ -159,6 +165,7 @@ def run_naive(rows: list[Any], judges: list[Any], engine: Any) -> tuple[float, d
 
 
 def one_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
+    from jurist.judges._base import SHORT_RATIONALE_CHARS
     from jurist.local import LocalEngine, engine_for, resolve
 
     rows = load_examples(Path(args.data), args.rows)
@@ -196,6 +203,11 @@ def one_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
         "engine_peak_rss_mb": peak_rss_mb(engine.pid),
         "loadavg_1m": [round(load1, 2), round(os.getloadavg()[0], 2)],
         "verdicts": verdicts,
+        # How long the rationales are, and how many the short cap cut off (a rationale at the cap stops
+        # mid-sentence).
+        "rationale_chars_median": sorted(map(len, RATIONALES))[len(RATIONALES) // 2] if RATIONALES else None,
+        "rationales_at_cap": sum(len(x) >= SHORT_RATIONALE_CHARS for x in RATIONALES) if rationale == "short"
+        and RATIONALES else None,
         "system_info": engine.system_info,
     }
     engine.close()
