@@ -10,7 +10,6 @@ verdicts agree best with people (balanced accuracy) on the judge's own probabili
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +19,7 @@ from jurist.align._memory import MemoryJudge
 from jurist.align._optimizers import AlignmentError, AlignmentOptimizer, _Usage
 from jurist.errors import ConfigError
 from jurist.evaluation._labelled import LabelledExample, normalise_label
-from jurist.judges._confidence import calibrated_verdict, option_values
+from jurist.judges._confidence import calibrated_verdict, log_probability, option_name, option_values
 
 #: The fewest training examples with the verdict's log-probabilities that a fit is made on.
 MIN_SCORED = 8
@@ -36,11 +35,6 @@ MAX_PASSES = 20
 FOLDS = 5
 MIN_CV_GAIN = 0.05
 _GAIN = 1e-9
-_LOG_FLOOR = -50.0
-
-
-def _log(p: float) -> float:
-    return math.log(p) if p > 0 else _LOG_FLOOR
 
 
 def _options(scores: Sequence[Mapping[str, float]], labels: Sequence[Any]) -> tuple[list[str], list[str]]:
@@ -51,8 +45,7 @@ def _options(scores: Sequence[Mapping[str, float]], labels: Sequence[Any]) -> tu
         options.update(dict.fromkeys(s))
     named = []
     for label in labels:
-        name = label if label in options else (
-            ("true" if label else "false") if isinstance(label, bool) else str(label).strip().lower())
+        name = label if label in options else option_name(label)
         if name not in options:
             raise ConfigError(f"label {label!r} is not one of the verdict options scored ({', '.join(options)})")
         named.append(name)
@@ -121,7 +114,7 @@ def fit_offsets(scores: Sequence[Mapping[str, float]], labels: Sequence[Any]) ->
     zero = dict.fromkeys(options, 0.0)
     if len(options) < 2 or len(set(labels)) < 2:
         return zero
-    logs = [{o: _log(s.get(o, 0.0)) for o in options} for s in scores]
+    logs = [{o: log_probability(s.get(o, 0.0)) for o in options} for s in scores]
     counts: dict[str, int] = {}
     for label in labels:
         counts[label] = counts.get(label, 0) + 1

@@ -23,7 +23,7 @@ from jurist.entities import (
     Trace,
 )
 from jurist.errors import ConfigError, JudgeParseError, JuristError
-from jurist.judges._confidence import calibrated_verdict, option_values, verdict_confidence
+from jurist.judges._confidence import calibrated_verdict, option_name, option_values, verdict_confidence
 from jurist.judges._parsing import parse_verdict
 from jurist.judges._reduce import vote
 from jurist.judges._render import check_field_limit, rendering, user_message
@@ -78,7 +78,7 @@ def check_calibration(calibration: Any, value_type: Any) -> dict[str, Any]:
                           f"value, like {_CALIBRATION_EXAMPLE}; got {calibration!r}")
     offsets: dict[str, float] = {}
     for key, number in calibration["offsets"].items():
-        name = ("true" if key else "false") if isinstance(key, bool) else str(key).strip().lower()
+        name = option_name(key)
         if name not in options:
             raise ConfigError(f"inference_params['calibration'] has an offset for {key!r}, which this judge never "
                               f"answers; its verdict takes {', '.join(options)}")

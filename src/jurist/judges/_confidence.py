@@ -54,12 +54,19 @@ def option_values(value_type: Any) -> dict[str, Any] | None:
     return None
 
 
+def option_name(value: Any) -> str:
+    """A verdict value as the options are named: ``"true"``/``"false"`` for a bool, else trimmed and
+    lowercased (``"Yes"`` → ``"yes"``)."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value).strip().lower()
+
+
 #: The log-probability used for an option of probability zero, so that its log is finite.
-_LOG_FLOOR = -50.0
+LOG_FLOOR = -50.0
 
 
-def _log(p: float) -> float:
-    return math.log(p) if p > 0 else _LOG_FLOOR
+def log_probability(p: float) -> float:
+    """``log(p)``, and :data:`LOG_FLOOR` for a probability of zero."""
+    return math.log(p) if p > 0 else LOG_FLOOR
 
 
 def calibrated_verdict(probabilities: Mapping[str, float],
@@ -73,7 +80,7 @@ def calibrated_verdict(probabilities: Mapping[str, float],
     """
     if not probabilities:
         raise ValueError("calibrated_verdict needs the probability of at least one option")
-    scores = {o: _log(p) + float(offsets.get(o, 0.0)) for o, p in probabilities.items()}
+    scores = {o: log_probability(p) + float(offsets.get(o, 0.0)) for o, p in probabilities.items()}
     chosen = max(scores, key=lambda o: scores[o])  # max keeps the first of equal scores
     top = scores[chosen]
     weights = {o: math.exp(s - top) for o, s in scores.items()}
