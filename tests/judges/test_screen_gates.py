@@ -143,3 +143,19 @@ def test_a_matcher_finds_a_word_exactly_when_one_is_in_the_text() -> None:
     for text in PARAGRAPHS[:3000]:
         low = text.lower()
         assert bool(m.search(low)) == any(w in low for w in words), text
+
+
+def test_the_shipped_gates_are_the_ones_the_patterns_give() -> None:
+    shipped = _screen.shipped_gates()
+    assert shipped is not None, (
+        "src/jurist/judges/_screen_gates.json is stale or missing: after changing a rule, run "
+        "python -c 'from jurist.judges._screen import write_gates; write_gates()'")
+    assert shipped == _screen.derived_gates()
+
+
+def test_the_gates_file_is_keyed_by_the_patterns(tmp_path: Path) -> None:
+    written = json.loads(_screen.write_gates(tmp_path / "gates.json").read_text(encoding="utf-8"))
+    assert written["key"] == _screen.gates_key(_screen._gated_patterns())
+    assert [tuple(frozenset(w) for w in g) for g in written["gates"]] == _screen.derived_gates()
+    # One pattern more or changed is another key, so stale gates are never used.
+    assert _screen.gates_key([*_screen._gated_patterns(), re.compile("x")]) != written["key"]

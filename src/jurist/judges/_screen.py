@@ -45,10 +45,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 
 from jurist.judges._gates import Gate, gate, matcher
 from jurist.judges._render import SECTION_TAGS
@@ -681,7 +685,7 @@ def _foreign_verdict(text: str) -> bool:
 #: A paragraph of nothing but the tags of a judge's own sections: what is left of an attempt to close the
 #: data section and open another (the fence escapes such tags; the screen removes what carried them).
 _SECTION_TAGS_ONLY = re.compile(
-    r"\s*(?:</?\s*(?:" + "|".join(sorted(SECTION_TAGS, key=len, reverse=True)) + r")\s*>\s*)+", re.IGNORECASE)
+    r"\s*(?:</?\s*(?:" + "|".join(sorted(SECTION_TAGS, key=lambda t: (-len(t), t))) + r")\s*>\s*)+", re.IGNORECASE)
 
 #: A run of base64, long enough to carry a sentence: decoded, it is screened as text of its own.
 _BASE64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{20,}={0,2}(?![A-Za-z0-9+/=])")
@@ -755,10 +759,53 @@ class _Gates:
     foreign: tuple[_Test, _Test]
 
 
+#: The gates derived from the patterns below, shipped beside this module: deriving them from the parse trees
+#: takes about half a second, which every process that screens would pay once. They are used only while
+#: the key (a hash of the patterns) matches; otherwise they are derived again. ``write_gates()`` rewrites
+#: the file, and a test fails while it is stale.
+GATES_FILE = "_screen_gates.json"
+
+
+def _gated_patterns() -> tuple[re.Pattern[str], ...]:
+    return (*(p for _, p in _RULES), _COMMENT, _SECTION_TAGS_ONLY, _QUOTED_VERDICT)
+
+
+def gates_key(patterns: Iterable[re.Pattern[str]]) -> str:
+    h = hashlib.sha256()
+    for p in patterns:
+        h.update(f"{p.flags}\x00{p.pattern}\x00".encode())
+    return h.hexdigest()
+
+
+def derived_gates() -> list[Gate]:
+    """Every gated pattern's gate, from its parse tree."""
+    return [gate(p) for p in _gated_patterns()]
+
+
+def shipped_gates() -> list[Gate] | None:
+    """The gates of :data:`GATES_FILE` when they were derived from the patterns as they are, else None."""
+    try:
+        data = json.loads(resources.files("jurist.judges").joinpath(GATES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("key") != gates_key(_gated_patterns()):
+        return None
+    return [tuple(frozenset(words) for words in g) for g in data["gates"]]
+
+
+def write_gates(path: Path | None = None) -> Path:
+    """Derive the gates and write :data:`GATES_FILE` (after a rule changes)."""
+    target = path or Path(__file__).with_name(GATES_FILE)
+    gates = [[sorted(words) for words in g] for g in derived_gates()]
+    target.write_text(json.dumps({"key": gates_key(_gated_patterns()), "gates": gates}, ensure_ascii=False,
+                                 indent=0) + "\n", encoding="utf-8")
+    return target
+
+
 @lru_cache(maxsize=1)
 def _gates() -> _Gates:
-    """Derived from the patterns when the screen first runs (not at import)."""
-    gates = [gate(p) for p in (*(p for _, p in _RULES), _COMMENT, _SECTION_TAGS_ONLY, _QUOTED_VERDICT)]
+    """Built when the screen first runs (not at import), from the shipped gates while they are current."""
+    gates = shipped_gates() or derived_gates()
 
     def both(g: Gate) -> tuple[_Test, _Test]:
         return tuple(map(matcher, g)), tuple(matcher(w for w in words if w.isascii()) for words in g)
